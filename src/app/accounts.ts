@@ -1,0 +1,177 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords';
+import { TokenError, type TokenPair } from '../auth/tokens';
+import { DomainError, fold } from '../commands/decider';
+import { emailKey, usernameKey } from '../commands/rules';
+import { sessionDecider } from '../commands/session';
+import { userDecider, type User, type UserCommand } from '../commands/user';
+import {
+  emailStream, sessionStream, usernameStream, userStream, type PictureRef, type ProfileFields, type UserEvent, type UserSettings,
+} from '../events';
+import type { UserRow } from '../store/read-models';
+import type { AppDeps } from './deps';
+import { execute, type CommandContext } from './execute';
+
+/** The authenticated caller of a request or WebSocket connection. */
+export interface Principal {
+  user_id: string;
+  username: string;
+  session_id: string;
+}
+
+export interface Registration extends Partial<Omit<ProfileFields, 'email'>> {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export interface AccountChanges extends Partial<ProfileFields> {
+  settings?: Partial<UserSettings>;
+  current_password?: string;
+  new_password?: string;
+}
+
+const PICTURE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+const invalidCredentials = () => new DomainError('invalid_credentials', 'incorrect username or password');
+const sessionInvalid = (message: string) => new DomainError('session_invalid', message);
+
+/** Registration, sessions and profile changes: the account use cases behind /users and /auth. */
+export class Accounts {
+  constructor(private readonly deps: AppDeps) {}
+
+  async register(input: Registration, ctx: CommandContext): Promise<UserRow> {
+    const userId = randomUUID();
+    const passwordHash = await hashPassword(input.password);
+    const done = await execute(this.deps.engine.events, userDecider, [
+      usernameStream(usernameKey(input.username)), emailStream(emailKey(input.email)),
+    ], {
+      type: 'RegisterUser', user_id: userId, username: input.username, email: input.email, password_hash: passwordHash,
+      first_name: input.first_name ?? null, last_name: input.last_name ?? null, phone: input.phone ?? null,
+    }, ctx);
+    await this.deps.projector.waitFor(done.position);
+    return this.profile(userId);
+  }
+
+  /** Checks the password and starts a session. Unknown user and wrong password look the same. */
+  async login(username: string, password: string, ctx: CommandContext): Promise<TokenPair> {
+    const user = await this.loadUserByName(username);
+    const ok = user ? await verifyPassword(user.password_hash, password) : await burnPasswordCheck(password);
+    if (!user || !ok) throw invalidCredentials();
+
+    const sessionId = randomUUID();
+    const refreshId = randomUUID();
+    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(sessionId)], {
+      type: 'StartSession', session_id: sessionId, user_id: user.id, username: user.username,
+      refresh_id: refreshId, expires_at: this.deps.tokens.refreshExpiry(new Date()),
+    }, { ...ctx, userId: user.id });
+    await this.deps.projector.waitFor(done.position);
+    return this.deps.tokens.issue({ sub: user.id, sid: sessionId, username: user.username }, refreshId);
+  }
+
+  /** Rotates the refresh token. A spent one presented again ends the whole session. */
+  async refresh(refreshToken: string, ctx: CommandContext): Promise<TokenPair> {
+    const claims = this.verify(() => this.deps.tokens.verifyRefresh(refreshToken));
+    const refreshId = randomUUID();
+    const now = new Date();
+    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(claims.sid)], {
+      type: 'RefreshSession', session_id: claims.sid, presented_refresh_id: claims.jti, refresh_id: refreshId,
+      expires_at: this.deps.tokens.refreshExpiry(now), now: now.toISOString(),
+    }, { ...ctx, userId: claims.sub });
+    await this.deps.projector.waitFor(done.position);
+    if (done.events.some((e) => e.type === 'SessionRevoked')) {
+      throw new DomainError('refresh_token_reused', 'this refresh token was already used; the session has been ended');
+    }
+    const user = await this.deps.engine.readModels.userById(claims.sub);
+    if (!user) throw sessionInvalid('the user no longer exists');
+    return this.deps.tokens.issue({ sub: claims.sub, sid: claims.sid, username: user.username }, refreshId);
+  }
+
+  async logout(principal: Principal, ctx: CommandContext): Promise<void> {
+    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(principal.session_id)], {
+      type: 'RevokeSession', session_id: principal.session_id, reason: 'logout',
+    }, { ...ctx, userId: principal.user_id });
+    await this.deps.projector.waitFor(done.position);
+  }
+
+  /** Verifies an access token and that its session is still live (one indexed read). */
+  async authenticate(accessToken: string): Promise<Principal> {
+    const claims = this.verify(() => this.deps.tokens.verifyAccess(accessToken));
+    const session = await this.deps.engine.readModels.session(claims.sid);
+    if (!session || session.user_id !== claims.sub) throw sessionInvalid('the session does not exist');
+    if (session.revoked) throw sessionInvalid('the session has ended');
+    return { user_id: claims.sub, username: claims.username, session_id: claims.sid };
+  }
+
+  async profile(userId: string): Promise<UserRow> {
+    const user = await this.deps.engine.readModels.userById(userId);
+    if (!user) throw new DomainError('user_not_found', 'no such user');
+    return user;
+  }
+
+  /** Profile, settings and password in one atomic change: all of it happens, or none. */
+  async update(principal: Principal, changes: AccountChanges, ctx: CommandContext): Promise<UserRow> {
+    const { settings, current_password, new_password, ...profile } = changes;
+    const commands: UserCommand[] = [];
+    const streams = [userStream(principal.user_id)];
+    if (profile.email !== undefined) streams.push(emailStream(emailKey(profile.email)));
+    if (Object.keys(profile).length > 0) commands.push({ type: 'UpdateProfile', user_id: principal.user_id, changes: profile });
+    if (settings) commands.push({ type: 'ChangeSettings', user_id: principal.user_id, changes: settings });
+    if (new_password !== undefined) {
+      if (current_password === undefined) {
+        throw new DomainError('validation_failed', 'current_password is required to change the password', { current_password: 'required' });
+      }
+      commands.push(await this.passwordChange(principal, current_password, new_password));
+    }
+    const done = await execute(this.deps.engine.events, userDecider, streams, commands, { ...ctx, userId: principal.user_id });
+    await this.deps.projector.waitFor(done.position);
+    return this.profile(principal.user_id);
+  }
+
+  private async passwordChange(principal: Principal, current: string, next: string): Promise<UserCommand> {
+    const user = await this.loadUser(principal.user_id);
+    if (!user || !(await verifyPassword(user.password_hash, current))) {
+      throw new DomainError('invalid_credentials', 'the current password is wrong', { current_password: 'incorrect' });
+    }
+    const others = (await this.deps.engine.readModels.activeSessionIds(user.id)).filter((id) => id !== principal.session_id);
+    return { type: 'ChangePassword', user_id: user.id, verified_hash: user.password_hash, password_hash: await hashPassword(next), revoke_sessions: others };
+  }
+
+  /** Stores a picture recognised by its bytes (PNG, JPEG, GIF, WebP) and makes it the user's. */
+  async setPicture(principal: Principal, bytes: Buffer, ctx: CommandContext): Promise<PictureRef> {
+    // file-type is an ES module; import() keeps this file loadable as CommonJS.
+    const { fileTypeFromBuffer } = await import('file-type');
+    const detected = await fileTypeFromBuffer(bytes);
+    if (!detected || !PICTURE_TYPES.has(detected.mime)) {
+      throw new DomainError('picture_unsupported', 'the file is not a PNG, JPEG, GIF or WebP image', { detected: detected?.mime ?? null });
+    }
+    const picture: PictureRef = { id: createHash('sha256').update(bytes).digest('hex'), content_type: detected.mime, size: bytes.length };
+    await this.deps.engine.pictures.put(picture.id, picture.content_type, bytes);
+    const done = await execute(this.deps.engine.events, userDecider, [userStream(principal.user_id)], {
+      type: 'SetPicture', user_id: principal.user_id, picture,
+    }, { ...ctx, userId: principal.user_id });
+    await this.deps.projector.waitFor(done.position);
+    return picture;
+  }
+
+  /** The write-side user (with its password hash), found through the username's claim stream. */
+  private async loadUserByName(username: string): Promise<User | null> {
+    const claim = await this.deps.engine.events.readStreams([usernameStream(usernameKey(username))]);
+    const claimed = claim.events.find((e) => e.type === 'UsernameClaimed');
+    return claimed ? this.loadUser(claimed.data.user_id as string) : null;
+  }
+
+  private async loadUser(userId: string): Promise<User | null> {
+    const { events } = await this.deps.engine.events.readStreams([userStream(userId)]);
+    return fold(userDecider, events as UserEvent[]).user;
+  }
+
+  private verify<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof TokenError) throw sessionInvalid(error.message);
+      throw error;
+    }
+  }
+}

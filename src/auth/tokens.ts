@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { JwtAlgorithm } from '../config';
+
+export type TokenType = 'access' | 'refresh';
+
+export interface AccessClaims {
+  typ: 'access';
+  sub: string;
+  sid: string;
+  username: string;
+}
+
+export interface RefreshClaims {
+  typ: 'refresh';
+  sub: string;
+  sid: string;
+  /** Identifies this refresh token: once spent, the session remembers it was. */
+  jti: string;
+}
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'bearer';
+  /** Access-token lifetime in seconds. */
+  expires_in: number;
+}
+
+export class TokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export interface TokenSettings {
+  secretKey: string;
+  algorithm: JwtAlgorithm;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+}
+
+/** Signs and checks parley's JWTs. A token's `typ` claim keeps access and refresh tokens apart. */
+export class Tokens {
+  constructor(private readonly settings: TokenSettings) {}
+
+  /** A new pair for a session; `refreshId` is the jti the session will expect back. */
+  issue(claims: { sub: string; sid: string; username: string }, refreshId: string): TokenPair {
+    const { secretKey, algorithm, accessTokenTtl, refreshTokenTtl } = this.settings;
+    const access: AccessClaims = { typ: 'access', ...claims };
+    const refresh: Omit<RefreshClaims, 'jti'> = { typ: 'refresh', sub: claims.sub, sid: claims.sid };
+    return {
+      access_token: jwt.sign(access, secretKey, { algorithm, expiresIn: accessTokenTtl, jwtid: randomUUID() }),
+      refresh_token: jwt.sign(refresh, secretKey, { algorithm, expiresIn: refreshTokenTtl, jwtid: refreshId }),
+      token_type: 'bearer',
+      expires_in: accessTokenTtl,
+    };
+  }
+
+  refreshExpiry(now: Date): string {
+    return new Date(now.getTime() + this.settings.refreshTokenTtl * 1000).toISOString();
+  }
+
+  verifyAccess(token: string): AccessClaims {
+    const claims = this.verify(token, 'access');
+    if (typeof claims.username !== 'string') throw new TokenError('token is malformed');
+    return claims as unknown as AccessClaims;
+  }
+
+  verifyRefresh(token: string): RefreshClaims {
+    const claims = this.verify(token, 'refresh');
+    if (typeof claims.jti !== 'string') throw new TokenError('token is malformed');
+    return claims as unknown as RefreshClaims;
+  }
+
+  private verify(token: string, type: TokenType): Record<string, unknown> {
+    let claims: string | jwt.JwtPayload;
+    try {
+      // Only the configured algorithm: 'none' and algorithm-confusion tokens fail here.
+      claims = jwt.verify(token, this.settings.secretKey, { algorithms: [this.settings.algorithm] });
+    } catch (error) {
+      throw new TokenError(error instanceof jwt.TokenExpiredError ? 'token has expired' : 'token is invalid');
+    }
+    if (typeof claims === 'string' || claims.typ !== type) throw new TokenError(`token is not ${type === 'access' ? 'an access' : 'a refresh'} token`);
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new TokenError('token is malformed');
+    return claims;
+  }
+}

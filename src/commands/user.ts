@@ -1,0 +1,174 @@
+import type {
+  ClaimEvent, EmailClaimed, EmailReleased, PictureRef, ProfileFields, SessionRevoked, UserEvent,
+  UserSettings, UsernameClaimed,
+} from '../events';
+import { emailStream, usernameStream } from '../events';
+import { DomainError, type Decider } from './decider';
+import { emailKey, emailProblem, nameProblem, usernameKey, usernameProblem } from './rules';
+
+export interface User extends ProfileFields {
+  id: string;
+  username: string;
+  password_hash: string;
+  settings: UserSettings;
+  picture: PictureRef | null;
+}
+
+/** A user aggregate plus the owners of whichever username/email claim streams were loaded with it. */
+export interface UserState {
+  user: User | null;
+  claims: Record<string, string | null>;
+}
+
+export const DEFAULT_SETTINGS: UserSettings = { pm_policy: 'everyone', phone_public: false };
+
+export type UserCommand =
+  | { type: 'RegisterUser'; user_id: string; username: string; password_hash: string } & ProfileFields
+  | { type: 'UpdateProfile'; user_id: string; changes: Partial<ProfileFields> }
+  | { type: 'ChangeSettings'; user_id: string; changes: Partial<UserSettings> }
+  | {
+      type: 'ChangePassword';
+      user_id: string;
+      /** The hash the current password was verified against: refused if it is no longer current. */
+      verified_hash: string;
+      password_hash: string;
+      /** Sessions to end with the change (every active one but the caller's). */
+      revoke_sessions: string[];
+    }
+  | { type: 'SetPicture'; user_id: string; picture: PictureRef | null };
+
+type Event = UserEvent | ClaimEvent | SessionRevoked;
+
+function profileProblems(fields: Partial<ProfileFields>): Record<string, string> {
+  const problems: Record<string, string> = {};
+  if (fields.email !== undefined) {
+    const p = emailProblem(fields.email);
+    if (p) problems.email = p;
+  }
+  for (const field of ['first_name', 'last_name', 'phone'] as const) {
+    const p = nameProblem(field, fields[field]);
+    if (p) problems[field] = p;
+  }
+  return problems;
+}
+
+const invalid = (problems: Record<string, string>) =>
+  new DomainError('validation_failed', Object.values(problems)[0]!, problems);
+
+function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, state: UserState): Event[] | DomainError {
+  const problems = profileProblems(cmd);
+  const usernameIssue = usernameProblem(cmd.username);
+  if (usernameIssue) problems.username = usernameIssue;
+  if (Object.keys(problems).length > 0) return invalid(problems);
+
+  const username = cmd.username.normalize('NFKC');
+  const uKey = usernameKey(username);
+  const eKey = emailKey(cmd.email);
+  if (state.user) return new DomainError('username_taken', 'this user is already registered');
+  if (state.claims[usernameStream(uKey)]) return new DomainError('username_taken', `username '${username}' is taken`);
+  if (state.claims[emailStream(eKey)]) return new DomainError('email_taken', 'this email is already registered');
+
+  const claimedUsername: UsernameClaimed = { type: 'UsernameClaimed', data: { key: uKey, user_id: cmd.user_id } };
+  const claimedEmail: EmailClaimed = { type: 'EmailClaimed', data: { key: eKey, user_id: cmd.user_id } };
+  return [claimedUsername, claimedEmail, {
+    type: 'UserRegistered',
+    data: {
+      user_id: cmd.user_id, username, email: cmd.email.trim(), password_hash: cmd.password_hash,
+      first_name: cmd.first_name, last_name: cmd.last_name, phone: cmd.phone, settings: DEFAULT_SETTINGS,
+    },
+  }];
+}
+
+function decideUpdateProfile(cmd: Extract<UserCommand, { type: 'UpdateProfile' }>, user: User, state: UserState): Event[] | DomainError {
+  const problems = profileProblems(cmd.changes);
+  if (Object.keys(problems).length > 0) return invalid(problems);
+
+  const changes: Partial<ProfileFields> = {};
+  for (const field of ['email', 'first_name', 'last_name', 'phone'] as const) {
+    const value = field === 'email' ? cmd.changes.email?.trim() : cmd.changes[field];
+    if (value !== undefined && value !== user[field]) (changes as Record<string, unknown>)[field] = value;
+  }
+  if (Object.keys(changes).length === 0) return [];
+
+  const events: Event[] = [];
+  if (changes.email !== undefined) {
+    const oldKey = emailKey(user.email);
+    const newKey = emailKey(changes.email);
+    if (newKey !== oldKey) {
+      const owner = state.claims[emailStream(newKey)];
+      if (owner && owner !== user.id) return new DomainError('email_taken', 'this email is already registered');
+      const released: EmailReleased = { type: 'EmailReleased', data: { key: oldKey, user_id: user.id } };
+      const claimed: EmailClaimed = { type: 'EmailClaimed', data: { key: newKey, user_id: user.id } };
+      events.push(released, claimed);
+    }
+  }
+  events.push({ type: 'ProfileUpdated', data: { user_id: user.id, changes } });
+  return events;
+}
+
+function decideChangeSettings(cmd: Extract<UserCommand, { type: 'ChangeSettings' }>, user: User): Event[] {
+  const changes: Partial<UserSettings> = {};
+  if (cmd.changes.pm_policy !== undefined && cmd.changes.pm_policy !== user.settings.pm_policy) changes.pm_policy = cmd.changes.pm_policy;
+  if (cmd.changes.phone_public !== undefined && cmd.changes.phone_public !== user.settings.phone_public) changes.phone_public = cmd.changes.phone_public;
+  return Object.keys(changes).length === 0 ? [] : [{ type: 'SettingsChanged', data: { user_id: user.id, changes } }];
+}
+
+function decideChangePassword(cmd: Extract<UserCommand, { type: 'ChangePassword' }>, user: User): Event[] | DomainError {
+  if (cmd.verified_hash !== user.password_hash) return new DomainError('invalid_credentials', 'the current password is wrong');
+  return [
+    { type: 'PasswordChanged', data: { user_id: user.id, password_hash: cmd.password_hash } },
+    ...cmd.revoke_sessions.map((session_id): SessionRevoked => ({
+      type: 'SessionRevoked', data: { session_id, user_id: user.id, reason: 'password_changed' },
+    })),
+  ];
+}
+
+export const userDecider: Decider<UserCommand, UserState, Event> = {
+  initialState: () => ({ user: null, claims: {} }),
+
+  evolve(state, event) {
+    switch (event.type) {
+      case 'UsernameClaimed':
+        return { ...state, claims: { ...state.claims, [usernameStream(event.data.key)]: event.data.user_id } };
+      case 'EmailClaimed':
+        return { ...state, claims: { ...state.claims, [emailStream(event.data.key)]: event.data.user_id } };
+      case 'EmailReleased':
+        return { ...state, claims: { ...state.claims, [emailStream(event.data.key)]: null } };
+      case 'SessionRevoked':
+        return state;
+      default:
+        return { ...state, user: evolveUser(state.user, event) };
+    }
+  },
+
+  decide(cmd, state) {
+    if (cmd.type === 'RegisterUser') return decideRegister(cmd, state);
+    const user = state.user;
+    if (!user || user.id !== cmd.user_id) return new DomainError('user_not_found', 'no such user');
+    switch (cmd.type) {
+      case 'UpdateProfile': return decideUpdateProfile(cmd, user, state);
+      case 'ChangeSettings': return decideChangeSettings(cmd, user);
+      case 'ChangePassword': return decideChangePassword(cmd, user);
+      case 'SetPicture':
+        return cmd.picture?.id === user.picture?.id ? [] : [{ type: 'PictureChanged', data: { user_id: user.id, picture: cmd.picture } }];
+    }
+  },
+};
+
+/** The user's own events folded into a User; other aggregates (messages) reuse it for recipients. */
+export function evolveUser(user: User | null, event: UserEvent): User | null {
+  switch (event.type) {
+    case 'UserRegistered': {
+      const { user_id, ...rest } = event.data;
+      return { id: user_id, ...rest, picture: null };
+    }
+    case 'ProfileUpdated':
+      return user && { ...user, ...event.data.changes };
+    case 'SettingsChanged':
+      return user && { ...user, settings: { ...user.settings, ...event.data.changes } };
+    case 'PasswordChanged':
+      return user && { ...user, password_hash: event.data.password_hash };
+    case 'PictureChanged':
+      return user && { ...user, picture: event.data.picture };
+  }
+}

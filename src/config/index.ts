@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
+const ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface MongoConfig {
+  url: string;
+  db: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Signing key for JWTs; generated into DATA_DIR when not configured. */
+  secretKey: string;
+  /** True when the key was generated rather than configured (the server warns). */
+  secretKeyGenerated: boolean;
+  algorithm: JwtAlgorithm;
+  /** Access-token lifetime in seconds (TOKEN_LIFETIME is in minutes). */
+  accessTokenTtl: number;
+  /** Refresh-token lifetime in seconds (REFRESH_TOKEN_LIFETIME is in minutes). */
+  refreshTokenTtl: number;
+  /** Null: the embedded SQLite engine. */
+  mongo: MongoConfig | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const MIN_SECRET_LENGTH = 32;
+const SECRET_FILE = 'secret_key';
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
+/**
+ * MongoDB settings keep the original service's names: MONGO_HOST/PORT/DB/USER/PASS, or a whole
+ * MONGO_URL. Neither given: the embedded engine.
+ */
+function mongoConfig(env: Env): MongoConfig | null {
+  const db = env.MONGO_DB || 'parley';
+  if (env.MONGO_URL) {
+    if (!/^mongodb(\+srv)?:\/\//.test(env.MONGO_URL)) throw new ConfigError('MONGO_URL', "must start with 'mongodb://' or 'mongodb+srv://'");
+    return { url: env.MONGO_URL, db };
+  }
+  if (!env.MONGO_HOST) {
+    for (const name of ['MONGO_USER', 'MONGO_PASS'] as const) {
+      if (env[name]) throw new ConfigError(name, 'is set but MONGO_HOST is not');
+    }
+    return null;
+  }
+  const port = integer(env, 'MONGO_PORT', 27017, 1, 65535);
+  if (Boolean(env.MONGO_USER) !== Boolean(env.MONGO_PASS)) {
+    throw new ConfigError(env.MONGO_USER ? 'MONGO_PASS' : 'MONGO_USER', 'MONGO_USER and MONGO_PASS go together');
+  }
+  const auth = env.MONGO_USER ? `${encodeURIComponent(env.MONGO_USER)}:${encodeURIComponent(env.MONGO_PASS!)}@` : '';
+  const authSource = env.MONGO_USER ? '?authSource=admin' : '';
+  return { url: `mongodb://${auth}${env.MONGO_HOST}:${port}/${authSource}`, db };
+}
+
+function secretKey(env: Env, dataDir: string): { key: string; generated: boolean } {
+  const configured = env.SECRET_KEY;
+  if (configured !== undefined && configured !== '') {
+    if (configured.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError('SECRET_KEY', `must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -hex 32)`);
+    }
+    return { key: configured, generated: false };
+  }
+  // No built-in default key: make one once and keep it beside the data, readable by us alone.
+  const file = path.join(dataDir, SECRET_FILE);
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: true };
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  return { key, generated: true };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  const { key, generated } = secretKey(env, dataDir);
+  return {
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    secretKey: key,
+    secretKeyGenerated: generated,
+    algorithm: oneOf(env, 'ALGORITHM', ALGORITHMS, 'HS256'),
+    accessTokenTtl: integer(env, 'TOKEN_LIFETIME', 15, 1, 60 * 24 * 365) * 60,
+    refreshTokenTtl: integer(env, 'REFRESH_TOKEN_LIFETIME', 10080, 1, 60 * 24 * 365) * 60,
+    mongo: mongoConfig(env),
+  };
+}

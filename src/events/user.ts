@@ -1,0 +1,54 @@
+import type { EventOf } from './envelope';
+
+/** Who may send a user private messages. */
+export type PmPolicy = 'everyone' | 'nobody';
+
+export interface UserSettings {
+  pm_policy: PmPolicy;
+  phone_public: boolean;
+}
+
+export interface PictureRef {
+  /** sha256 of the bytes, hex: also the key in the picture store and the ETag. */
+  id: string;
+  content_type: string;
+  size: number;
+}
+
+export interface ProfileFields {
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+}
+
+export type UserRegistered = EventOf<'UserRegistered', {
+  user_id: string;
+  username: string;
+  password_hash: string;
+  settings: UserSettings;
+} & ProfileFields>;
+
+export type ProfileUpdated = EventOf<'ProfileUpdated', {
+  user_id: string;
+  changes: Partial<ProfileFields>;
+}>;
+
+export type SettingsChanged = EventOf<'SettingsChanged', {
+  user_id: string;
+  changes: Partial<UserSettings>;
+}>;
+
+export type PasswordChanged = EventOf<'PasswordChanged', {
+  user_id: string;
+  password_hash: string;
+}>;
+
+export type PictureChanged = EventOf<'PictureChanged', {
+  user_id: string;
+  picture: PictureRef | null;
+}>;
+
+export type UserEvent = UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged;
+
+export const userStream = (userId: string): string => `user-${userId}`;

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import Koa, { type Middleware } from 'koa';
+import type { Parley } from '../app';
+import { errorMiddleware, HttpError } from './errors';
+import { buildRouter } from './router';
+import type { Route } from './route';
+import { authRoutes } from './routes/auth';
+import { messengerRoutes } from './routes/messenger';
+import { userRoutes } from './routes/users';
+
+export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** A request id (the client's X-Request-Id if sane), and one log line per request — without the query string, which may hold a token. */
+function requestLog(app: Parley): Middleware {
+  return async (ctx, next) => {
+    const given = ctx.get('X-Request-Id');
+    ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      app.log.info({ request_id: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+    }
+  };
+}
+
+const securityHeaders: Middleware = async (ctx, next) => {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  await next();
+};
+
+export interface HttpAppOptions {
+  /** Extra routers or middleware mounted after the API (the chat page, docs, metrics). */
+  extra?: Middleware[];
+}
+
+export function createHttpApp(app: Parley, options: HttpAppOptions = {}): Koa {
+  const koa = new Koa({ proxy: false });
+  const router = buildRouter(app, API_ROUTES);
+  koa.use(requestLog(app));
+  koa.use(securityHeaders);
+  koa.use(errorMiddleware(app.log));
+  koa.use(router.routes());
+  koa.use(router.allowedMethods({
+    throw: true,
+    methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'this method is not allowed here'),
+    notImplemented: () => new HttpError(501, 'not_implemented', 'this method is not supported'),
+  }));
+  for (const middleware of options.extra ?? []) koa.use(middleware);
+  // Koa would otherwise log every error to stderr a second time.
+  koa.silent = true;
+  return koa;
+}

@@ -1,0 +1,54 @@
+import type { Context } from 'koa';
+import type { Principal } from '../app/accounts';
+import type { Parley } from '../app';
+import type { Schema } from './validation';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** Content types a route's body may come in, each with the schema its parsed form must meet. */
+export interface BodySpec {
+  'application/json'?: Schema;
+  'application/x-www-form-urlencoded'?: Schema;
+  /** Multipart bodies: the schema describes the form for the docs; files are checked by the route. */
+  'multipart/form-data'?: Schema;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: Schema;
+  /** Defaults to application/json. */
+  contentType?: string;
+}
+
+export interface RouteInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** Set on routes with `auth: true`. */
+  principal: Principal;
+  ctx: Context;
+  app: Parley;
+}
+
+/**
+ * One endpoint, declared once: the router validates with these schemas and the OpenAPI document is
+ * generated from them, so the docs cannot drift from what is enforced.
+ */
+export interface Route {
+  method: Method;
+  /** OpenAPI-style path: /users/{username}. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: boolean;
+  params?: Schema;
+  query?: Schema;
+  body?: BodySpec;
+  responses: Record<number, ResponseSpec>;
+  /** Returns the status and JSON body; or sets ctx itself and returns nothing (for bytes). */
+  handle(input: RouteInput): Promise<{ status: number; body?: unknown } | void>;
+}
+
+export const defineRoutes = (routes: Route[]): Route[] => routes;

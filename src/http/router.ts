@@ -1,0 +1,121 @@
+import { unlink } from 'node:fs/promises';
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { koaBody } from 'koa-body';
+import type { Parley } from '../app';
+import type { Principal } from '../app/accounts';
+import { HttpError, toHttpError } from './errors';
+import type { Route } from './route';
+import { MAX_PICTURE_BYTES } from './routes/users';
+import { bodyValidator, paramValidator, type Validator } from './validation';
+
+const JSON_LIMIT = '64kb';
+
+export const koaPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
+
+function bearerToken(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new HttpError(401, 'not_authenticated', 'send an access token: Authorization: Bearer <token>', undefined, { 'WWW-Authenticate': 'Bearer' });
+  return match[1]!;
+}
+
+/** Resolves the caller for routes that need one; 401 with a Bearer challenge otherwise. */
+export function authenticate(app: Parley): Middleware {
+  return async (ctx, next) => {
+    try {
+      ctx.state.principal = await app.accounts.authenticate(bearerToken(ctx)) satisfies Principal;
+    } catch (error) {
+      const httpError = toHttpError(error);
+      if (httpError.status === 401) httpError.headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
+      throw httpError;
+    }
+    await next();
+  };
+}
+
+/** Parses the body only in the content types the route declares: anything else is a 415. */
+function bodyParser(route: Route): Middleware[] {
+  const types = Object.keys(route.body ?? {});
+  if (types.length === 0) return [];
+  const accepts: Middleware = async (ctx, next) => {
+    if (ctx.request.length !== 0 && ctx.get('Content-Type') === '') {
+      throw new HttpError(415, 'unsupported_media_type', `send the body as ${types.join(' or ')}`);
+    }
+    if (ctx.request.length !== 0 && !ctx.is(types)) {
+      throw new HttpError(415, 'unsupported_media_type', `this endpoint takes ${types.join(' or ')}`);
+    }
+    await next();
+  };
+  const parse = koaBody({
+    json: types.includes('application/json'),
+    urlencoded: types.includes('application/x-www-form-urlencoded'),
+    multipart: types.includes('multipart/form-data'),
+    text: false,
+    jsonStrict: true,
+    jsonLimit: JSON_LIMIT,
+    formLimit: JSON_LIMIT,
+    formidable: { maxFiles: 1, maxFileSize: MAX_PICTURE_BYTES, maxTotalFileSize: MAX_PICTURE_BYTES, maxFields: 10, maxFieldsSize: 64 * 1024, allowEmptyFiles: false },
+    onError(error) {
+      const e = error as Error & { status?: number; httpCode?: number };
+      const status = e.status ?? e.httpCode ?? 400;
+      if (status === 413) throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (JSON ${JSON_LIMIT}, pictures 5 MiB)`);
+      throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
+    },
+  });
+  return [accepts, parse];
+}
+
+interface Validators {
+  params?: Validator;
+  query?: Validator;
+  body: Partial<Record<string, Validator>>;
+}
+
+function compile(route: Route): Validators {
+  const body: Validators['body'] = {};
+  for (const [type, schema] of Object.entries(route.body ?? {})) {
+    if (type !== 'multipart/form-data' && schema) body[type] = bodyValidator(schema);
+  }
+  return {
+    params: route.params && paramValidator(route.params, 'path'),
+    query: route.query && paramValidator(route.query, 'query'),
+    body,
+  };
+}
+
+async function removeUploads(ctx: Context): Promise<void> {
+  for (const file of Object.values(ctx.request.files ?? {}).flat()) await unlink(file.filepath).catch(() => {});
+}
+
+/** Mounts the routes with their validation, and answers 405 for known paths with other methods. */
+export function buildRouter(app: Parley, routes: Route[]): Router {
+  const router = new Router();
+  for (const route of routes) {
+    const validators = compile(route);
+    const handler: Middleware = async (ctx) => {
+      const params = { ...ctx.params };
+      const query = { ...ctx.query };
+      validators.params?.(params);
+      validators.query?.(query);
+      let body: unknown;
+      if (route.body && !ctx.is('multipart/form-data')) {
+        body = ctx.request.body;
+        const validate = validators.body[ctx.request.type] ?? Object.values(validators.body)[0];
+        validate?.(body);
+      }
+      try {
+        const result = await route.handle({ params, query, body, principal: ctx.state.principal, ctx, app });
+        if (result) {
+          ctx.status = result.status;
+          if (result.body !== undefined) ctx.body = result.body;
+        }
+      } finally {
+        await removeUploads(ctx);
+      }
+    };
+    const chain = [...(route.auth ? [authenticate(app)] : []), ...bodyParser(route), handler];
+    router.register(koaPath(route.path), [route.method], chain);
+  }
+  return router;
+}

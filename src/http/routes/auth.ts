@@ -1,0 +1,58 @@
+import { defineRoutes } from '../route';
+import { errorSchema, object, tokenPairSchema } from '../schemas';
+
+const credentials = object({
+  username: { type: 'string', minLength: 1, maxLength: 256 },
+  password: { type: 'string', minLength: 1, maxLength: 1024 },
+}, ['username', 'password']);
+
+// The OAuth2 password form (what the original service took) also carries these optional fields.
+const oauthForm = object({
+  ...(credentials.properties as Record<string, object>),
+  grant_type: { const: 'password' },
+  scope: { type: 'string', maxLength: 1024 },
+  client_id: { type: 'string', maxLength: 256 },
+  client_secret: { type: 'string', maxLength: 1024 },
+}, ['username', 'password']);
+
+const errors = (description: string) => ({ description, schema: errorSchema });
+
+export const authRoutes = defineRoutes([
+  {
+    method: 'POST', path: '/auth/login', operationId: 'login', tag: 'auth', auth: false,
+    summary: 'Log in: a new session with an access and a refresh token',
+    description: 'Takes the OAuth2 password form or JSON. The username is matched case-insensitively.',
+    body: { 'application/x-www-form-urlencoded': oauthForm, 'application/json': credentials },
+    responses: {
+      200: { description: 'logged in', schema: tokenPairSchema },
+      400: errors('malformed request'), 401: errors('incorrect username or password'),
+    },
+    async handle({ body, app, ctx }) {
+      const { username, password } = body as { username: string; password: string };
+      return { status: 200, body: await app.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
+    },
+  },
+  {
+    method: 'POST', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', auth: false,
+    summary: 'Trade a refresh token for a new pair (the old refresh token is spent)',
+    description: 'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
+    body: { 'application/json': object({ refresh_token: { type: 'string', minLength: 1, maxLength: 4096 } }, ['refresh_token']) },
+    responses: {
+      200: { description: 'a new pair', schema: tokenPairSchema },
+      400: errors('malformed request'), 401: errors('invalid, expired, spent or revoked refresh token'),
+    },
+    async handle({ body, app, ctx }) {
+      const { refresh_token } = body as { refresh_token: string };
+      return { status: 200, body: await app.accounts.refresh(refresh_token, { correlationId: ctx.state.requestId }) };
+    },
+  },
+  {
+    method: 'POST', path: '/auth/logout', operationId: 'logout', tag: 'auth', auth: true,
+    summary: "End this session: its access and refresh tokens stop working",
+    responses: { 204: { description: 'logged out' }, 401: errors('not authenticated') },
+    async handle({ principal, app, ctx }) {
+      await app.accounts.logout(principal, { correlationId: ctx.state.requestId });
+      return { status: 204 };
+    },
+  },
+]);

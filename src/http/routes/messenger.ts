@@ -1,0 +1,76 @@
+import { parseChatLine, type ChatLine } from '../../app/chat-syntax';
+import { DomainError } from '../../commands/decider';
+import { usernameKey } from '../../commands/rules';
+import { INBOX_SIZE } from '../../projections/messages';
+import { HttpError } from '../errors';
+import { defineRoutes } from '../route';
+import { chatSchema, errorSchema, object, pageQuery, pmSchema, refSchema, textSchema, usernameSchema } from '../schemas';
+import { chatView, pmView, sentView } from '../views';
+
+const errors = (description: string) => ({ description, schema: errorSchema });
+const messages = (item: object) => object({ messages: { type: 'array', items: item } }, ['messages']);
+const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
+
+export const messengerRoutes = defineRoutes([
+  {
+    method: 'POST', path: '/messenger/messages', operationId: 'sendMessage', tag: 'messenger', auth: true,
+    summary: 'Send a message without a WebSocket',
+    description: 'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), '
+      + 'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. '
+      + 'Delivered live to WebSocket clients like any other message.',
+    body: { 'application/json': object({ to: usernameSchema, text: textSchema, ref: refSchema }, ['text']) },
+    responses: {
+      201: { description: 'stored', schema: { oneOf: [pmSchema, chatSchema] } },
+      400: errors('malformed request'), 401: errors('not authenticated'), 403: errors('the recipient does not accept private messages'),
+      404: errors('no such recipient'), 422: errors('empty or too long text, or a message to yourself'),
+    },
+    async handle({ body, principal, app, ctx }) {
+      const { to, text, ref } = body as { to?: string; text: string; ref?: string };
+      const line: ChatLine | DomainError = to === undefined ? parseChatLine(text) : { kind: 'pm', to, text };
+      if (line instanceof DomainError) throw line;
+      const sent = await app.messaging.send(principal, line, ref, { correlationId: ctx.state.requestId });
+      await app.projector.waitFor(sent.position);
+      return { status: 201, body: sentView(sent) };
+    },
+  },
+  {
+    method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
+    summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
+    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errors('not authenticated') },
+    async handle({ principal, app }) {
+      const rows = await app.engine.readModels.inbox(principal.user_id, INBOX_SIZE);
+      return { status: 200, body: { messages: rows.map(pmView) } };
+    },
+  },
+  {
+    method: 'GET', path: '/messenger/conversations/{username}', operationId: 'conversation', tag: 'messenger', auth: true,
+    summary: 'Your private history with one user, newest first',
+    params: object({ username: { type: 'string', minLength: 1, maxLength: 200 } }, ['username']),
+    query: pageQuery(100),
+    responses: {
+      200: { description: 'a page of messages', schema: messages(pmSchema) },
+      400: errors('malformed query or unknown cursor'), 401: errors('not authenticated'), 404: errors('no such user'),
+    },
+    async handle({ params, query, principal, app }) {
+      const other = await app.engine.readModels.userByKey(usernameKey(params.username as string));
+      if (!other) throw new HttpError(404, 'user_not_found', `there is no user '${params.username}'`);
+      const rows = await app.engine.readModels.conversation(principal.user_id, other.user_id, query as never);
+      if (!rows) throw cursorNotFound();
+      return { status: 200, body: { messages: rows.map(pmView) } };
+    },
+  },
+  {
+    method: 'GET', path: '/messenger/chat', operationId: 'chatHistory', tag: 'messenger', auth: true,
+    summary: 'General chat history, newest first',
+    query: pageQuery(100),
+    responses: {
+      200: { description: 'a page of messages', schema: messages(chatSchema) },
+      400: errors('malformed query or unknown cursor'), 401: errors('not authenticated'),
+    },
+    async handle({ query, app }) {
+      const rows = await app.engine.readModels.chat(query as never);
+      if (!rows) throw cursorNotFound();
+      return { status: 200, body: { messages: rows.map(chatView) } };
+    },
+  },
+]);

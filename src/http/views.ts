@@ -1,0 +1,27 @@
+import type { SentMessage } from '../app/messaging';
+import type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
+
+/** How read-model rows are shown to API clients. */
+export const pictureUrl = (user: UserRow): string | null =>
+  user.picture ? `/users/${encodeURIComponent(user.username)}/picture` : null;
+
+export const createdUserView = (u: UserRow) => ({
+  user_id: u.user_id, username: u.username, email: u.email, first_name: u.first_name, last_name: u.last_name, phone: u.phone,
+});
+
+export const meView = (u: UserRow) => ({
+  ...createdUserView(u),
+  picture: pictureUrl(u),
+  settings: { pm_policy: u.pm_policy, phone_public: u.phone_public },
+  created_at: u.created_at,
+  updated_at: u.updated_at,
+});
+
+export const publicUserView = (u: UserRow) => ({
+  username: u.username, first_name: u.first_name, last_name: u.last_name, picture: pictureUrl(u),
+  ...(u.phone_public ? { phone: u.phone } : {}),
+});
+
+export const pmView = (m: PrivateMessageRow) => ({ type: 'pm' as const, id: m.id, from: m.from, to: m.to, text: m.text, sent_at: m.sent_at });
+export const chatView = (m: ChatMessageRow) => ({ type: 'chat' as const, id: m.id, from: m.from, text: m.text, sent_at: m.sent_at });
+export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));

@@ -1,0 +1,139 @@
+import type { Logger } from 'pino';
+import type { Engine, Subscription } from '../store/ports';
+import type { Projection } from './projection';
+
+export interface ProjectionStatus {
+  name: string;
+  /** Position of the last event applied (the persisted checkpoint). */
+  position: number;
+  /** True once the projection has caught up with the log and follows it live. */
+  live: boolean;
+  /** Set while the projection is stopped on an event it could not apply. */
+  error: { position: number; message: string } | null;
+}
+
+interface Running {
+  projection: Projection;
+  status: ProjectionStatus;
+  subscription: Subscription | null;
+  retryTimer: NodeJS.Timeout | null;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * Keeps every projection following the log. A batch of events becomes read-model writes applied
+ * atomically with the checkpoint. A projection that fails on an event stops there (it never skips
+ * it), reports the position, and retries with back-off from its checkpoint.
+ */
+export class ProjectionRunner {
+  private readonly running: Running[];
+  private waiters: { position: number; resolve: () => void }[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly engine: Engine,
+    projections: readonly Projection[],
+    private readonly log: Logger,
+  ) {
+    this.running = projections.map((projection) => ({
+      projection, subscription: null, retryTimer: null,
+      status: { name: projection.name, position: 0, live: false, error: null },
+    }));
+  }
+
+  /** Starts every projection and resolves once all have caught up with the log. */
+  async start(): Promise<void> {
+    await Promise.all(this.running.map((r) => this.follow(r, 0)));
+  }
+
+  private async follow(r: Running, failures: number): Promise<void> {
+    const { projection, status } = r;
+    status.position = await this.engine.readModels.checkpoint(projection.name);
+    await new Promise<void>((live) => {
+      const subscription = this.engine.events.subscribe(status.position, async (events) => {
+        const ops = events.flatMap((event) => {
+          try {
+            return projection.project(event);
+          } catch (error) {
+            throw Object.assign(error as Error, { position: event.position });
+          }
+        });
+        const last = events[events.length - 1]!.position;
+        await this.engine.readModels.apply(projection.name, ops, last);
+        status.position = last;
+        status.error = null;
+        this.release();
+      }, {
+        onLive: () => {
+          status.live = true;
+          live();
+        },
+      });
+      r.subscription = subscription;
+      subscription.done.then(live, (error: Error & { position?: number }) => {
+        status.live = false;
+        const position = error.position ?? status.position + 1;
+        status.error = { position, message: error.message };
+        this.log.error({ projection: projection.name, position, err: error }, 'projection stopped on an event');
+        live();
+        this.retry(r, failures + 1);
+      });
+    });
+  }
+
+  private retry(r: Running, failures: number): void {
+    if (this.stopped) return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1));
+    r.retryTimer = setTimeout(() => {
+      r.retryTimer = null;
+      if (!this.stopped) void this.follow(r, failures);
+    }, delay);
+    r.retryTimer.unref();
+  }
+
+  /** Lowest position every projection has applied. */
+  get position(): number {
+    return Math.min(...this.running.map((r) => r.status.position));
+  }
+
+  status(): ProjectionStatus[] {
+    return this.running.map((r) => ({ ...r.status }));
+  }
+
+  /**
+   * Resolves true once every projection has applied the event at `position` (read-after-write),
+   * or false after `timeoutMs`.
+   */
+  waitFor(position: number, timeoutMs = 5000): Promise<boolean> {
+    if (this.position >= position) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { position, resolve: () => resolve(true) };
+      this.waiters.push(waiter);
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const reached = this.position;
+    const ready = this.waiters.filter((w) => w.position <= reached);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.position > reached);
+    for (const w of ready) w.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const r of this.running) if (r.retryTimer) clearTimeout(r.retryTimer);
+    await Promise.all(this.running.map((r) => r.subscription?.stop()));
+  }
+}

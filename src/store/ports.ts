@@ -1,0 +1,88 @@
+import type { EventMetadata, ParleyEvent, StoredEvent } from '../events';
+import type { ReadModelStore } from './read-models';
+
+/** 0 means the stream must not exist yet; 'any' skips the check. */
+export type ExpectedVersion = number | 'any';
+
+export interface StreamAppend {
+  stream: string;
+  expectedVersion: ExpectedVersion;
+  events: ParleyEvent[];
+}
+
+export interface AppendOptions {
+  metadata: EventMetadata;
+  /** ISO time stamped on every event of this append. */
+  time: string;
+}
+
+export interface AppendResult {
+  events: StoredEvent[];
+  /** Position of the last event appended (the log's head right after this append). */
+  position: number;
+}
+
+/** Thrown when a stream's version is not the one the command was decided on. */
+export class ConcurrencyError extends Error {
+  constructor(readonly stream: string, readonly expected: ExpectedVersion, readonly actual: number) {
+    super(`stream ${stream} is at version ${actual}, expected ${expected}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+export interface LoadedStreams {
+  /** Every event of the requested streams, in log order. */
+  events: StoredEvent[];
+  /** Current version of each requested stream (0 when it does not exist). */
+  versions: Map<string, number>;
+}
+
+/** Receives events in log order; the next batch waits until the returned promise settles. */
+export type BatchHandler = (events: StoredEvent[]) => Promise<void> | void;
+
+export interface Subscription {
+  /** Position of the last event handed to the handler. */
+  readonly position: number;
+  /** Resolves when the subscription stopped; rejects with the handler's error if it failed. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Largest batch handed to the handler at once. */
+  batchSize?: number;
+  /** Called once the subscription has caught up with the log's head for the first time. */
+  onLive?: () => void;
+}
+
+/** The append-only event log. */
+export interface EventStore {
+  /** Appends to one or more streams atomically: all events are stored, or none. */
+  append(appends: StreamAppend[], options: AppendOptions): Promise<AppendResult>;
+  readStreams(streams: string[]): Promise<LoadedStreams>;
+  /** Events after `afterPosition`, in log order, at most `limit`. */
+  readAll(afterPosition: number, limit: number): Promise<StoredEvent[]>;
+  headPosition(): Promise<number>;
+  /** Catches up from `afterPosition`, then follows appends live until stopped. */
+  subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription;
+}
+
+export interface StoredPicture {
+  content_type: string;
+  bytes: Buffer;
+}
+
+/** Picture bytes, addressed by their sha256 (so a re-upload of the same picture is free). */
+export interface PictureStore {
+  put(id: string, contentType: string, bytes: Buffer): Promise<void>;
+  get(id: string): Promise<StoredPicture | null>;
+}
+
+/** One storage engine: everything parley keeps. */
+export interface Engine {
+  readonly name: 'sqlite' | 'mongo';
+  readonly events: EventStore;
+  readonly readModels: ReadModelStore;
+  readonly pictures: PictureStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,96 @@
+import type { PictureRef, PmPolicy, RevocationReason } from '../events';
+
+/**
+ * The read-model port. Projections are pure functions from events to the write operations below;
+ * each engine applies a batch of them atomically together with the projection's checkpoint, and
+ * answers the queries. Every operation is idempotent: applying the same one twice changes nothing.
+ */
+export interface UserRow {
+  user_id: string;
+  username: string;
+  /** The username normalised and case-folded: what look-ups and search compare. */
+  username_key: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  pm_policy: PmPolicy;
+  phone_public: boolean;
+  picture: PictureRef | null;
+  created_at: string;
+  updated_at: string;
+  /** Stream version of the user this row reflects: older changes are ignored. */
+  version: number;
+}
+
+export type UserChanges = Partial<Pick<UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'picture'>>;
+
+export interface SessionRow {
+  session_id: string;
+  user_id: string;
+  refresh_id: string;
+  expires_at: string;
+  started_at: string;
+  revoked: RevocationReason | null;
+}
+
+export interface PrivateMessageRow {
+  id: string;
+  position: number;
+  from_id: string;
+  from: string;
+  to_id: string;
+  to: string;
+  text: string;
+  sent_at: string;
+}
+
+export interface ChatMessageRow {
+  id: string;
+  position: number;
+  from_id: string;
+  from: string;
+  text: string;
+  sent_at: string;
+}
+
+export type ReadModelOp =
+  | { kind: 'user.insert'; user: UserRow }
+  | { kind: 'user.change'; user_id: string; version: number; updated_at: string; changes: UserChanges }
+  | { kind: 'session.start'; session: SessionRow }
+  | { kind: 'session.refresh'; session_id: string; refresh_id: string; expires_at: string }
+  | { kind: 'session.revoke'; session_id: string; reason: RevocationReason }
+  /** Adds to the recipient's inbox, keeping only their newest `keep` messages. */
+  | { kind: 'inbox.add'; message: PrivateMessageRow; keep: number }
+  | { kind: 'conversation.add'; message: PrivateMessageRow }
+  | { kind: 'chat.add'; message: ChatMessageRow };
+
+export interface Page {
+  /** Return only messages older than the message with this id. */
+  before?: string;
+  limit: number;
+}
+
+export interface ReadModelStore {
+  /** Applies ops and moves the projection's checkpoint to `position`, atomically. */
+  apply(projection: string, ops: ReadModelOp[], position: number): Promise<void>;
+  checkpoint(projection: string): Promise<number>;
+  /** Forgets a projection's data and checkpoint, so it rebuilds from the start of the log. */
+  reset(projection: string): Promise<void>;
+
+  userById(userId: string): Promise<UserRow | null>;
+  /** Looks a user up by the normalised, case-folded username key. */
+  userByKey(usernameKey: string): Promise<UserRow | null>;
+  /** Users whose key starts with `prefix`, ordered by key. */
+  searchUsers(prefixKey: string, limit: number): Promise<UserRow[]>;
+
+  session(sessionId: string): Promise<SessionRow | null>;
+  activeSessionIds(userId: string): Promise<string[]>;
+
+  /** The user's newest received private messages, oldest first. */
+  inbox(userId: string, limit: number): Promise<PrivateMessageRow[]>;
+  /** Messages between two users, newest first. Null when `before` names no message of theirs. */
+  conversation(userA: string, userB: string, page: Page): Promise<PrivateMessageRow[] | null>;
+  /** General chat, newest first. Null when `before` names no chat message. */
+  chat(page: Page): Promise<ChatMessageRow[] | null>;
+}
