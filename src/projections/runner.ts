@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Engine, Subscription } from '../store/ports';
+import { CheckpointMovedError } from '../store/read-models';
 import type { Projection } from './projection';
 
 export interface ProjectionStatus {
@@ -61,7 +62,7 @@ export class ProjectionRunner {
           }
         });
         const last = events[events.length - 1]!.position;
-        await this.engine.readModels.apply(projection.name, ops, last);
+        await this.engine.readModels.apply(projection.name, ops, status.position, last);
         status.position = last;
         status.error = null;
         this.release();
@@ -74,6 +75,12 @@ export class ProjectionRunner {
       r.subscription = subscription;
       subscription.done.then(live, (error: Error & { position?: number }) => {
         status.live = false;
+        if (error instanceof CheckpointMovedError) {
+          // A promoted rebuild or another instance moved the checkpoint: carry on from where it is.
+          live();
+          if (!this.stopped) void this.follow(r, 0);
+          return;
+        }
         const position = error.position ?? status.position + 1;
         status.error = { position, message: error.message };
         this.log.error({ projection: projection.name, position, err: error }, 'projection stopped on an event');

@@ -1,3 +1,4 @@
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { EventMetadata, ParleyEvent, StoredEvent } from '../events';
 import type { ReadModelStore } from './read-models';
 
@@ -78,11 +79,27 @@ export interface PictureStore {
   get(id: string): Promise<StoredPicture | null>;
 }
 
+export interface RateLimitOptions {
+  /** Namespace of the counters ('login_account', 'login_ip', …). */
+  keyPrefix: string;
+  /** How many consumptions are allowed per `duration`. */
+  points: number;
+  /** Window in seconds. */
+  duration: number;
+  /** Seconds a key stays blocked once it has used up its points (0: until the window ends). */
+  blockDuration?: number;
+}
+
 /** One storage engine: everything parley keeps. */
 export interface Engine {
   readonly name: 'sqlite' | 'mongo';
   readonly events: EventStore;
-  readonly readModels: ReadModelStore;
+  readModels: ReadModelStore;
   readonly pictures: PictureStore;
+  /**
+   * A rate limiter whose counters live in this engine, so that limits hold across every app
+   * instance sharing it (rate-limiter-flexible does the counting).
+   */
+  createRateLimiter(options: RateLimitOptions): RateLimiterAbstract;
   close(): Promise<void>;
 }

@@ -71,12 +71,39 @@ export interface Page {
   limit: number;
 }
 
+/**
+ * Thrown by apply() when the checkpoint is no longer where the caller last saw it: another process
+ * (a rebuild that was promoted, or another app instance) moved it. Nothing was applied.
+ */
+export class CheckpointMovedError extends Error {
+  constructor(readonly projection: string, readonly expected: number, readonly actual: number) {
+    super(`checkpoint of ${projection} is at ${actual}, not ${expected}`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/** A projection's read model being built afresh beside the live one, invisible to queries. */
+export interface ShadowReadModel {
+  /** Position of the last event applied to the shadow. */
+  readonly position: number;
+  apply(ops: ReadModelOp[], position: number): Promise<void>;
+  /** Atomically replaces the live read model and its checkpoint with this one. */
+  promote(): Promise<void>;
+  /** Drops the shadow, leaving the live read model as it was. */
+  discard(): Promise<void>;
+}
+
 export interface ReadModelStore {
-  /** Applies ops and moves the projection's checkpoint to `position`, atomically. */
-  apply(projection: string, ops: ReadModelOp[], position: number): Promise<void>;
+  /**
+   * Applies ops and moves the projection's checkpoint from `from` to `to`, atomically; throws
+   * CheckpointMovedError (applying nothing) when the checkpoint is not at `from`.
+   */
+  apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void>;
   checkpoint(projection: string): Promise<number>;
   /** Forgets a projection's data and checkpoint, so it rebuilds from the start of the log. */
   reset(projection: string): Promise<void>;
+  /** Starts building a projection's read model from position 0 in fresh tables/collections. */
+  shadow(projection: string): Promise<ShadowReadModel>;
 
   userById(userId: string): Promise<UserRow | null>;
   /** Looks a user up by the normalised, case-folded username key. */

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Engine } from '../ports';
 import { SqliteEventStore } from './event-store';
 import { SqlitePictureStore } from './pictures';
+import { createSqliteRateLimiter } from './rate-limiter';
 import { SqliteReadModels } from './read-models';
 import { configure, migrate } from './schema';
 
@@ -39,6 +40,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     events,
     readModels: new SqliteReadModels(readModelsDb),
     pictures: new SqlitePictureStore(eventsDb),
+    createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {
       await events.close();
       if (readModelsDb !== eventsDb) readModelsDb.close();

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
-import type {
-  ChatMessageRow, Page, PrivateMessageRow, ReadModelOp, ReadModelStore, SessionRow, UserChanges, UserRow,
+import {
+  CheckpointMovedError,
+  type ChatMessageRow, type Page, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type SessionRow,
+  type ShadowReadModel, type UserChanges, type UserRow,
 } from '../read-models';
 import { PROJECTION_TABLES } from './schema';
 
@@ -80,14 +82,20 @@ export class SqliteReadModels implements ReadModelStore {
       chatPositionOf: prepare('SELECT position FROM rm_chat WHERE id = ?'),
       chat: prepare('SELECT * FROM rm_chat WHERE position < ? ORDER BY position DESC LIMIT ?'),
     };
-    this.applyTx = db.transaction((projection: string, ops: ReadModelOp[], position: number) => {
+    this.applyTx = db.transaction((projection: string, ops: ReadModelOp[], from: number, to: number) => {
+      const actual = (this.s.checkpoint.get(projection) as { position: number } | undefined)?.position ?? 0;
+      if (actual !== from) throw new CheckpointMovedError(projection, from, actual);
       for (const op of ops) this.applyOp(op);
-      this.s.saveCheckpoint.run(projection, position);
+      this.s.saveCheckpoint.run(projection, to);
     });
   }
 
-  async apply(projection: string, ops: ReadModelOp[], position: number): Promise<void> {
-    this.applyTx(projection, ops, position);
+  async apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void> {
+    this.applyTx(projection, ops, from, to);
+  }
+
+  async shadow(projection: string): Promise<ShadowReadModel> {
+    throw new Error(`rebuilding ${projection} in shadow tables is not available on this engine yet`);
   }
 
   private applyOp(op: ReadModelOp): void {
