@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords';
 import { TokenError, type TokenPair } from '../auth/tokens';
 import { DomainError, fold } from '../commands/decider';
-import { emailKey, usernameKey } from '../commands/rules';
+import { emailKey, passwordProblem, usernameKey } from '../commands/rules';
 import { sessionDecider } from '../commands/session';
 import { userDecider, type User, type UserCommand } from '../commands/user';
 import {
@@ -36,11 +36,18 @@ const PICTURE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', '
 const invalidCredentials = () => new DomainError('invalid_credentials', 'incorrect username or password');
 const sessionInvalid = (message: string) => new DomainError('session_invalid', message);
 
+/** Deciders only ever see hashes, so the password rule is checked here, before hashing. */
+function checkPassword(field: 'password' | 'new_password', password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new DomainError('validation_failed', problem, { [field]: problem });
+}
+
 /** Registration, sessions and profile changes: the account use cases behind /users and /auth. */
 export class Accounts {
   constructor(private readonly deps: AppDeps) {}
 
   async register(input: Registration, ctx: CommandContext): Promise<UserRow> {
+    checkPassword('password', input.password);
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
     const done = await execute(this.deps.engine.events, userDecider, [
@@ -129,6 +136,7 @@ export class Accounts {
   }
 
   private async passwordChange(principal: Principal, current: string, next: string): Promise<UserCommand> {
+    checkPassword('new_password', next);
     const user = await this.loadUser(principal.user_id);
     if (!user || !(await verifyPassword(user.password_hash, current))) {
       throw new DomainError('invalid_credentials', 'the current password is wrong', { current_password: 'incorrect' });

@@ -11,10 +11,12 @@ export const object = (properties: Record<string, Schema>, required: string[] = 
 
 const nullableString = (maxLength: number, description: string): Schema => ({ type: ['string', 'null'], maxLength, description });
 
-export const usernameSchema: Schema = { type: 'string', minLength: USERNAME_MIN, maxLength: USERNAME_MAX * 2, description: 'letters, digits, _ . -; case-insensitive' };
-export const passwordSchema: Schema = { type: 'string', minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX * 4 };
-export const emailSchema: Schema = { type: 'string', minLength: 3, maxLength: EMAIL_MAX };
-export const textSchema: Schema = { type: 'string', minLength: 1, maxLength: TEXT_MAX * 2 };
+// Lengths below the domain's minimum are the deciders' to refuse (422 with the rule); the schemas only
+// cap sizes generously against abuse, so that a well-formed but invalid value is never a 400.
+export const usernameSchema: Schema = { type: 'string', maxLength: USERNAME_MAX * 2, description: `${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ . -; case-insensitive` };
+export const passwordSchema: Schema = { type: 'string', maxLength: PASSWORD_MAX * 4, description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters` };
+export const emailSchema: Schema = { type: 'string', maxLength: EMAIL_MAX };
+export const textSchema: Schema = { type: 'string', maxLength: TEXT_MAX * 2, description: `1–${TEXT_MAX} characters once trimmed` };
 export const refSchema: Schema = { type: 'string', minLength: 1, maxLength: 128, description: 'client idempotency key: a resend with the same ref stores nothing new' };
 
 export const profileFields: Record<string, Schema> = {
