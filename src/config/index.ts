@@ -11,6 +11,18 @@ export interface MongoConfig {
   db: string;
 }
 
+/** The abuse limits: attempts allowed per window (windows in src/http/rate-limits.ts); 0 turns one off. */
+export interface RateLimitSettings {
+  /** Failed logins per account (RATE_LIMIT_LOGIN_ACCOUNT). */
+  login_account: number;
+  /** Failed logins per client address (RATE_LIMIT_LOGIN_IP). */
+  login_ip: number;
+  /** Registrations per client address (RATE_LIMIT_REGISTER_IP). */
+  register_ip: number;
+  /** Token refreshes per client address (RATE_LIMIT_REFRESH_IP). */
+  refresh_ip: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -27,6 +39,11 @@ export interface Config {
   refreshTokenTtl: number;
   /** Null: the embedded SQLite engine. */
   mongo: MongoConfig | null;
+  /** Reverse proxies in front of parley whose X-Forwarded-For is believed (TRUST_PROXY); 0: use the peer address. */
+  trustProxy: number;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated); empty: CORS off. */
+  corsOrigins: string[];
+  rateLimits: RateLimitSettings;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +116,33 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   return { key, generated: true };
 }
 
+/** Exact origins only (scheme://host[:port]): an allow-list with '*' in it would allow everyone. */
+function corsOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS ?? '';
+  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError('CORS_ORIGINS', `'${origin}' is not an origin like https://chat.example.com (scheme, host and port only)`);
+    }
+  }
+  return origins;
+}
+
+function rateLimits(env: Env): RateLimitSettings {
+  return {
+    login_account: integer(env, 'RATE_LIMIT_LOGIN_ACCOUNT', 10, 0, 1_000_000),
+    login_ip: integer(env, 'RATE_LIMIT_LOGIN_IP', 50, 0, 1_000_000),
+    register_ip: integer(env, 'RATE_LIMIT_REGISTER_IP', 20, 0, 1_000_000),
+    refresh_ip: integer(env, 'RATE_LIMIT_REFRESH_IP', 60, 0, 1_000_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR || './data');
   const { key, generated } = secretKey(env, dataDir);
@@ -113,5 +157,8 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl: integer(env, 'TOKEN_LIFETIME', 15, 1, 60 * 24 * 365) * 60,
     refreshTokenTtl: integer(env, 'REFRESH_TOKEN_LIFETIME', 10080, 1, 60 * 24 * 365) * 60,
     mongo: mongoConfig(env),
+    trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    corsOrigins: corsOrigins(env),
+    rateLimits: rateLimits(env),
   };
 }

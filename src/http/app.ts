@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
 import type { Parley } from '../app';
 import { errorMiddleware, HttpError } from './errors';
+import { RateLimits } from './rate-limits';
 import { buildRouter } from './router';
 import type { Route } from './route';
 import { authRoutes } from './routes/auth';
 import { messengerRoutes } from './routes/messenger';
 import { userRoutes } from './routes/users';
+import { corsPolicy, securityHeaders } from './security';
 
 export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
 
@@ -28,22 +30,19 @@ function requestLog(app: Parley): Middleware {
   };
 }
 
-const securityHeaders: Middleware = async (ctx, next) => {
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  await next();
-};
-
 export interface HttpAppOptions {
   /** Extra routers or middleware mounted after the API (the chat page, docs, metrics). */
   extra?: Middleware[];
 }
 
 export function createHttpApp(app: Parley, options: HttpAppOptions = {}): Koa {
-  const koa = new Koa({ proxy: false });
-  const router = buildRouter(app, API_ROUTES);
+  // X-Forwarded-For is believed only from as many proxies as configured: the address each limit counts.
+  const koa = new Koa({ proxy: app.config.trustProxy > 0, maxIpsCount: app.config.trustProxy });
+  const router = buildRouter(app, API_ROUTES, new RateLimits(app.engine, app.config.rateLimits));
   koa.use(requestLog(app));
   koa.use(securityHeaders);
+  const cors = corsPolicy(app.config.corsOrigins);
+  if (cors) koa.use(cors);
   koa.use(errorMiddleware(app.log));
   koa.use(router.routes());
   koa.use(router.allowedMethods({

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { Principal } from '../app/accounts';
 import type { Parley } from '../app';
+import type { RouteRateLimit } from './rate-limits';
 import type { Schema } from './validation';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -47,6 +48,8 @@ export interface Route {
   query?: Schema;
   body?: BodySpec;
   responses: Record<number, ResponseSpec>;
+  /** Abuse limits counted (after validation) before the handler runs; a used-up one answers 429. */
+  rateLimits?: RouteRateLimit[];
   /** Returns the status and JSON body; or sets ctx itself and returns nothing (for bytes). */
   handle(input: RouteInput): Promise<{ status: number; body?: unknown } | void>;
 }

@@ -5,6 +5,7 @@ import { koaBody } from 'koa-body';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
 import { HttpError, toHttpError } from './errors';
+import type { RateLimits } from './rate-limits';
 import type { Route } from './route';
 import { MAX_PICTURE_BYTES } from './routes/users';
 import { bodyValidator, paramValidator, type Validator } from './validation';
@@ -44,6 +45,11 @@ function bodyParser(route: Route): Middleware[] {
     }
     if (ctx.request.length !== 0 && !ctx.is(types)) {
       throw new HttpError(415, 'unsupported_media_type', `this endpoint takes ${types.join(' or ')}`);
+    }
+    // Bodies are read as UTF-8: another declared charset would be decoded wrongly, not refused.
+    const charset = ctx.request.charset.toLowerCase();
+    if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new HttpError(415, 'unsupported_media_type', 'send the body in UTF-8');
     }
     await next();
   };
@@ -89,7 +95,7 @@ async function removeUploads(ctx: Context): Promise<void> {
 }
 
 /** Mounts the routes with their validation, and answers 405 for known paths with other methods. */
-export function buildRouter(app: Parley, routes: Route[]): Router {
+export function buildRouter(app: Parley, routes: Route[], limits?: RateLimits): Router {
   const router = new Router();
   for (const route of routes) {
     const validators = compile(route);
@@ -105,7 +111,10 @@ export function buildRouter(app: Parley, routes: Route[]): Router {
         validate?.(body);
       }
       try {
-        const result = await route.handle({ params, query, body, principal: ctx.state.principal, ctx, app });
+        const input = { params, query, body, principal: ctx.state.principal, ctx, app };
+        const succeeded = route.rateLimits && limits ? await limits.enter(route.rateLimits, input) : null;
+        const result = await route.handle(input);
+        await succeeded?.();
         if (result) {
           ctx.status = result.status;
           if (result.body !== undefined) ctx.body = result.body;

@@ -1,3 +1,4 @@
+import { usernameKey } from '../../commands/rules';
 import { defineRoutes } from '../route';
 import { errorSchema, object, tokenPairSchema } from '../schemas';
 
@@ -26,7 +27,13 @@ export const authRoutes = defineRoutes([
     responses: {
       200: { description: 'logged in', schema: tokenPairSchema },
       400: errors('malformed request'), 401: errors('incorrect username or password'),
+      429: errors('too many failed logins for this account or from this address (see Retry-After)'),
     },
+    // Failures count per address and per account (by its normalised name, existing or not); success clears the account's.
+    rateLimits: [
+      { limit: 'login_ip', key: 'ip', onSuccess: 'refund' },
+      { limit: 'login_account', key: ({ body }) => usernameKey((body as { username: string }).username), onSuccess: 'reset' },
+    ],
     async handle({ body, app, ctx }) {
       const { username, password } = body as { username: string; password: string };
       return { status: 200, body: await app.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
@@ -40,7 +47,9 @@ export const authRoutes = defineRoutes([
     responses: {
       200: { description: 'a new pair', schema: tokenPairSchema },
       400: errors('malformed request'), 401: errors('invalid, expired, spent or revoked refresh token'),
+      429: errors('too many refreshes from this address (see Retry-After)'),
     },
+    rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, app, ctx }) {
       const { refresh_token } = body as { refresh_token: string };
       return { status: 200, body: await app.accounts.refresh(refresh_token, { correlationId: ctx.state.requestId }) };

@@ -24,7 +24,9 @@ export const userRoutes = defineRoutes([
     responses: {
       201: { description: 'registered', schema: createdUserSchema },
       400: errors('malformed request'), 409: errors('username or email taken'), 422: errors('invalid field'),
+      429: errors('too many registrations from this address (see Retry-After)'),
     },
+    rateLimits: [{ limit: 'register_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, app, ctx }) {
       const user = await app.accounts.register(body as never, { correlationId: ctx.state.requestId });
       return { status: 201, body: createdUserView(user) };
