@@ -73,7 +73,7 @@ function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, sta
   return [claimedUsername, claimedEmail, {
     type: 'UserRegistered',
     data: {
-      user_id: cmd.user_id, username, email: cmd.email.trim(), password_hash: cmd.password_hash,
+      user_id: cmd.user_id, username, username_key: uKey, email: cmd.email.trim(), password_hash: cmd.password_hash,
       first_name: cmd.first_name, last_name: cmd.last_name, phone: cmd.phone, settings: DEFAULT_SETTINGS,
     },
   }];
@@ -159,7 +159,7 @@ export const userDecider: Decider<UserCommand, UserState, Event> = {
 export function evolveUser(user: User | null, event: UserEvent): User | null {
   switch (event.type) {
     case 'UserRegistered': {
-      const { user_id, ...rest } = event.data;
+      const { user_id, username_key: _key, ...rest } = event.data;
       return { id: user_id, ...rest, picture: null };
     }
     case 'ProfileUpdated':

@@ -7,7 +7,7 @@ import type { EventMetadata, EventType, StoredEvent } from './index';
  * type's version in CURRENT_SCHEMA_VERSION and add the step from the previous version to UPCASTERS.
  */
 export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
-  UserRegistered: 1, ProfileUpdated: 1, SettingsChanged: 1, PasswordChanged: 1, PictureChanged: 1,
+  UserRegistered: 2, ProfileUpdated: 1, SettingsChanged: 1, PasswordChanged: 1, PictureChanged: 1,
   UsernameClaimed: 1, EmailClaimed: 1, EmailReleased: 1,
   SessionStarted: 1, SessionRefreshed: 1, SessionRevoked: 1,
   MessageSent: 1, ChatMessagePosted: 1,
@@ -15,8 +15,17 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;
 
+/**
+ * The username key rule v1 registrations were claimed under, frozen: usernameKey in
+ * commands/rules.ts may change in a later release, but what v1 events meant may not.
+ */
+const usernameKeyV1 = (username: string): string => username.normalize('NFKC').toLowerCase();
+
 /** UPCASTERS[type][v] turns data of schema version v into version v + 1. */
-export const UPCASTERS: Partial<Record<EventType, Record<number, Step>>> = {};
+export const UPCASTERS: Partial<Record<EventType, Record<number, Step>>> = {
+  // v2 records the key the username was claimed under; v1 left every reader to recompute it.
+  UserRegistered: { 1: (data) => ({ ...data, username_key: usernameKeyV1(String(data.username)) }) },
+};
 
 /** An event as an engine reads it back, before its data is brought up to date. */
 export interface RawEvent {

@@ -25,6 +25,11 @@ export interface ProfileFields {
 export type UserRegistered = EventOf<'UserRegistered', {
   user_id: string;
   username: string;
+  /**
+   * The case-folded key the username was claimed under (schema v2). Recorded rather than
+   * recomputed, so a later change to the folding rule cannot change what replaying this event gives.
+   */
+  username_key: string;
   password_hash: string;
   settings: UserSettings;
 } & ProfileFields>;

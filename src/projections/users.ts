@@ -1,4 +1,3 @@
-import { usernameKey } from '../commands/rules';
 import type { ReadModelOp, UserChanges } from '../store/read-models';
 import type { Projection } from './projection';
 
@@ -15,7 +14,7 @@ export const usersProjection: Projection = {
         return [{
           kind: 'user.insert',
           user: {
-            user_id: d.user_id, username: d.username, username_key: usernameKey(d.username), email: d.email,
+            user_id: d.user_id, username: d.username, username_key: d.username_key, email: d.email,
             first_name: d.first_name, last_name: d.last_name, phone: d.phone,
             pm_policy: d.settings.pm_policy, phone_public: d.settings.phone_public, picture: null,
             created_at: event.time, updated_at: event.time, version: event.version,

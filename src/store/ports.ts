@@ -1,5 +1,6 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { EventMetadata, ParleyEvent, StoredEvent } from '../events';
+import type { RawEvent } from '../events/upcasters';
 import type { ReadModelStore } from './read-models';
 
 /** 0 means the stream must not exist yet; 'any' skips the check. */
@@ -66,6 +67,33 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Catches up from `afterPosition`, then follows appends live until stopped. */
   subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription;
+  /**
+   * Writes events exactly as exported (ids, positions, streams, versions, times, metadata, schema
+   * versions and data as stored), atomically: all of them or none. Positions must increase and lie
+   * after the log's head (followers never look back); throws ImportConflictError, writing nothing,
+   * when a position or a (stream, version) is already taken or out of order.
+   * Optional only until every engine has it (the CLI reports an engine without it).
+   */
+  importEvents?(events: RawEvent[]): Promise<void>;
+}
+
+/** Why importEvents() refused a batch; nothing of it was written. */
+export class ImportConflictError extends Error {
+  constructor(readonly position: number, message: string) {
+    super(message);
+    this.name = 'ImportConflictError';
+  }
+}
+
+/**
+ * Thrown by ShadowReadModel.promote() on engines that can tell, atomically with the swap, that the
+ * log has grown past the shadow: nothing was promoted; catch the shadow up and promote again.
+ */
+export class ShadowBehindError extends Error {
+  constructor(readonly projection: string, readonly position: number, readonly head: number) {
+    super(`shadow of ${projection} is at ${position}, the log at ${head}`);
+    this.name = 'ShadowBehindError';
+  }
 }
 
 export interface StoredPicture {

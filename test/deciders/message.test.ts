@@ -11,7 +11,7 @@ const BOB = 'user-bob';
 
 const bobRegistered: ParleyEvent = {
   type: 'UserRegistered',
-  data: { user_id: BOB, username: 'bob', email: 'bob@example.test', password_hash: 'h', first_name: null, last_name: null, phone: null, settings: DEFAULT_SETTINGS },
+  data: { user_id: BOB, username: 'bob', username_key: 'bob', email: 'bob@example.test', password_hash: 'h', first_name: null, last_name: null, phone: null, settings: DEFAULT_SETTINGS },
 };
 const bobRefusesPms: ParleyEvent = { type: 'SettingsChanged', data: { user_id: BOB, changes: { pm_policy: 'nobody' } } };
 

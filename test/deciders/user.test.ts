@@ -20,7 +20,7 @@ const registered = (userId = ALICE, username = 'Alice', email = 'alice@example.t
   {
     type: 'UserRegistered',
     data: {
-      user_id: userId, username, email, password_hash: 'hash-1', first_name: userId === ALICE ? 'Alice' : null,
+      user_id: userId, username, username_key: username.toLowerCase(), email, password_hash: 'hash-1', first_name: userId === ALICE ? 'Alice' : null,
       last_name: null, phone: null, settings: DEFAULT_SETTINGS,
     },
   },

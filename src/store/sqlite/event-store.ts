@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../events';
 import { upcast, CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
 import {
-  ConcurrencyError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
+  ConcurrencyError, ImportConflictError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
   type LoadedStreams, type StreamAppend, type SubscribeOptions, type Subscription,
 } from '../ports';
 
@@ -43,6 +43,7 @@ export class SqliteEventStore implements EventStore {
   private readonly stmts;
   private readonly appendOne;
   private readonly commitBatch;
+  private readonly importBatch;
   private readonly streamReaders = new Map<number, Database.Statement<string[], EventRow>>();
 
   constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 500) {
@@ -51,7 +52,9 @@ export class SqliteEventStore implements EventStore {
       insert: db.prepare('INSERT INTO events (id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
+      insertExported: db.prepare('INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     };
+    this.importBatch = db.transaction((events: RawEvent[]) => this.importEventsNow(events));
     this.appendOne = db.transaction((item: PendingAppend) => this.insert(item));
     this.commitBatch = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
       try {
@@ -114,6 +117,31 @@ export class SqliteEventStore implements EventStore {
       }
     }
     return { events, position: events.length > 0 ? events[events.length - 1]!.position : 0 };
+  }
+
+  async importEvents(events: RawEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.importBatch.immediate(events);
+    // Followers in this process read the new events back from the log.
+    for (const follower of this.followers) follower.notify();
+  }
+
+  private importEventsNow(events: RawEvent[]): void {
+    let last = this.stmts.head.get()?.p ?? 0;
+    for (const e of events) {
+      if (e.position <= last) {
+        throw new ImportConflictError(e.position, `position ${e.position} is not after ${last} (the log's head or the previous event): the log only grows at its end`);
+      }
+      try {
+        this.stmts.insertExported.run(e.position, e.id, e.stream, e.version, e.type, e.schema_version, e.time, JSON.stringify(e.data), JSON.stringify(e.metadata));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new ImportConflictError(e.position, `stream ${e.stream} already has a version ${e.version} (event at position ${e.position})`);
+        }
+        throw error;
+      }
+      last = e.position;
+    }
   }
 
   async readStreams(streams: string[]): Promise<LoadedStreams> {

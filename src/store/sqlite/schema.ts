@@ -26,7 +26,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   position   INTEGER NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS rm_users (
+`;
+
+/**
+ * Each read-model table as a template: $T is the table's name, $I a prefix for its index names.
+ * The live table is rm_<name>; a rebuild builds rm_<name>__rebuild beside it and renames it into
+ * place, so both come from this one definition.
+ */
+const READ_MODEL_TABLES: Record<string, string> = {
+  rm_users: `
+CREATE TABLE $T (
   user_id      TEXT PRIMARY KEY,
   username     TEXT NOT NULL,
   username_key TEXT NOT NULL UNIQUE,
@@ -40,9 +49,9 @@ CREATE TABLE IF NOT EXISTS rm_users (
   created_at   TEXT NOT NULL,
   updated_at   TEXT NOT NULL,
   version      INTEGER NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS rm_sessions (
+);`,
+  rm_sessions: `
+CREATE TABLE $T (
   session_id TEXT PRIMARY KEY,
   user_id    TEXT NOT NULL,
   refresh_id TEXT NOT NULL,
@@ -50,9 +59,9 @@ CREATE TABLE IF NOT EXISTS rm_sessions (
   started_at TEXT NOT NULL,
   revoked    TEXT
 );
-CREATE INDEX IF NOT EXISTS rm_sessions_by_user ON rm_sessions (user_id) WHERE revoked IS NULL;
-
-CREATE TABLE IF NOT EXISTS rm_inbox (
+CREATE INDEX $I_by_user ON $T (user_id) WHERE revoked IS NULL;`,
+  rm_inbox: `
+CREATE TABLE $T (
   owner_id  TEXT    NOT NULL,
   position  INTEGER NOT NULL,
   id        TEXT    NOT NULL,
@@ -63,9 +72,9 @@ CREATE TABLE IF NOT EXISTS rm_inbox (
   text      TEXT    NOT NULL,
   sent_at   TEXT    NOT NULL,
   PRIMARY KEY (owner_id, position)
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS rm_conversations (
+) WITHOUT ROWID;`,
+  rm_conversations: `
+CREATE TABLE $T (
   pair      TEXT    NOT NULL,
   position  INTEGER NOT NULL,
   id        TEXT    NOT NULL,
@@ -77,9 +86,9 @@ CREATE TABLE IF NOT EXISTS rm_conversations (
   sent_at   TEXT    NOT NULL,
   PRIMARY KEY (pair, position)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rm_conversations_by_id ON rm_conversations (id);
-
-CREATE TABLE IF NOT EXISTS rm_chat (
+CREATE INDEX $I_by_id ON $T (id);`,
+  rm_chat: `
+CREATE TABLE $T (
   position  INTEGER PRIMARY KEY,
   id        TEXT NOT NULL,
   from_id   TEXT NOT NULL,
@@ -87,8 +96,22 @@ CREATE TABLE IF NOT EXISTS rm_chat (
   text      TEXT NOT NULL,
   sent_at   TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS rm_chat_by_id ON rm_chat (id);
-`;
+CREATE INDEX $I_by_id ON $T (id);`,
+};
+
+/** Suffix of a read-model table being rebuilt beside the live one. */
+export const SHADOW_SUFFIX = '__rebuild';
+
+/**
+ * DDL creating `table`'s structure under the name `as`. Index names cannot be renamed in SQLite
+ * and a promoted shadow keeps its indexes, so a shadow's index names carry a unique tag: they can
+ * never collide with the names the live table inherited from an earlier rebuild.
+ */
+export function readModelTableDdl(table: string, as: string, indexTag = ''): string {
+  const ddl = READ_MODEL_TABLES[table];
+  if (!ddl) throw new Error(`unknown read-model table: ${table}`);
+  return ddl.replaceAll('$I', `${table}${indexTag}`).replaceAll('$T', as);
+}
 
 /** Tables each projection owns, cleared when it is reset. */
 export const PROJECTION_TABLES: Record<string, string[]> = {
@@ -100,7 +123,14 @@ export const PROJECTION_TABLES: Record<string, string[]> = {
 };
 
 export function migrate(db: Database.Database): void {
-  db.exec(SCHEMA);
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    // Only missing tables are created: an existing one may carry indexes a rebuild named.
+    const exists = db.prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
+    for (const table of Object.keys(READ_MODEL_TABLES)) {
+      if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
+    }
+  }).immediate();
 }
 
 /**

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { ShadowBehindError } from '../ports';
+import type { ReadModelOp, ShadowReadModel } from '../read-models';
+import { ReadModelWriter } from './read-model-writer';
+import { readModelTableDdl, SHADOW_SUFFIX } from './schema';
+
+/**
+ * A projection's tables rebuilt as rm_<name>__rebuild beside the live ones, in the same database
+ * file: queries never see them until promote() swaps them in, in one transaction with the
+ * checkpoint. The database file has one writer at a time (the server's appends wait too), so
+ * callers should apply big batches but not huge ones.
+ */
+export class SqliteShadow implements ShadowReadModel {
+  private current = 0;
+  private finished = false;
+  private readonly writer: ReadModelWriter;
+  private readonly applyTx;
+
+  private constructor(private readonly db: Database.Database, private readonly projection: string, private readonly tables: string[]) {
+    this.writer = new ReadModelWriter(db, (table) => {
+      if (!tables.includes(table)) throw new Error(`projection ${projection} wrote to ${table}, which it does not own`);
+      return table + SHADOW_SUFFIX;
+    });
+    this.applyTx = db.transaction((ops: ReadModelOp[]) => {
+      for (const op of ops) this.writer.apply(op);
+    });
+  }
+
+  /** Fresh, empty shadow tables; leftovers of an interrupted rebuild are dropped first. */
+  static create(db: Database.Database, projection: string, tables: string[]): SqliteShadow {
+    const tag = `_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    db.transaction(() => {
+      for (const table of tables) {
+        db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+        db.exec(readModelTableDdl(table, table + SHADOW_SUFFIX, tag));
+      }
+    }).immediate();
+    return new SqliteShadow(db, projection, tables);
+  }
+
+  get position(): number {
+    return this.current;
+  }
+
+  async apply(ops: ReadModelOp[], position: number): Promise<void> {
+    this.assertOpen();
+    if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    this.applyTx.immediate(ops);
+    this.current = position;
+  }
+
+  /**
+   * Swaps the shadow in and sets the checkpoint. The events live in the same file, so the head is
+   * re-checked inside the transaction: if anything was appended since the caller last looked,
+   * nothing changes and ShadowBehindError says how far to catch up.
+   */
+  async promote(): Promise<void> {
+    this.assertOpen();
+    this.db.transaction(() => {
+      const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+      if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
+      for (const table of this.tables) {
+        this.db.exec(`DROP TABLE ${table}`);
+        this.db.exec(`ALTER TABLE ${table}${SHADOW_SUFFIX} RENAME TO ${table}`);
+      }
+      this.db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position')
+        .run(this.projection, this.current);
+    }).immediate();
+    this.finished = true;
+  }
+
+  async discard(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.db.transaction(() => {
+      for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+    }).immediate();
+  }
+
+  private assertOpen(): void {
+    if (this.finished) throw new Error(`shadow of ${this.projection} was already promoted or discarded`);
+  }
+}
