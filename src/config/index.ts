@@ -127,7 +127,7 @@ function corsOrigins(env: Env): string[] {
     } catch {
       // reported below
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin || !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(parsed.hostname)) {
       throw new ConfigError('CORS_ORIGINS', `'${origin}' is not an origin like https://chat.example.com (scheme, host and port only)`);
     }
   }
