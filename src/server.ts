@@ -4,13 +4,18 @@ import type { Logger } from 'pino';
 import { startParley, type Parley } from './app';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
+import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerProjectionMetrics } from './metrics';
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
+import { ChatServer, type ChatServerOptions } from './ws/chat-server';
+import { messengerPage } from './ws/page';
 
 export interface RunningServer {
   url: string;
   port: number;
   parley: Parley;
+  /** The chat WebSocket at /messenger/ws; its stats() feed /metrics. */
+  chat: ChatServer;
   /** Stops taking connections, finishes what is in flight, stops projections, closes the store. */
   close(): Promise<void>;
 }
@@ -18,13 +23,20 @@ export interface RunningServer {
 export interface ServerOptions {
   /** Use this engine instead of opening the configured one (tests). */
   engine?: Engine;
+  /** Chat socket limits and timings other than the defaults (tests). */
+  chat?: Partial<ChatServerOptions>;
 }
 
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  const engine = options.engine ?? await openEngine(config);
+  // Per server, not the global registry: several servers may run in one process (tests).
+  const metrics = createMetricsRegistry();
+  const engine = instrumentEngine(options.engine ?? await openEngine(config), metrics);
   const parley = await startParley(config, log, engine);
-  const koa = createHttpApp(parley);
+  registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
+  const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });
   const server = http.createServer(koa.callback());
+  const chat = await ChatServer.attach(parley, server, options.chat);
+  registerChatMetrics(metrics, () => chat.stats());
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -41,11 +53,13 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      // Chat sockets get a 1001 close, and frames being handled finish, while the store is still open.
+      await chat.close();
       await stopped;
       await parley.projector.stop();
       await engine.close();
     })();
     return closing;
   };
-  return { url, port, parley, close };
+  return { url, port, parley, chat, close };
 }

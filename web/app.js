@@ -1,0 +1,427 @@
+// The parley chat page: logs in over the REST API, keeps the access token fresh, and talks to
+// /messenger/ws (protocol: docs/websocket.md). No framework and no inline code, so a strict CSP holds.
+'use strict';
+
+(() => {
+  const SESSION_KEY = 'parley.session';
+  const MAX_MESSAGES = 500;
+  const RECONNECT_MIN_MS = 500;
+  const RECONNECT_MAX_MS = 30000;
+  const $ = (id) => document.getElementById(id);
+
+  const el = {
+    loginView: $('login-view'), loginForm: $('login-form'), loginUser: $('login-username'), loginPass: $('login-password'),
+    loginSubmit: $('login-submit'), loginError: $('login-error'),
+    chatView: $('chat-view'), status: $('status'), me: $('me'), logout: $('logout'),
+    search: $('search'), results: $('search-results'), messages: $('messages'),
+    composer: $('composer'), input: $('input'), errors: $('errors'),
+  };
+
+  /** {username, access_token, refresh_token, expires_at (ms)} while logged in. */
+  let session = null;
+  let socket = null;
+  let reconnectAttempts = 0;
+  let reconnectTimer = null;
+  let refreshTimer = null;
+  let refreshing = null;
+  /** Frames sent with a ref and not yet acknowledged: resent after a reconnect (the ref makes that safe). */
+  const unacked = new Map();
+  const shown = new Map();
+
+  // ---- REST ----------------------------------------------------------------------------------
+
+  async function api(method, path, body, token) {
+    const headers = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const data = res.status === 204 ? null : await res.json().catch(() => null);
+    if (!res.ok) {
+      const error = new Error(data?.error?.message || `request failed (${res.status})`);
+      error.status = res.status;
+      error.code = data?.error?.code;
+      throw error;
+    }
+    return data;
+  }
+
+  function saveSession(username, pair) {
+    session = {
+      username, access_token: pair.access_token, refresh_token: pair.refresh_token,
+      expires_at: Date.now() + pair.expires_in * 1000, ttl_ms: pair.expires_in * 1000,
+    };
+    // sessionStorage: a reload keeps you logged in; closing the tab does not.
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    scheduleRefresh();
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    if (!session) return;
+    const early = Math.min(60000, session.ttl_ms * 0.2);
+    const delay = Math.max(1000, session.expires_at - early - Date.now());
+    refreshTimer = setTimeout(() => { refresh().catch(() => {}); }, delay);
+  }
+
+  /** One refresh at a time: a refresh token is spent when used, and a second use ends the session. */
+  function refresh() {
+    if (!session) return Promise.reject(new Error('not logged in'));
+    refreshing ??= (async () => {
+      try {
+        const pair = await api('POST', '/auth/refresh', { refresh_token: session.refresh_token });
+        saveSession(session.username, pair);
+        sendFrame({ type: 'auth', token: session.access_token });
+      } catch (error) {
+        if (error.status === 401) endSession('Your session has ended. Please log in again.');
+        else {
+          showError(`Could not renew the login (${error.message}); retrying.`);
+          clearTimeout(refreshTimer);
+          refreshTimer = setTimeout(() => { refresh().catch(() => {}); }, 5000);
+        }
+        throw error;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  // ---- socket --------------------------------------------------------------------------------
+
+  async function connect() {
+    clearTimeout(reconnectTimer);
+    if (!session) return;
+    // A failed upgrade gives the page no reason; an old or nearly expired token is the likely one.
+    if (session.expires_at - Date.now() < 10000 || reconnectAttempts >= 2) {
+      try {
+        await refresh();
+      } catch {
+        if (!session) return;
+      }
+    }
+    setStatus('connecting');
+    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/messenger/ws`;
+    const ws = new WebSocket(url, ['parley', session.access_token]);
+    socket = ws;
+    ws.onopen = () => {
+      reconnectAttempts = 0;
+      setStatus('online');
+      for (const frame of unacked.values()) ws.send(JSON.stringify(frame));
+    };
+    ws.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      onFrame(frame);
+    };
+    ws.onclose = (event) => {
+      if (socket !== ws) return;
+      socket = null;
+      setStatus('offline');
+      if (!session) return;
+      if (event.code === 4003) return endSession('Your session was ended (logged out elsewhere or password changed). Please log in again.');
+      if (event.code === 4001) {
+        refresh().then(connect, () => {});
+        return;
+      }
+      if (event.code === 1009) showError('That message was too large to send.');
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(reconnectTimer);
+    const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** reconnectAttempts);
+    reconnectAttempts += 1;
+    const delay = Math.round(base * (0.5 + Math.random() / 2));
+    setStatus('offline', `reconnecting in ${Math.ceil(delay / 1000)} s`);
+    reconnectTimer = setTimeout(connect, delay);
+  }
+
+  function sendFrame(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  function newRef() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case 'history':
+        for (const message of frame.messages) showMessage(message, true);
+        break;
+      case 'pm':
+      case 'chat':
+        showMessage(frame, false);
+        break;
+      case 'ack':
+        unacked.delete(frame.ref);
+        updatePending();
+        break;
+      case 'error':
+        if (frame.ref) {
+          unacked.delete(frame.ref);
+          updatePending();
+        }
+        showError(frame.message || frame.code);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- composing ------------------------------------------------------------------------------
+
+  const PM_LINE = /^\/pm\s+(\S+)\s+([\s\S]+)$/i;
+
+  function submitLine(line) {
+    if (line.trim() === '') return;
+    const pm = PM_LINE.exec(line.trim());
+    if (/^\/pm(\s|$)/i.test(line.trim()) && !pm) {
+      // Let the server say what is wrong with it, in its words.
+      if (!socket) return showError('Not connected: the message was not sent.');
+      sendFrame(line);
+      return;
+    }
+    const ref = newRef();
+    const frame = pm ? { type: 'pm', to: pm[1], text: pm[2], ref } : { type: 'chat', text: line, ref };
+    unacked.set(ref, frame);
+    updatePending();
+    sendFrame(frame);
+  }
+
+  function updatePending() {
+    setStatus(status.state, status.detail);
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+
+  function showMessage(m, fromHistory) {
+    if (shown.has(m.id)) return;
+    const item = document.createElement('li');
+    item.className = `msg msg-${m.type}`;
+    item.dataset.id = m.id;
+    item.dataset.sentAt = m.sent_at;
+    if (m.type === 'pm') item.classList.add(m.from === session?.username ? 'msg-out' : 'msg-in');
+    if (fromHistory) item.classList.add('msg-history');
+
+    const meta = document.createElement('div');
+    meta.className = 'meta';
+    const who = document.createElement('span');
+    who.className = 'who';
+    if (m.type === 'pm') {
+      const tag = document.createElement('span');
+      tag.className = 'tag';
+      tag.textContent = 'private';
+      meta.append(tag);
+      who.textContent = m.from === session?.username ? `you → ${m.to}` : `${m.from} → you`;
+    } else {
+      who.textContent = m.from === session?.username ? 'you' : m.from;
+    }
+    const time = document.createElement('time');
+    time.dateTime = m.sent_at;
+    time.textContent = formatTime(m.sent_at);
+    meta.append(who, time);
+
+    const text = document.createElement('p');
+    text.className = 'text';
+    text.textContent = m.text;
+    item.append(meta, text);
+
+    if (m.type === 'pm' && m.recipient_online === false) {
+      const note = document.createElement('p');
+      note.className = 'note';
+      note.textContent = `${m.to} is offline; they will see it when they come back.`;
+      item.append(note);
+    }
+    if (m.type === 'pm' && m.from !== session?.username) {
+      item.title = `Click to reply to ${m.from}`;
+      item.addEventListener('click', () => startPm(m.from));
+    }
+    insertInOrder(item);
+    shown.set(m.id, item);
+    while (shown.size > MAX_MESSAGES) {
+      const [oldestId, oldest] = shown.entries().next().value;
+      oldest.remove();
+      shown.delete(oldestId);
+    }
+  }
+
+  function insertInOrder(item) {
+    const atBottom = el.messages.scrollHeight - el.messages.scrollTop - el.messages.clientHeight < 60;
+    let before = null;
+    for (let node = el.messages.lastElementChild; node; node = node.previousElementSibling) {
+      if (node.dataset.sentAt <= item.dataset.sentAt) break;
+      before = node;
+    }
+    el.messages.insertBefore(item, before);
+    if (atBottom || !before) el.messages.scrollTop = el.messages.scrollHeight;
+  }
+
+  function formatTime(iso) {
+    const d = new Date(iso);
+    const sameDay = d.toDateString() === new Date().toDateString();
+    return sameDay ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  }
+
+  const status = { state: 'offline', detail: '' };
+
+  function setStatus(state, detail) {
+    status.state = state;
+    status.detail = detail || '';
+    const waiting = unacked.size > 0 ? ` · ${unacked.size} waiting` : '';
+    el.status.className = `status status-${state}`;
+    el.status.textContent = `${state}${detail ? ` · ${detail}` : ''}${waiting}`;
+  }
+
+  function showError(message) {
+    const item = document.createElement('div');
+    item.className = 'error-toast';
+    const text = document.createElement('span');
+    text.textContent = message;
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'dismiss';
+    close.setAttribute('aria-label', 'Dismiss');
+    close.textContent = '×';
+    close.addEventListener('click', () => item.remove());
+    item.append(text, close);
+    el.errors.append(item);
+    while (el.errors.children.length > 3) el.errors.firstElementChild.remove();
+    setTimeout(() => item.remove(), 8000);
+  }
+
+  function startPm(username) {
+    el.input.value = `/pm ${username} `;
+    el.input.focus();
+  }
+
+  // ---- user search ------------------------------------------------------------------------------
+
+  let searchTimer = null;
+  let searchSeq = 0;
+
+  async function search(query) {
+    const seq = ++searchSeq;
+    el.results.replaceChildren();
+    if (!query) return;
+    try {
+      const { users } = await api('GET', `/users?search=${encodeURIComponent(query)}&limit=8`);
+      if (seq !== searchSeq) return;
+      const others = users.filter((u) => u.username !== session?.username);
+      if (others.length === 0) {
+        const none = document.createElement('li');
+        none.className = 'none';
+        none.textContent = 'nobody by that name';
+        el.results.append(none);
+      }
+      for (const user of others) {
+        const item = document.createElement('li');
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'person';
+        const fullName = [user.first_name, user.last_name].filter(Boolean).join(' ');
+        button.textContent = fullName ? `${user.username} · ${fullName}` : user.username;
+        button.addEventListener('click', () => {
+          startPm(user.username);
+          el.search.value = '';
+          el.results.replaceChildren();
+        });
+        item.append(button);
+        el.results.append(item);
+      }
+    } catch (error) {
+      if (seq === searchSeq) showError(`Search failed: ${error.message}`);
+    }
+  }
+
+  // ---- log in / out ------------------------------------------------------------------------------
+
+  function showChat() {
+    el.loginView.hidden = true;
+    el.chatView.hidden = false;
+    el.me.textContent = session.username;
+    el.input.focus();
+  }
+
+  function endSession(message) {
+    const ending = session;
+    session = null;
+    sessionStorage.removeItem(SESSION_KEY);
+    clearTimeout(refreshTimer);
+    clearTimeout(reconnectTimer);
+    unacked.clear();
+    shown.clear();
+    el.messages.replaceChildren();
+    if (socket) {
+      const ws = socket;
+      socket = null;
+      ws.close(1000, 'logged out');
+    }
+    el.chatView.hidden = true;
+    el.loginView.hidden = false;
+    el.loginPass.value = '';
+    el.loginError.hidden = !message;
+    el.loginError.textContent = message || '';
+    if (ending && !message) api('POST', '/auth/logout', undefined, ending.access_token).catch(() => {});
+  }
+
+  el.loginForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const username = el.loginUser.value.trim();
+    const password = el.loginPass.value;
+    if (!username || !password) {
+      el.loginError.hidden = false;
+      el.loginError.textContent = 'Enter your username and password.';
+      return;
+    }
+    el.loginSubmit.disabled = true;
+    el.loginError.hidden = true;
+    try {
+      const pair = await api('POST', '/auth/login', { username, password });
+      // The server matches usernames case-insensitively; show the name as registered.
+      const me = await api('GET', '/users/me', undefined, pair.access_token);
+      saveSession(me.username, pair);
+      showChat();
+      connect();
+    } catch (error) {
+      el.loginError.hidden = false;
+      el.loginError.textContent = error.status === 401 ? 'Incorrect username or password.' : error.message;
+    } finally {
+      el.loginSubmit.disabled = false;
+    }
+  });
+
+  el.logout.addEventListener('click', () => endSession(null));
+
+  el.composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const line = el.input.value;
+    if (line.trim() === '') return;
+    submitLine(line);
+    el.input.value = '';
+  });
+
+  el.search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => search(el.search.value.trim()), 200);
+  });
+
+  // A reload keeps the session: renew the access token with the stored refresh token.
+  const stored = sessionStorage.getItem(SESSION_KEY);
+  if (stored) {
+    try {
+      session = JSON.parse(stored);
+      showChat();
+      refresh().then(connect, () => { if (session) scheduleReconnect(); });
+    } catch {
+      sessionStorage.removeItem(SESSION_KEY);
+      session = null;
+    }
+  }
+})();
