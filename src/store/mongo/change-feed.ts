@@ -1,0 +1,120 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChangeStream, ChangeStreamDocument, Collection, MongoClient, ResumeToken, Timestamp } from 'mongodb';
+import type { StoredEvent } from '../../events';
+import { toEvent, type EventDoc } from './event-doc';
+import { CHANGE_STREAM_HISTORY_LOST, hasCode } from './schema';
+
+export interface ChangeFeedListener {
+  /** Events committed by any app instance, in commit (= position) order. */
+  onEvents(events: StoredEvent[]): void;
+  /** Some events may not have been (and will not be) delivered: read the log by position. */
+  onDiscontinuity(): void;
+}
+
+/** Longest a getMore waits on the server for a change: bounds how long close() takes. */
+const MAX_AWAIT_MS = 500;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * One change stream on `events` per app instance, shared by every subscription. It only speeds
+ * delivery up: subscriptions (LogFollower) accept pushed events only when they continue exactly
+ * where they are, and otherwise read the collection by position, which is the source of truth.
+ *
+ * It opens at an operation time taken before any subscription's catch-up read, so from the first
+ * catch-up on every later commit is pushed. After a transient error the driver resumes with the
+ * resume token it keeps; if that fails we resume from our own copy of the token, and if the oplog
+ * no longer has it (ChangeStreamHistoryLost) we start again from now and tell subscriptions to read
+ * by position what happened in between.
+ */
+export class ChangeFeed {
+  private stream: ChangeStream<EventDoc, ChangeStreamDocument<EventDoc>> | null = null;
+  private resumeToken: ResumeToken | null = null;
+  private closed = false;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly events: Collection<EventDoc>,
+    private readonly listener: ChangeFeedListener,
+  ) {}
+
+  async start(): Promise<void> {
+    const startAt = await this.operationTime();
+    this.running = this.run(startAt);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stream?.close().catch(() => {});
+    await this.running;
+  }
+
+  private async run(initialStart: Timestamp | undefined): Promise<void> {
+    let startAt = initialStart;
+    let failures = 0;
+    while (!this.closed) {
+      const stream = this.events.watch<EventDoc>([{ $match: { operationType: 'insert' } }], {
+        maxAwaitTimeMS: MAX_AWAIT_MS,
+        ...(this.resumeToken ? { resumeAfter: this.resumeToken } : startAt ? { startAtOperationTime: startAt } : {}),
+      });
+      this.stream = stream;
+      try {
+        while (!this.closed) {
+          const change = await stream.next();
+          if (this.closed) break;
+          failures = 0;
+          this.resumeToken = change._id;
+          if (change.operationType !== 'insert') {
+            // The collection was dropped or renamed: there is nothing to resume; start afresh.
+            this.resumeToken = null;
+            startAt = await this.operationTime();
+            this.listener.onDiscontinuity();
+            break;
+          }
+          this.deliver(change.fullDocument);
+        }
+      } catch (error) {
+        if (this.closed) break;
+        failures += 1;
+        // The driver already tried to resume once. Our token gets one more try; after that, or if
+        // the oplog has moved past it, start from now and let subscriptions read what they missed.
+        if (failures > 1 || hasCode(error, CHANGE_STREAM_HISTORY_LOST)) {
+          this.resumeToken = null;
+          startAt = await this.operationTime().catch(() => undefined);
+          this.listener.onDiscontinuity();
+        }
+        await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures));
+      } finally {
+        this.stream = null;
+        await stream.close().catch(() => {});
+      }
+    }
+  }
+
+  private deliver(doc: EventDoc): void {
+    let event: StoredEvent;
+    try {
+      event = toEvent(doc);
+    } catch {
+      // An event this build cannot read (written by a newer version): subscriptions meet it when
+      // they read by position, and stop there with the error, as on any engine.
+      this.listener.onDiscontinuity();
+      return;
+    }
+    this.listener.onEvents([event]);
+  }
+
+  /**
+   * The cluster time of a majority read: every event a later majority read can see committed at or
+   * after it, or is visible to that read.
+   */
+  private async operationTime(): Promise<Timestamp | undefined> {
+    const session = this.client.startSession();
+    try {
+      await this.events.find({ _id: -1 }, { session, readConcern: { level: 'majority' } }).limit(1).toArray();
+      return session.operationTime;
+    } finally {
+      await session.endSession();
+    }
+  }
+}
