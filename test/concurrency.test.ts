@@ -46,6 +46,18 @@ describe('concurrency', () => {
       .to.deep.equal([winner.user_id]);
   });
 
+  it('two users changing their email to the same new address at once: one 200, one 409', async () => {
+    const users = await Promise.all([registerAndLogin(fixture.api), registerAndLogin(fixture.api)]);
+    const email = `${uniqueName('wanted')}@example.test`;
+    const replies = await Promise.all(users.map((u) => fixture.api.post('/users/update', { token: u.access_token, json: { email } })));
+    expect(replies.map((r) => r.status).sort()).to.deep.equal([200, 409]);
+    const events = await allEvents();
+    expect(events.filter((e) => e.type === 'EmailClaimed' && e.data.key === email)).to.have.length(1);
+    // The loser kept its old address.
+    const loser = users[replies.findIndex((r) => r.status === 409)]!;
+    expect((await fixture.api.get('/users/me', { token: loser.access_token })).body.email).to.equal(`${loser.username}@example.test`);
+  });
+
   it(`${PARALLEL} parallel sends with one ref store one message`, async () => {
     const alice = await registerAndLogin(fixture.api);
     const bob = await registerAndLogin(fixture.api);
