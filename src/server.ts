@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { startParley, type Parley } from './app';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
+import { answerMalformedRequests } from './http/security';
 import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerProjectionMetrics } from './metrics';
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
@@ -35,6 +36,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
   const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });
   const server = http.createServer(koa.callback());
+  answerMalformedRequests(server);
   const chat = await ChatServer.attach(parley, server, options.chat);
   registerChatMetrics(metrics, () => chat.stats());
   server.keepAliveTimeout = 5_000;

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import { expectError, expectStatus } from './helpers/assert';
 import { client, registerAndLogin, uniqueName, type Client, type TestUser } from './helpers/http';
@@ -118,6 +119,28 @@ describe('security: hostile input', () => {
     it('415 for JSON in a charset the server does not read', async () => {
       const reply = await api.post('/auth/login', { body: json, headers: { 'content-type': 'application/json; charset=klingon' } });
       expectError(reply, 415, 'unsupported_media_type');
+    });
+
+    it('400, not 500, for an empty body under a multipart type where JSON is expected', async () => {
+      for (const type of ['multipart/form-data', 'multipart/form-data; boundary=xyz']) {
+        const reply = await fetch(`${server.url}/users/create`, { method: 'POST', headers: { 'content-type': type } });
+        expect(reply.status, type).to.equal(400);
+        expect((await reply.json()).error.code).to.equal('invalid_request');
+      }
+    });
+
+    it('a request that is not valid HTTP gets a JSON 400 with the security headers, not a bare one', async () => {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => socket.end('POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: nine\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk) => { text += chunk.toString(); });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n') as [string, string];
+      expect(head).to.match(/^HTTP\/1\.1 400 /);
+      expect(head).to.match(/^X-Content-Type-Options: nosniff$/mi);
+      expect(JSON.parse(body).error.code).to.equal('invalid_request');
     });
 
     it('400 for malformed JSON and for JSON that is not an object', async () => {

@@ -48,7 +48,8 @@ export function createHttpApp(app: Parley, options: HttpAppOptions = {}): Koa {
   koa.use(router.allowedMethods({
     throw: true,
     methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'this method is not allowed here'),
-    notImplemented: () => new HttpError(501, 'not_implemented', 'this method is not supported'),
+    // A method nothing here knows (PROPFIND, FOO) is the client's mistake, not a server fault: 405, not 501.
+    notImplemented: () => new HttpError(405, 'method_not_allowed', 'this method is not supported'),
   }));
   for (const middleware of options.extra ?? []) koa.use(middleware);
   // Koa would otherwise log every error to stderr a second time.

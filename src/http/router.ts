@@ -105,7 +105,9 @@ export function buildRouter(app: Parley, routes: Route[], limits?: RateLimits): 
       validators.params?.(params);
       validators.query?.(query);
       let body: unknown;
-      if (route.body && !ctx.is('multipart/form-data')) {
+      // Only a route that takes multipart skips the schema for it (it checks its files itself); any other
+      // body — even an empty one under a multipart or other type — meets the schema.
+      if (route.body && !(route.body['multipart/form-data'] && ctx.is('multipart/form-data'))) {
         body = ctx.request.body;
         const validate = validators.body[ctx.request.type] ?? Object.values(validators.body)[0];
         validate?.(body);

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from '@koa/cors';
 import type { Middleware } from 'koa';
 
@@ -33,5 +35,29 @@ export function corsPolicy(origins: readonly string[]): Middleware | null {
     exposeHeaders: ['Retry-After', 'X-Request-Id', 'WWW-Authenticate', 'ETag'],
     maxAge: 600,
     credentials: false,
+  });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request took too long to arrive'],
+};
+
+/**
+ * Requests Node cannot even parse never reach Koa: answer them in the API's error shape, with the
+ * same headers, instead of Node's bare 400.
+ */
+export function answerMalformedRequests(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'the request is not valid HTTP'];
+    const body = JSON.stringify({ error: { code: status === 400 ? 'invalid_request' : status === 431 ? 'headers_too_large' : 'request_timeout', message } });
+    socket.end([
+      `HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
+      'X-Content-Type-Options: nosniff', `Content-Security-Policy: ${DATA_CSP}`, 'Connection: close', '', body,
+    ].join('\r\n'));
   });
 }
