@@ -1,0 +1,148 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import type { Parley } from '../../app';
+import { exposition } from '../../metrics';
+import { DOCS_CSP, DOCS_PAGE, DOCS_PATH } from '../docs/page';
+import { HttpError } from '../errors';
+import { buildOpenApi, type OpenApiDocument } from '../openapi';
+import { defineRoutes, type Route } from '../route';
+import { errorSchema, object } from '../schemas';
+
+/** How many events a projection may trail the log by and still count as ready. */
+export const READY_MAX_LAG = 1000;
+/** How long the store may take to answer a readiness check. */
+const STORE_TIMEOUT_MS = 2000;
+
+export interface OpsOptions {
+  /** This server's metrics. */
+  registry: Registry;
+  /** Every route the server mounts, for the OpenAPI document (a getter: this list is part of it). */
+  documentedRoutes: () => readonly Route[];
+}
+
+const projectionReport = object({
+  name: { type: 'string' },
+  position: { type: 'integer', description: 'last event applied' },
+  lag: { type: ['integer', 'null'], description: 'events behind the head of the log (null when the store did not answer)' },
+  live: { type: 'boolean', description: 'caught up and following the log' },
+  stopped_at: { type: ['integer', 'null'], description: 'while the projection is stopped on a failure: the log position it failed at' },
+}, ['name', 'position', 'lag', 'live', 'stopped_at']);
+
+const readySchema = object({
+  status: { const: 'ready' },
+  head: { type: 'integer', description: 'position of the newest event in the log' },
+  projections: { type: 'array', items: projectionReport },
+}, ['status', 'head', 'projections']);
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Whether this instance can serve: the store answers, and every projection is live and close to the head. */
+async function readiness(app: Parley) {
+  const reasons: string[] = [];
+  let head: number | null = null;
+  try {
+    head = await withTimeout(app.engine.events.headPosition(), STORE_TIMEOUT_MS);
+  } catch (error) {
+    app.log.warn({ err: error }, 'readiness: the event store does not answer');
+    reasons.push(`the event store does not answer (${(error as Error).message})`);
+  }
+  const projections = app.projector.status().map((s) => ({
+    name: s.name,
+    position: s.position,
+    lag: head === null ? null : Math.max(0, head - s.position),
+    live: s.live,
+    stopped_at: s.error?.position ?? null,
+  }));
+  for (const p of projections) {
+    // The error itself may describe internals: it is in the log, not in this public answer.
+    if (p.stopped_at !== null) reasons.push(`projection '${p.name}' is stopped: it failed at log position ${p.stopped_at} and retries (see the log)`);
+    else if (!p.live) reasons.push(`projection '${p.name}' is catching up with the log`);
+    else if (p.lag !== null && p.lag > READY_MAX_LAG) reasons.push(`projection '${p.name}' is ${p.lag} events behind (more than ${READY_MAX_LAG})`);
+  }
+  return { reasons, head, projections };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+/** Compares digests, so neither the token's content nor its length leaks through timing. */
+function checkMetricsToken(expected: string | null, authorization: string): void {
+  if (expected === null) return;
+  const given = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  if (given === undefined || !timingSafeEqual(sha256(given), sha256(expected))) {
+    throw new HttpError(401, 'not_authenticated', 'send the metrics token: Authorization: Bearer <METRICS_TOKEN>', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+  }
+}
+
+/** Health, readiness, metrics and the API's documentation. */
+export function opsRoutes(options: OpsOptions): Route[] {
+  let document: OpenApiDocument | null = null;
+  return defineRoutes([
+    {
+      method: 'GET', path: '/healthz', operationId: 'health', tag: 'operations', auth: false,
+      summary: 'Liveness: the process is up and serving HTTP',
+      responses: { 200: { description: 'up', schema: object({ status: { const: 'ok' } }, ['status']) } },
+      async handle() {
+        return { status: 200, body: { status: 'ok' } };
+      },
+    },
+    {
+      method: 'GET', path: '/readyz', operationId: 'ready', tag: 'operations', auth: false,
+      summary: 'Readiness: the event store answers and every projection is live and close to the head of the log',
+      description: `Not ready (503) while a projection catches up, is stopped on an event, or trails the log by more than ${READY_MAX_LAG} events, `
+        + 'or when the store does not answer. The reasons are in error.details.reasons.',
+      responses: {
+        200: { description: 'ready', schema: readySchema },
+        503: { description: 'not ready; details: {reasons, head, projections}', schema: errorSchema },
+      },
+      async handle({ app }) {
+        const { reasons, head, projections } = await readiness(app);
+        if (reasons.length === 0) return { status: 200, body: { status: 'ready', head, projections } };
+        // Returned, not thrown: a probe's answer is not a server error worth a log line each time.
+        return { status: 503, body: { error: { code: 'not_ready', message: reasons.join('; '), details: { reasons, head, projections } } } };
+      },
+    },
+    {
+      method: 'GET', path: '/metrics', operationId: 'metrics', tag: 'operations', auth: false,
+      summary: 'Prometheus metrics, in the text exposition format',
+      description: 'HTTP request durations by route and status, WebSocket connections and frames, messages by kind, '
+        + 'event append latency, projection lag, event-loop delay and process metrics. '
+        + 'When METRICS_TOKEN is set, send it as a bearer token.',
+      responses: {
+        200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
+        401: { description: 'METRICS_TOKEN is set and was not sent', schema: errorSchema },
+      },
+      async handle({ app, ctx }) {
+        checkMetricsToken(app.config.metricsToken, ctx.get('Authorization'));
+        const { contentType, text } = await exposition(options.registry);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.type = contentType;
+        ctx.body = text;
+      },
+    },
+    {
+      method: 'GET', path: '/openapi.json', operationId: 'openapi', tag: 'documentation', auth: false,
+      summary: 'This API, described in OpenAPI 3.1',
+      responses: { 200: { description: 'the OpenAPI document', schema: { type: 'object' } } },
+      async handle() {
+        document ??= buildOpenApi(options.documentedRoutes(), { security: { metrics: 'metricsToken' } });
+        return { status: 200, body: document };
+      },
+    },
+    {
+      method: 'GET', path: DOCS_PATH, operationId: 'docs', tag: 'documentation', auth: false,
+      summary: 'Interactive API documentation (Swagger UI): try every endpoint from the browser',
+      responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      async handle({ ctx }) {
+        ctx.set('Content-Security-Policy', DOCS_CSP);
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = DOCS_PAGE;
+      },
+    },
+  ]);
+}

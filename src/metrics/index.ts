@@ -1,0 +1,5 @@
+export { registerChatMetrics, type ChatStats } from './chat';
+export { instrumentEngine } from './events';
+export { httpMetrics, UNMATCHED_ROUTE } from './http';
+export { registerProjectionMetrics, type ProjectionSource } from './projections';
+export { createMetricsRegistry, exposition } from './registry';
