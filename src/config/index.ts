@@ -39,6 +39,8 @@ export interface Config {
   refreshTokenTtl: number;
   /** Null: the embedded SQLite engine. */
   mongo: MongoConfig | null;
+  /** When set, GET /metrics wants it as a bearer token; null: /metrics is open. */
+  metricsToken: string | null;
   /** Reverse proxies in front of parley whose X-Forwarded-For is believed (TRUST_PROXY); 0: use the peer address. */
   trustProxy: number;
   /** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated); empty: CORS off. */
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl: integer(env, 'TOKEN_LIFETIME', 15, 1, 60 * 24 * 365) * 60,
     refreshTokenTtl: integer(env, 'REFRESH_TOKEN_LIFETIME', 10080, 1, 60 * 24 * 365) * 60,
     mongo: mongoConfig(env),
+    metricsToken: env.METRICS_TOKEN || null,
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     corsOrigins: corsOrigins(env),
     rateLimits: rateLimits(env),

@@ -1,16 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware } from 'koa';
+import type { Registry } from 'prom-client';
 import type { Parley } from '../app';
+import { createMetricsRegistry, httpMetrics } from '../metrics';
+import { docsAssets } from './docs/page';
 import { errorMiddleware, HttpError } from './errors';
 import { RateLimits } from './rate-limits';
 import { buildRouter } from './router';
 import type { Route } from './route';
 import { authRoutes } from './routes/auth';
 import { messengerRoutes } from './routes/messenger';
+import { opsRoutes } from './routes/ops';
 import { userRoutes } from './routes/users';
 import { corsPolicy, securityHeaders } from './security';
 
 export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
+
+/** Every route the server mounts: the API, and health, readiness, metrics and docs (which document them all). */
+export function httpRoutes(metrics: Registry): Route[] {
+  const routes: Route[] = [...API_ROUTES, ...opsRoutes({ registry: metrics, documentedRoutes: () => routes })];
+  return routes;
+}
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -33,17 +43,22 @@ function requestLog(app: Parley): Middleware {
 export interface HttpAppOptions {
   /** Extra routers or middleware mounted after the API (the chat page, docs, metrics). */
   extra?: Middleware[];
+  /** This server's metrics registry (GET /metrics); a fresh one when not given. */
+  metrics?: Registry;
 }
 
 export function createHttpApp(app: Parley, options: HttpAppOptions = {}): Koa {
   // X-Forwarded-For is believed only from as many proxies as configured: the address each limit counts.
   const koa = new Koa({ proxy: app.config.trustProxy > 0, maxIpsCount: app.config.trustProxy });
-  const router = buildRouter(app, API_ROUTES, new RateLimits(app.engine, app.config.rateLimits));
+  const metrics = options.metrics ?? createMetricsRegistry();
+  const router = buildRouter(app, httpRoutes(metrics), new RateLimits(app.engine, app.config.rateLimits));
   koa.use(requestLog(app));
+  koa.use(httpMetrics(metrics));
   koa.use(securityHeaders);
   const cors = corsPolicy(app.config.corsOrigins);
   if (cors) koa.use(cors);
   koa.use(errorMiddleware(app.log));
+  koa.use(docsAssets());
   koa.use(router.routes());
   koa.use(router.allowedMethods({
     throw: true,
