@@ -129,6 +129,16 @@ describe('REST: auth', () => {
       expectError(await me(`${h}.${p}.${s!.slice(0, -2)}${s!.endsWith('AA') ? 'BB' : 'AA'}`), 401);
     });
 
+    it('an expired refresh token, correctly signed, and the session survives it', async () => {
+      const refreshClaims = jwt.decode(alice.refresh_token) as jwt.JwtPayload;
+      const { iat: _iat, exp: _exp, ...rest } = refreshClaims;
+      const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, { algorithm: 'HS256' });
+      const reply = await refresh(expired);
+      expectError(reply, 401);
+      expect(reply.body.error.message).to.match(/expired/);
+      expectStatus(await me(alice.access_token), 200);
+    });
+
     it('an expired token, correctly signed', async () => {
       const { iat: _iat, exp: _exp, ...rest } = claims;
       const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, { algorithm: 'HS256' });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { expectError, expectStatus } from './helpers/assert';
 import { registerAndLogin, uniqueName, type Client } from './helpers/http';
 import { useServer } from './helpers/suite';
+import { toFullWidth } from './helpers/text';
 
 describe('REST: users', () => {
   const fixture = useServer();
@@ -33,8 +34,7 @@ describe('REST: users', () => {
     it('409 for a taken username, in any case and as full-width look-alikes', async () => {
       const name = `taken${process.pid % 1000}`;
       expectStatus(await create(newUser({ username: name })), 201);
-      const fullWidth = [...name].map((c) => /[a-z]/.test(c) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c).join('');
-      for (const variant of [name, name.toUpperCase(), fullWidth]) {
+      for (const variant of [name, name.toUpperCase(), toFullWidth(name), toFullWidth(name.toUpperCase())]) {
         expectError(await create(newUser({ username: variant })), 409, 'username_taken');
       }
     });
@@ -144,9 +144,10 @@ describe('REST: users', () => {
     });
 
     describe('password change', () => {
-      it('needs the current password: missing → 422, wrong → 401', async () => {
+      it('needs the current password: missing → 422, wrong → 401; a current password alone → 422', async () => {
         const alice = await registerAndLogin(api);
         expectError(await update(alice.access_token, { new_password: 'another horse' }), 422, 'validation_failed');
+        expectError(await update(alice.access_token, { current_password: alice.password }), 422, 'validation_failed');
         expectError(await update(alice.access_token, { current_password: 'wrong horse', new_password: 'another horse' }), 401, 'invalid_credentials');
         // The wrong attempt changed nothing: the old password still logs in, and the caller's token still works.
         expectStatus(await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }), 200);

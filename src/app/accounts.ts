@@ -129,6 +129,9 @@ export class Accounts {
         throw new DomainError('validation_failed', 'current_password is required to change the password', { current_password: 'required' });
       }
       commands.push(await this.passwordChange(principal, current_password, new_password));
+    } else if (current_password !== undefined) {
+      // Most likely a client that meant to change the password: say so rather than change nothing.
+      throw new DomainError('validation_failed', 'current_password goes with new_password', { new_password: 'required with current_password' });
     }
     const done = await execute(this.deps.engine.events, userDecider, streams, commands, { ...ctx, userId: principal.user_id });
     await this.deps.projector.waitFor(done.position);
