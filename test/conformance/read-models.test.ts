@@ -1,0 +1,197 @@
+import { expect } from 'chai';
+import { CheckpointMovedError, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type UserRow } from '../../src/store/read-models';
+import { forEachEngine, useEngine } from '../helpers/engines';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+
+function user(id: string, username: string, version = 1): UserRow {
+  return {
+    user_id: id, username, username_key: username.toLowerCase(), email: `${id}@example.test`, first_name: null, last_name: null,
+    phone: null, pm_policy: 'everyone', phone_public: false, picture: null, created_at: T0, updated_at: T0, version,
+  };
+}
+
+function pm(position: number, from: string, to: string, text = `m${position}`): PrivateMessageRow {
+  return { id: `pm-${position}`, position, from_id: from, from: from.toUpperCase(), to_id: to, to: to.toUpperCase(), text, sent_at: T0 };
+}
+
+/** One op of every kind, as the projections would produce them for a short history. */
+const HISTORY: ReadModelOp[] = [
+  { kind: 'user.insert', user: user('u1', 'Alice') },
+  { kind: 'user.insert', user: user('u2', 'alfred') },
+  { kind: 'user.insert', user: user('u3', 'Bob') },
+  { kind: 'user.change', user_id: 'u1', version: 2, updated_at: '2026-01-02T00:00:00.000Z', changes: { first_name: 'Alice', phone_public: true } },
+  { kind: 'user.change', user_id: 'u1', version: 3, updated_at: '2026-01-03T00:00:00.000Z', changes: { picture: { id: 'p1', content_type: 'image/png', size: 3 } } },
+  { kind: 'session.start', session: { session_id: 's1', user_id: 'u1', refresh_id: 'r1', expires_at: T0, started_at: T0, revoked: null } },
+  { kind: 'session.start', session: { session_id: 's2', user_id: 'u1', refresh_id: 'r2', expires_at: T0, started_at: T0, revoked: null } },
+  { kind: 'session.refresh', session_id: 's1', refresh_id: 'r1b', expires_at: '2026-02-01T00:00:00.000Z' },
+  { kind: 'session.revoke', session_id: 's2', reason: 'logout' },
+  { kind: 'session.revoke', session_id: 's2', reason: 'password_changed' },
+  ...[10, 11, 12, 13, 14].flatMap((p): ReadModelOp[] => [
+    { kind: 'inbox.add', message: pm(p, 'u1', 'u3'), keep: 3 },
+    { kind: 'conversation.add', message: pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1') },
+  ]),
+  { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
+  { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
+  { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
+];
+
+/** Everything the read models answer about HISTORY. */
+async function answers(rm: ReadModelStore) {
+  return {
+    users: await Promise.all(['u1', 'u2', 'u3', 'nobody'].map((id) => rm.userById(id))),
+    byKey: await rm.userByKey('bob'),
+    search: (await rm.searchUsers('al', 10)).map((u) => u.username),
+    sessions: await Promise.all(['s1', 's2'].map((id) => rm.session(id))),
+    active: await rm.activeSessionIds('u1'),
+    inbox: await rm.inbox('u3', 10),
+    conversation: await rm.conversation('u3', 'u1', { limit: 10 }),
+    chat: await rm.chat({ limit: 10 }),
+  };
+}
+
+forEachEngine('read models', (kind) => {
+  const fixture = useEngine(kind);
+  const rm = () => fixture.engine.readModels;
+
+  it('answers every query from the ops applied', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    const a = await answers(rm());
+    expect(a.users[0]).to.deep.equal({
+      ...user('u1', 'Alice', 3), first_name: 'Alice', phone_public: true,
+      picture: { id: 'p1', content_type: 'image/png', size: 3 }, updated_at: '2026-01-03T00:00:00.000Z',
+    });
+    expect(a.users[3]).to.equal(null);
+    expect(a.byKey?.user_id).to.equal('u3');
+    expect(a.search).to.deep.equal(['alfred', 'Alice']);
+    expect(a.sessions[0]).to.include({ refresh_id: 'r1b', expires_at: '2026-02-01T00:00:00.000Z', revoked: null });
+    expect(a.sessions[1]!.revoked).to.equal('logout');
+    expect(a.active).to.deep.equal(['s1']);
+    // The inbox keeps the newest 3, oldest first.
+    expect(a.inbox.map((m) => m.position)).to.deep.equal([12, 13, 14]);
+    expect(a.inbox[0]).to.deep.equal(pm(12, 'u1', 'u3'));
+    expect(a.conversation!.map((m) => m.position)).to.deep.equal([14, 13, 12, 11, 10]);
+    expect(a.chat!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
+  });
+
+  it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal(['pm-12', 'pm-11']);
+    expect(await rm().conversation('u1', 'u3', { before: 'c-20', limit: 2 })).to.equal(null);
+    expect(await rm().conversation('u1', 'u2', { limit: 5 })).to.deep.equal([]);
+    expect((await rm().chat({ before: 'c-22', limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
+    expect(await rm().chat({ before: 'pm-10', limit: 1 })).to.equal(null);
+  });
+
+  it('is idempotent: applying the same ops again changes no answer', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    const once = await answers(rm());
+    await rm().apply('all', HISTORY, 22, 22);
+    await rm().apply('all', HISTORY.slice(3, 12), 22, 22);
+    expect(await answers(rm())).to.deep.equal(once);
+  });
+
+  it('ignores a user change older than the row (the version guard)', async () => {
+    await rm().apply('users', [
+      { kind: 'user.insert', user: user('u1', 'Alice') },
+      { kind: 'user.change', user_id: 'u1', version: 3, updated_at: T0, changes: { email: 'new@example.test' } },
+      { kind: 'user.change', user_id: 'u1', version: 2, updated_at: T0, changes: { email: 'old@example.test', phone: '+1' } },
+      { kind: 'user.change', user_id: 'ghost', version: 2, updated_at: T0, changes: { email: 'x@example.test' } },
+    ], 0, 4);
+    expect(await rm().userById('u1')).to.include({ email: 'new@example.test', phone: null, version: 3 });
+    expect(await rm().userById('ghost')).to.equal(null);
+  });
+
+  it('refuses a unique username key held by another user, applying nothing of the batch', async () => {
+    await rm().apply('users', [{ kind: 'user.insert', user: user('u1', 'Alice') }], 0, 1);
+    const error = await rm().apply('users', [
+      { kind: 'user.insert', user: user('u9', 'Zed') },
+      { kind: 'user.insert', user: user('u2', 'ALICE') },
+    ], 1, 2).catch((e) => e);
+    expect(error).to.be.instanceOf(Error);
+    expect(await rm().userById('u9')).to.equal(null);
+    expect(await rm().checkpoint('users')).to.equal(1);
+  });
+
+  it('moves the checkpoint with the ops, and refuses (applying nothing) when it is not where the caller says', async () => {
+    expect(await rm().checkpoint('chat')).to.equal(0);
+    await rm().apply('chat', HISTORY.slice(-3, -2), 0, 20);
+    expect(await rm().checkpoint('chat')).to.equal(20);
+    const error = await rm().apply('chat', HISTORY.slice(-2), 0, 22).catch((e) => e);
+    expect(error).to.be.instanceOf(CheckpointMovedError);
+    expect(error).to.include({ projection: 'chat', expected: 0, actual: 20 });
+    expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-20']);
+    expect(await rm().checkpoint('chat')).to.equal(20);
+    // Checkpoints are per projection.
+    expect(await rm().checkpoint('inbox')).to.equal(0);
+  });
+
+  it('lets only one of two concurrent applies from one checkpoint through', async () => {
+    const outcomes = await Promise.allSettled([
+      rm().apply('chat', HISTORY.slice(-3, -2), 0, 20),
+      rm().apply('chat', HISTORY.slice(-2), 0, 22),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
+    const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(loser.reason).to.be.instanceOf(CheckpointMovedError);
+    const chat = (await rm().chat({ limit: 10 }))!.map((m) => m.id);
+    expect(chat).to.deep.equal(outcomes[0].status === 'fulfilled' ? ['c-20'] : ['c-22', 'c-21']);
+  });
+
+  it('survives a restart: checkpoints and rows are where they were', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    const before = await answers(rm());
+    await fixture.engine.close();
+    const reopened = await fixture.storage.open();
+    expect(await reopened.readModels.checkpoint('all')).to.equal(22);
+    expect(await answers(reopened.readModels)).to.deep.equal(before);
+  });
+
+  it('reset() forgets a projection’s rows and checkpoint, and only that projection’s', async () => {
+    await rm().apply('chat', HISTORY.filter((op) => op.kind === 'chat.add'), 0, 22);
+    await rm().apply('users', HISTORY.filter((op) => op.kind === 'user.insert'), 0, 3);
+    await rm().reset('chat');
+    expect(await rm().checkpoint('chat')).to.equal(0);
+    expect(await rm().chat({ limit: 10 })).to.deep.equal([]);
+    expect(await rm().checkpoint('users')).to.equal(3);
+    expect(await rm().userById('u1')).to.not.equal(null);
+  });
+
+  describe('shadow rebuilds', () => {
+    const chatOps = HISTORY.filter((op) => op.kind === 'chat.add');
+
+    it('builds beside the live read model, invisible until promoted, then replaces it with its checkpoint', async () => {
+      await rm().apply('chat', chatOps.slice(0, 1), 0, 20);
+      const shadow = await rm().shadow('chat');
+      expect(shadow.position).to.equal(0);
+      await shadow.apply(chatOps.slice(1), 22);
+      expect(shadow.position).to.equal(22);
+      expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-20']);
+      await shadow.promote();
+      expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21']);
+      expect(await rm().checkpoint('chat')).to.equal(22);
+      // Promoted indexes still serve the queries, and the live model takes applies again.
+      expect((await rm().chat({ before: 'c-22', limit: 5 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
+      await rm().apply('chat', [{ kind: 'chat.add', message: { ...(chatOps[0] as any).message, id: 'c-30', position: 30 } }], 22, 30);
+      expect((await rm().chat({ limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-30']);
+    });
+
+    it('discard() leaves the live read model and checkpoint as they were', async () => {
+      await rm().apply('chat', chatOps, 0, 22);
+      const shadow = await rm().shadow('chat');
+      await shadow.apply(chatOps.slice(0, 1), 20);
+      await shadow.discard();
+      expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
+      expect(await rm().checkpoint('chat')).to.equal(22);
+      const error = await shadow.apply(chatOps, 22).then(() => null, (e: Error) => e);
+      expect(error?.message).to.match(/already promoted or discarded/);
+    });
+
+    it('refuses ops for another projection’s read model', async () => {
+      const shadow = await rm().shadow('chat');
+      const error = await shadow.apply(HISTORY.slice(0, 1), 1).then(() => null, (e: Error) => e);
+      expect(error?.message).to.match(/does not own/);
+      await shadow.discard();
+    });
+  });
+});
