@@ -24,6 +24,7 @@
   let reconnectTimer = null;
   let refreshTimer = null;
   let refreshing = null;
+  let lastRefreshAt = 0;
   /** Frames sent with a ref and not yet acknowledged: resent after a reconnect (the ref makes that safe). */
   const unacked = new Map();
   const shown = new Map();
@@ -68,6 +69,7 @@
     if (!session) return Promise.reject(new Error('not logged in'));
     refreshing ??= (async () => {
       try {
+        lastRefreshAt = Date.now();
         const pair = await api('POST', '/auth/refresh', { refresh_token: session.refresh_token });
         saveSession(session.username, pair);
         sendFrame({ type: 'auth', token: session.access_token });
@@ -91,8 +93,10 @@
   async function connect() {
     clearTimeout(reconnectTimer);
     if (!session) return;
-    // A failed upgrade gives the page no reason; an old or nearly expired token is the likely one.
-    if (session.expires_at - Date.now() < 10000 || reconnectAttempts >= 2) {
+    // A failed upgrade gives the page no reason; a nearly expired or revoked token is a likely one,
+    // so after repeated failures the token is renewed too (at most once a minute).
+    const stale = reconnectAttempts >= 2 && Date.now() - lastRefreshAt > 60000;
+    if (session.expires_at - Date.now() < 10000 || stale) {
       try {
         await refresh();
       } catch {
