@@ -46,7 +46,7 @@ export const SECURITY_SCHEMES = {
     description: 'Log in with a username and password; the access token it returns is sent as a bearer token.',
     flows: { password: { tokenUrl: '/auth/login', refreshUrl: '/auth/refresh', scopes: {} } },
   },
-  /** The operator's token for GET /metrics, when METRICS_TOKEN is set. */
+  /** The operator's token for GET /metrics, when METRICS_TOKEN is set (declared only then). */
   metricsToken: { type: 'http', scheme: 'bearer', description: 'The value of METRICS_TOKEN, when it is set.' },
 } as const;
 
@@ -132,6 +132,7 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
     paths[route.path]![method] = operation(route, options);
   }
   const tags = [...new Set(routes.map((r) => r.tag))].map((name) => ({ name }));
+  const used = new Set<SecuritySchemeName>(['bearerAuth', 'passwordLogin', ...Object.values(options.security ?? {})]);
   return {
     openapi: '3.1.0',
     info: {
@@ -149,7 +150,7 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
       responses: {
         Error: { description: 'Any other error (e.g. 413, 415, 429, 500), in the one error shape', content: { 'application/json': { schema: ref('Error') } } },
       },
-      securitySchemes: SECURITY_SCHEMES,
+      securitySchemes: Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name as SecuritySchemeName))),
     },
   };
 }

@@ -112,7 +112,7 @@ export function opsRoutes(options: OpsOptions): Route[] {
       summary: 'Prometheus metrics, in the text exposition format',
       description: 'HTTP request durations by route and status, WebSocket connections and frames, messages by kind, '
         + 'event append latency, projection lag, event-loop delay and process metrics. '
-        + 'When METRICS_TOKEN is set, send it as a bearer token.',
+        + 'When METRICS_TOKEN is set, send it as a bearer token (the document then declares the metricsToken scheme here).',
       responses: {
         200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
         401: { description: 'METRICS_TOKEN is set and was not sent', schema: errorSchema },
@@ -129,8 +129,8 @@ export function opsRoutes(options: OpsOptions): Route[] {
       method: 'GET', path: '/openapi.json', operationId: 'openapi', tag: 'documentation', auth: false,
       summary: 'This API, described in OpenAPI 3.1',
       responses: { 200: { description: 'the OpenAPI document', schema: { type: 'object' } } },
-      async handle() {
-        document ??= buildOpenApi(options.documentedRoutes(), { security: { metrics: 'metricsToken' } });
+      async handle({ app }) {
+        document ??= buildOpenApi(options.documentedRoutes(), { security: app.config.metricsToken ? { metrics: 'metricsToken' } : {} });
         return { status: 200, body: document };
       },
     },
