@@ -31,6 +31,8 @@ export class ChangeFeed {
   private resumeToken: ResumeToken | null = null;
   private closed = false;
   private running: Promise<void> | null = null;
+  /** Cuts a back-off sleep short on close(). */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly client: MongoClient,
@@ -45,8 +47,13 @@ export class ChangeFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     await this.stream?.close().catch(() => {});
-    await this.running;
+    // The loop ends within a getMore's wait; if it is stuck on an unreachable server, closing the
+    // client (next) ends that too, so do not wait for it longer than that.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((resolve) => { timer = setTimeout(resolve, 2 * MAX_AWAIT_MS); })]);
+    clearTimeout(timer);
   }
 
   private async run(initialStart: Timestamp | undefined): Promise<void> {
@@ -83,7 +90,7 @@ export class ChangeFeed {
           startAt = await this.operationTime().catch(() => undefined);
           this.listener.onDiscontinuity();
         }
-        await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures));
+        await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures), undefined, { signal: this.closing.signal }).catch(() => {});
       } finally {
         this.stream = null;
         await stream.close().catch(() => {});
@@ -105,8 +112,8 @@ export class ChangeFeed {
   }
 
   /**
-   * The cluster time of a majority read: every event a later majority read can see committed at or
-   * after it, or is visible to that read.
+   * The cluster time of a majority read. An event a later majority read (a subscription's catch-up)
+   * does not see committed after it, so a stream started at this time delivers it.
    */
   private async operationTime(): Promise<Timestamp | undefined> {
     const session = this.client.startSession();

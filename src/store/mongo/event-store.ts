@@ -164,6 +164,7 @@ export class MongoEventStore implements EventStore {
   }
 
   async readAll(afterPosition: number, limit: number): Promise<StoredEvent[]> {
+    if (limit <= 0) return []; // limit(0) would mean no limit
     // Majority reads: a follower never applies an event that a failover could still roll back.
     const docs = await this.events.find({ _id: { $gt: afterPosition } }, { readConcern: { level: 'majority' } })
       .sort({ _id: 1 }).limit(limit).toArray();

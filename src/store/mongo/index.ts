@@ -49,7 +49,9 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
       events,
       readModels: new MongoReadModels(client, db),
       pictures: new MongoPictureStore(db),
-      createRateLimiter: (limits) => new RateLimiterMongo({ storeClient: client, dbName: options.db, tableName: RATE_LIMITS, ...limits }),
+      createRateLimiter: (limits) => new RateLimiterMongo({
+        storeClient: client, dbName: options.db, tableName: RATE_LIMITS, disableIndexesCreation: true, ...limits,
+      }),
       async close() {
         await events.close();
         await client.close();

@@ -42,11 +42,15 @@ export function projectionCollections(projection: string): ReadModelCollection[]
  * under snapshot read concern) and the indexes the engine relies on. Idempotent.
  */
 export async function ensureSchema(db: Db): Promise<void> {
-  await ensureCollections(db, [EVENTS, COUNTERS, CHECKPOINTS, ...Object.keys(READ_MODEL_INDEXES)]);
+  await ensureCollections(db, [EVENTS, COUNTERS, CHECKPOINTS, RATE_LIMITS, ...Object.keys(READ_MODEL_INDEXES)]);
   await db.collection(EVENTS).createIndex({ stream: 1, version: 1 }, { name: 'stream_version', unique: true });
   for (const [name, indexes] of Object.entries(READ_MODEL_INDEXES)) {
     await db.collection(name).createIndexes(indexes);
   }
+  // rate-limiter-flexible's own indexes (under the names it would give them), made here once rather
+  // than by every limiter in the background.
+  await db.collection(RATE_LIMITS).createIndex({ expire: -1 }, { expireAfterSeconds: 0 });
+  await db.collection(RATE_LIMITS).createIndex({ key: 1 }, { unique: true });
   // The counter exists before any append, so appends only ever $inc it.
   await db.collection<{ _id: string; position: number }>(COUNTERS).updateOne(
     { _id: EVENTS }, { $setOnInsert: { position: 0 } }, { upsert: true },
