@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { StoredEvent } from '../events';
 import { ShadowBehindError, type Engine, type EventStore } from '../store/ports';
 import type { ReadModelOp, ShadowReadModel } from '../store/read-models';
@@ -77,6 +78,8 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
     for (let attempt = 1; ; attempt++) {
       // Catch up with the head (the log may grow meanwhile), then try to swap in what is left.
       for (;;) {
+        // An embedded engine answers without I/O: let signals, timers and other work run.
+        await yieldToEventLoop();
         options.signal?.throwIfAborted();
         const batch = await engine.events.readAll(progress.position, batchSize);
         if (batch.length === 0) break;
@@ -91,6 +94,8 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
         options.onProgress?.({ ...progress });
       }
       options.onProgress?.({ ...progress, phase: 'promote' });
+      await yieldToEventLoop();
+      options.signal?.throwIfAborted();
       if (await promoteAll(targets)) break;
       if (attempt >= (options.maxPromoteAttempts ?? DEFAULT_PROMOTE_ATTEMPTS)) {
         throw new Error(`the log kept growing faster than the rebuild could catch up (${attempt} attempts to promote)`);

@@ -113,6 +113,20 @@ export function readModelTableDdl(table: string, as: string, indexTag = ''): str
   return ddl.replaceAll('$I', `${table}${indexTag}`).replaceAll('$T', as);
 }
 
+/**
+ * The same DDL split into the table and its secondary indexes: a rebuild fills the table first
+ * and indexes it once at the end, which is much cheaper than keeping random-keyed indexes up to
+ * date row by row.
+ */
+export function readModelTableParts(table: string, as: string, indexTag: string): { table: string; indexes: string } {
+  const statements = readModelTableDdl(table, as, indexTag).split(';').map((s) => s.trim()).filter(Boolean);
+  const isIndex = (s: string) => s.startsWith('CREATE INDEX');
+  return {
+    table: statements.filter((s) => !isIndex(s)).join(';\n'),
+    indexes: statements.filter(isIndex).join(';\n'),
+  };
+}
+
 /** Tables each projection owns, cleared when it is reset. */
 export const PROJECTION_TABLES: Record<string, string[]> = {
   users: ['rm_users'],

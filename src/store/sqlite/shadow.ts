@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { ShadowBehindError } from '../ports';
 import type { ReadModelOp, ShadowReadModel } from '../read-models';
 import { ReadModelWriter } from './read-model-writer';
-import { readModelTableDdl, SHADOW_SUFFIX } from './schema';
+import { readModelTableParts, SHADOW_SUFFIX } from './schema';
 
 /**
  * A projection's tables rebuilt as rm_<name>__rebuild beside the live ones, in the same database
@@ -14,10 +14,18 @@ import { readModelTableDdl, SHADOW_SUFFIX } from './schema';
 export class SqliteShadow implements ShadowReadModel {
   private current = 0;
   private finished = false;
+  /** Secondary indexes still to be built (once, just before the first promotion attempt). */
+  private pendingIndexes: string;
   private readonly writer: ReadModelWriter;
   private readonly applyTx;
 
-  private constructor(private readonly db: Database.Database, private readonly projection: string, private readonly tables: string[]) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly projection: string,
+    private readonly tables: string[],
+    indexes: string,
+  ) {
+    this.pendingIndexes = indexes;
     this.writer = new ReadModelWriter(db, (table) => {
       if (!tables.includes(table)) throw new Error(`projection ${projection} wrote to ${table}, which it does not own`);
       return table + SHADOW_SUFFIX;
@@ -30,13 +38,16 @@ export class SqliteShadow implements ShadowReadModel {
   /** Fresh, empty shadow tables; leftovers of an interrupted rebuild are dropped first. */
   static create(db: Database.Database, projection: string, tables: string[]): SqliteShadow {
     const tag = `_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+    const indexes: string[] = [];
     db.transaction(() => {
       for (const table of tables) {
         db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
-        db.exec(readModelTableDdl(table, table + SHADOW_SUFFIX, tag));
+        const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
+        db.exec(parts.table);
+        if (parts.indexes) indexes.push(parts.indexes);
       }
     }).immediate();
-    return new SqliteShadow(db, projection, tables);
+    return new SqliteShadow(db, projection, tables, indexes.join(';\n'));
   }
 
   get position(): number {
@@ -57,6 +68,12 @@ export class SqliteShadow implements ShadowReadModel {
    */
   async promote(): Promise<void> {
     this.assertOpen();
+    if (this.pendingIndexes) {
+      // Its own transaction: if the swap below finds the log moved on, the indexes stay and
+      // are kept up to date while the shadow catches up.
+      this.db.transaction(() => this.db.exec(this.pendingIndexes)).immediate();
+      this.pendingIndexes = '';
+    }
     this.db.transaction(() => {
       const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
       if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import 'dotenv/config';
+import { BENCH_USAGE, benchRebuildCommand } from './cli/bench-rebuild';
+import { CliError, say } from './cli/context';
+import { EVENTS_USAGE, eventsCommand } from './cli/events';
+import { REBUILD_USAGE, rebuildCommand } from './cli/rebuild';
+import { PROJECTIONS_USAGE, projectionsCommand } from './cli/status';
+
+const USAGE = `parley: operator tools. They read the server's configuration (environment, .env, DATA_DIR, MONGO_*).
+
+${REBUILD_USAGE}
+
+${PROJECTIONS_USAGE}
+
+${EVENTS_USAGE}
+
+${BENCH_USAGE}`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  rebuild: rebuildCommand,
+  projections: projectionsCommand,
+  events: eventsCommand,
+  'bench-rebuild': benchRebuildCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new CliError(`unknown command: ${command}\n(try: parley help)`, 2);
+  await run(args);
+}
+
+// exitCode rather than exit(): stdout (an export in a pipe) must drain before the process ends.
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof CliError) {
+    say(`parley: ${error.message}`);
+    process.exitCode = error.exitCode;
+  } else if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // parseArgs reports unknown or malformed options this way.
+    say(`parley: ${(error as Error).message}\n(try: parley help)`);
+    process.exitCode = 2;
+  } else {
+    say(`parley: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { PROJECTIONS } from '../projections';
+import { usageError, withEngine } from './context';
+
+/**
+ * A projection counts as live when its checkpoint is at most this many positions behind the
+ * log's head: a following projector applies batches of up to 500 events, so a healthy one under
+ * load is within a few batches; anything further is catching up (or nothing is running it).
+ */
+export const LIVE_LAG = 1_000;
+
+export const PROJECTIONS_USAGE = `parley projections status [--json]
+  Each projection's checkpoint, the log's head, the lag in positions, and whether it is live
+  (lag <= ${LIVE_LAG}).`;
+
+export interface ProjectionReport {
+  name: string;
+  checkpoint: number;
+  lag: number;
+  live: boolean;
+}
+
+export async function projectionsCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const [sub, ...rest] = positionals;
+  if (sub !== 'status' || rest.length > 0) {
+    throw usageError(`unknown projections command: ${positionals.join(' ') || '(none)'}; expected: projections status [--json]`);
+  }
+  await withEngine(async (engine) => {
+    const head = await engine.events.headPosition();
+    const projections: ProjectionReport[] = [];
+    for (const { name } of PROJECTIONS) {
+      const checkpoint = await engine.readModels.checkpoint(name);
+      const lag = Math.max(0, head - checkpoint);
+      projections.push({ name, checkpoint, lag, live: lag <= LIVE_LAG });
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ engine: engine.name, head, live_lag: LIVE_LAG, projections })}\n`);
+      return;
+    }
+    const rows = [['projection', 'checkpoint', 'lag', 'live'], ...projections.map((p) => [p.name, String(p.checkpoint), String(p.lag), p.live ? 'yes' : 'no'])];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const lines = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+    process.stdout.write(`engine ${engine.name}, log head at position ${head}\n${lines.join('\n')}\n`);
+  });
+}
