@@ -13,6 +13,16 @@ const WAIT = { timeout: 10_000 };
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('browser: two people chat through the page at /messenger/', function () {
   this.timeout(60_000);
   let server: TestServer;
@@ -124,6 +134,33 @@ describe('browser: two people chat through the page at /messenger/', function ()
     expect(out.status).to.equal(204);
     await page.locator('#login-error', { hasText: 'session was ended' }).waitFor(WAIT);
     expect(await page.isVisible('#login-form')).to.equal(true);
+  });
+
+  it('renews the access token before it expires and hands it to the open socket', async () => {
+    const page = await context.newPage();
+    // The page's clock is fake, so its refresh timer can be run forward without waiting.
+    await page.clock.install();
+    const sentTypes: string[] = [];
+    const authenticated = new Promise<void>((resolve) => {
+      page.on('websocket', (ws) => {
+        ws.on('framesent', (frame) => { sentTypes.push(JSON.parse(String(frame.payload)).type); });
+        ws.on('framereceived', (frame) => { if (JSON.parse(String(frame.payload)).type === 'authenticated') resolve(); });
+      });
+    });
+    await page.setViewportSize(LAPTOP);
+    await page.goto(`${server.url}/messenger/`);
+    await page.fill('#login-username', alice.username);
+    await page.fill('#login-password', alice.password);
+    await page.click('#login-submit');
+    await page.locator('#status', { hasText: 'online' }).waitFor(WAIT);
+
+    const refreshed = page.waitForResponse((res) => res.url().endsWith('/auth/refresh'), WAIT);
+    // Access tokens live 15 minutes; the page renews one a minute before that.
+    await page.clock.fastForward('14:05');
+    expect((await refreshed).status()).to.equal(200);
+    await within(authenticated, WAIT.timeout, "the server's 'authenticated' frame");
+    expect(sentTypes).to.include('auth');
+    await page.close();
   });
 
   it('reconnects by itself when the server restarts, and carries on', async () => {

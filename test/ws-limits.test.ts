@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
 import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
@@ -90,6 +91,30 @@ describe('chat socket: limits and lifecycle', () => {
         await stopped;
       } finally {
         await server.stop();
+      }
+    });
+
+    it('delivers across two instances sharing one store: each to its own sockets, from the feed', async () => {
+      const dataDir = tempDataDir();
+      const first = await startTestServer({ ...TEST_LIMITS, DATA_DIR: dataDir }, { keepData: true });
+      const second = await startTestServer({ ...TEST_LIMITS, DATA_DIR: dataDir }, { keepData: true });
+      try {
+        const alice = await registerAndLogin(client(first.url));
+        const bob = await registerAndLogin(client(first.url));
+        const { client: onFirst } = await connectWithHistory(first.url, alice.access_token);
+        const { client: onSecond } = await connectWithHistory(second.url, bob.access_token);
+        onFirst.send({ type: 'pm', to: bob.username, text: 'across instances', ref: 'x1' });
+        const { id } = await onFirst.nextOfType('ack');
+        expect(await onSecond.nextOfType('pm')).to.include({ id, from: alice.username, text: 'across instances' });
+        // The first instance has no socket of bob's: "online" is per instance.
+        expect(await onFirst.nextOfType('pm')).to.include({ id, recipient_online: false });
+        onSecond.send('chat from the second instance');
+        expect((await onFirst.nextOfType('chat')).text).to.equal('chat from the second instance');
+        await Promise.all([onFirst.close(), onSecond.close()]);
+      } finally {
+        await second.stop();
+        await first.stop();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     });
 

@@ -147,6 +147,23 @@ describe('chat socket: frames', () => {
     }
   });
 
+  it('gives each message exactly once, in history or live, when they arrive while connecting', async () => {
+    const texts = Array.from({ length: 30 }, (_, i) => `racing ${i}`);
+    const sending = (async () => {
+      for (const text of texts) await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text } });
+    })();
+    const b = await join(bob);
+    await sending;
+    // The last one is in the history, or it comes live after it.
+    if (!b.history.messages.some((m: Frame) => m.text === 'racing 29')) {
+      await b.next((f) => f.type === 'pm' && f.text === 'racing 29', 'the last message live');
+    }
+    const seen = [...b.history.messages, ...b.frames.filter((f) => f.type === 'pm')].map((m: Frame) => m.text as string);
+    expect(seen.length, 'no message twice').to.equal(new Set(seen).size);
+    // Whatever came before the history's window, the newest 20 are all there.
+    expect(seen).to.include.members(texts.slice(-20));
+  });
+
   describe('errors (the connection stays open)', () => {
     const expectError = async (chat: ChatClient, frame: string | object, code: string, ref?: string) => {
       chat.send(frame);
@@ -180,6 +197,9 @@ describe('chat socket: frames', () => {
       // Still open, and still working; nothing of the above was stored.
       a.send({ type: 'chat', text: 'still here', ref: 'ok' });
       expect((await a.nextOfType('ack')).ref).to.equal('ok');
+      await a.next((f) => f.type === 'chat' && f.text === 'still here', 'the chat line');
+      // No echo or delivery of anything that was refused.
+      expect(a.frames.filter((f) => f.type === 'pm' || f.type === 'chat').map((f) => f.text)).to.deep.equal(['still here']);
       const chat = await api.get('/messenger/chat', { token: alice.access_token });
       expect(chat.body.messages.filter((m: Frame) => m.from === alice.username).map((m: Frame) => m.text)).to.deep.equal(['still here']);
     });

@@ -128,7 +128,7 @@
       if (!session) return;
       if (event.code === 4003) return endSession('Your session was ended (logged out elsewhere or password changed). Please log in again.');
       if (event.code === 4001) {
-        refresh().then(connect, () => {});
+        refresh().then(connect, () => { if (session) scheduleReconnect(); });
         return;
       }
       if (event.code === 1009) showError('That message was too large to send.');

@@ -23,7 +23,10 @@ export interface ConnectionLimits {
 export interface ConnectionHost {
   readonly parley: Parley;
   readonly limits: ConnectionLimits;
-  readonly counters: { frames_in: number; frames_out: number; errors_out: number; rate_limited: number; closed_slow_reader: number; closed_token_expired: number };
+  readonly counters: {
+    frames_in: number; frames_out: number; errors_out: number; rate_limited: number;
+    closed_slow_reader: number; closed_token_expired: number; closed_session_revoked: number;
+  };
   /** Position of the last event the delivery feed has handed out. */
   deliveredPosition(): number;
   /** The connection moved to another session (an auth frame with a token of a new login). */
@@ -195,7 +198,8 @@ export class ChatConnection {
       // A revocation the feed handed out before this socket was registered would otherwise be missed.
       const session = await engine.readModels.session(this.principal.session_id);
       if (!session || session.revoked) {
-        this.close(CLOSE.sessionRevoked, 'session ended');
+        this.host.counters.closed_session_revoked++;
+        this.close(CLOSE.sessionRevoked, `session ended: ${session?.revoked ?? 'unknown session'}`);
         return;
       }
       const rows = await engine.readModels.inbox(this.principal.user_id, INBOX_SIZE);
