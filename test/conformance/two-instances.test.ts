@@ -50,7 +50,7 @@ async function stopInstance(instance: Instance): Promise<void> {
 /** Several app instances on one MongoDB database: the scale-out path. MongoDB only. */
 if (MONGO_KIND) {
   describe('two app instances on one MongoDB database', function () {
-    this.timeout(60_000);
+    this.timeout(120_000);
     let storage: EngineStorage;
     let a: Instance;
     let b: Instance;
@@ -58,7 +58,8 @@ if (MONGO_KIND) {
     before(async () => {
       if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
       storage = MONGO_KIND!.storage();
-      [a, b] = await Promise.all([startInstance(storage), startInstance(storage)]);
+      a = await startInstance(storage);
+      b = await startInstance(storage);
     });
     after(async () => {
       await Promise.all([a, b].filter(Boolean).map(stopInstance));
