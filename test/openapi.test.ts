@@ -68,7 +68,8 @@ describe('OpenAPI: GET /openapi.json', () => {
   const routes = httpRoutes(createMetricsRegistry());
 
   before(async () => {
-    server = await startTestServer();
+    // A low failed-login limit, so that a real 429 is quick to get.
+    server = await startTestServer({ RATE_LIMIT_LOGIN_ACCOUNT: '2' });
     api = client(server.url);
     const reply = await api.get('/openapi.json');
     expect(reply.status).to.equal(200);
@@ -173,6 +174,11 @@ describe('OpenAPI: GET /openapi.json', () => {
 
   it('gives every operation a success response and the one error shape for errors', () => {
     expect(doc.components.schemas.Error.properties.error.required).to.deep.equal(['code', 'message']);
+    for (const route of routes.filter((r) => r.rateLimits?.length)) {
+      const tooMany = doc.paths[route.path][route.method.toLowerCase()].responses['429'];
+      expect(tooMany, `${route.operationId} documents its 429`).to.be.an('object');
+      expect(tooMany.headers, route.operationId).to.have.property('Retry-After');
+    }
     for (const [p, method, op] of operations(doc)) {
       const statuses = Object.keys(op.responses);
       expect(statuses.some((s) => /^2\d\d$/.test(s)), `${method} ${p}`).to.equal(true);
@@ -230,6 +236,17 @@ describe('OpenAPI: GET /openapi.json', () => {
       conforms('get', '/messenger/conversations/{username}', await api.get(`/messenger/conversations/${bob.username}?before=nope`, { token }));
       conforms('get', '/messenger/chat', await api.get('/messenger/chat?limit=2', { token }));
       conforms('post', '/auth/logout', await api.post('/auth/logout', { token }));
+    });
+
+    it('when rate-limited: 429 with Retry-After', async () => {
+      const user = await registerAndLogin(api);
+      let reply: Reply | null = null;
+      for (let attempt = 0; attempt < 5 && reply?.status !== 429; attempt++) {
+        reply = await api.post('/auth/login', { json: { username: user.username, password: 'not the password' } });
+        conforms('post', '/auth/login', reply);
+      }
+      expect(reply!.status).to.equal(429);
+      expect(Number(reply!.headers.get('retry-after'))).to.be.above(0);
     });
 
     it('for the operations endpoints', async () => {

@@ -84,6 +84,8 @@ function requestBody(route: Route): unknown {
   };
 }
 
+const RETRY_AFTER = { description: 'seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
+
 function responses(route: Route): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
@@ -97,6 +99,11 @@ function responses(route: Route): Record<string, unknown> {
       ...(contentType ? { content: { [contentType]: spec.schema ? { schema: schemaRef(spec.schema) } : {} } } : {}),
     };
   }
+  if (route.rateLimits?.length && !out['429']) {
+    out['429'] = { description: 'too many attempts', content: { 'application/json': { schema: ref('Error') } } };
+  }
+  // Whoever declared it, a 429 comes with Retry-After (see rate-limits.ts).
+  if (out['429']) (out['429'] as Record<string, unknown>).headers = { 'Retry-After': RETRY_AFTER };
   out.default = ref('Error', 'responses');
   return out;
 }
@@ -148,7 +155,7 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
     components: {
       schemas: Object.fromEntries([...NAMED_SCHEMAS].map(([schema, name]) => [name, publish(schema)])),
       responses: {
-        Error: { description: 'Any other error (e.g. 413, 415, 429, 500), in the one error shape', content: { 'application/json': { schema: ref('Error') } } },
+        Error: { description: 'Any other error (e.g. 413, 415, 500), in the one error shape', content: { 'application/json': { schema: ref('Error') } } },
       },
       securitySchemes: Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name as SecuritySchemeName))),
     },
