@@ -60,12 +60,13 @@ export class ChangeFeed {
     let startAt = initialStart;
     let failures = 0;
     while (!this.closed) {
-      const stream = this.events.watch<EventDoc>([{ $match: { operationType: 'insert' } }], {
-        maxAwaitTimeMS: MAX_AWAIT_MS,
-        ...(this.resumeToken ? { resumeAfter: this.resumeToken } : startAt ? { startAtOperationTime: startAt } : {}),
-      });
-      this.stream = stream;
+      let stream: ChangeStream<EventDoc, ChangeStreamDocument<EventDoc>> | null = null;
       try {
+        stream = this.events.watch<EventDoc>([{ $match: { operationType: 'insert' } }], {
+          maxAwaitTimeMS: MAX_AWAIT_MS,
+          ...(this.resumeToken ? { resumeAfter: this.resumeToken } : startAt ? { startAtOperationTime: startAt } : {}),
+        });
+        this.stream = stream;
         while (!this.closed) {
           const change = await stream.next();
           if (this.closed) break;
@@ -93,7 +94,7 @@ export class ChangeFeed {
         await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures), undefined, { signal: this.closing.signal }).catch(() => {});
       } finally {
         this.stream = null;
-        await stream.close().catch(() => {});
+        await stream?.close().catch(() => {});
       }
     }
   }
