@@ -29,3 +29,13 @@ export function readModelContents(dataDir: string): Record<string, unknown[]> {
     db.close();
   }
 }
+
+/** Position of the last event in the embedded log (0 when empty). */
+export function logHead(dataDir: string): number {
+  const db = new Database(sqliteFileIn(dataDir), { readonly: true });
+  try {
+    return (db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+  } finally {
+    db.close();
+  }
+}
