@@ -47,7 +47,7 @@ describe('parley rebuild beside a running server (two processes on one database)
     await pm(api, carol, bob, 'fourth');
     expect(await inboxTexts(api, bob)).to.deep.equal(['first', 'second', 'third', 'fourth']);
     const found = await api.get(`/users?search=${encodeURIComponent(carol.username)}`);
-    expect(found.body.users?.map((u: { username: string }) => u.username) ?? found.body.map?.((u: { username: string }) => u.username)).to.include(carol.username);
+    expect(found.body.users.map((u: { username: string }) => u.username)).to.include(carol.username);
 
     const status = await runCli(['projections', 'status', '--json'], { DATA_DIR: dataDir });
     expect(status.code, status.stderr).to.equal(0);
