@@ -43,6 +43,20 @@ forEachEngine('projections and use cases', (kind) => {
     await second.stop();
   });
 
+  it('runs the projections of two instances side by side: every event applied once, both see the head', async () => {
+    const other = await fixture.storage.open();
+    const runners = [new ProjectionRunner(fixture.engine, PROJECTIONS, log), new ProjectionRunner(other, PROJECTIONS, log)];
+    await Promise.all(runners.map((r) => r.start()));
+    const texts = Array.from({ length: 30 }, (_, i) => `m${i}`);
+    // Both instances append, and both race to apply every batch to the shared read models.
+    await Promise.all([appendChats(fixture.engine, texts.filter((_, i) => i % 2 === 0)), appendChats(other, texts.filter((_, i) => i % 2 === 1))]);
+    const head = await fixture.engine.events.headPosition();
+    expect(await Promise.all(runners.map((r) => r.waitFor(head)))).to.deep.equal([true, true]);
+    expect((await chatTexts(fixture.engine)).sort()).to.deep.equal([...texts].sort());
+    expect(await fixture.engine.readModels.checkpoint('chat')).to.equal(head);
+    await Promise.all(runners.map((r) => r.stop()));
+  });
+
   it('registers exactly one of two concurrent registrations of one username (any case)', async () => {
     const config = loadConfig({ SECRET_KEY: TEST_SECRET, DATA_DIR: fixture.storage.env.DATA_DIR ?? '', LOG_LEVEL: 'silent' });
     const parley = await startParley(config, log, fixture.engine);
