@@ -36,6 +36,7 @@ describe('metrics: GET /metrics', () => {
     await registerAndLogin(api, names[0]);
     for (const name of names) await api.get(`/users/${name}`);
     await api.get('/no/such/path/12345');
+    await api.get('/docs/init.js');
 
     const all = await scrape();
     const template = { method: 'GET', route: '/users/{username}' };
@@ -43,6 +44,7 @@ describe('metrics: GET /metrics', () => {
     expect(value(all, 'parley_http_request_duration_seconds_count', { ...template, status: '404' })).to.equal(1);
     expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'POST', route: '/users/create', status: '201' })).to.equal(1);
     expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).to.be.at.least(1);
+    expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'GET', route: '/docs/{asset}', status: '200' })).to.equal(1);
     const routes = new Set(samples(all, 'parley_http_request_duration_seconds_count').map((s) => s.labels.route));
     for (const route of routes) expect(route).not.to.match(/metrics\d|12345/);
   });
