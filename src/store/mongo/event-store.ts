@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoServerError, type ClientSession, type Collection, type Db, type MongoClient } from 'mongodb';
 import type { StoredEvent } from '../../events';
-import { CURRENT_SCHEMA_VERSION } from '../../events/upcasters';
+import { CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
 import {
   ConcurrencyError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
@@ -9,6 +9,7 @@ import {
 } from '../ports';
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
+import { insertExported } from './import-events';
 import { COUNTERS, DUPLICATE_KEY, EVENTS, hasCode } from './schema';
 
 interface PendingAppend {
@@ -174,6 +175,13 @@ export class MongoEventStore implements EventStore {
   async headPosition(): Promise<number> {
     const last = await this.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
     return last?._id ?? 0;
+  }
+
+  async importEvents(events: RawEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.transaction((session) => insertExported(this.events, this.counters, events, session));
+    // The change stream brings them too; subscriptions here need not wait for it.
+    for (const follower of this.followers) follower.notify();
   }
 
   subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription {
