@@ -52,6 +52,8 @@ export class ProjectionRunner {
   private async follow(r: Running, failures: number): Promise<void> {
     const { projection, status } = r;
     status.position = await this.engine.readModels.checkpoint(projection.name);
+    // Another process may have moved the checkpoint past what waiters need (see CheckpointMovedError).
+    this.release();
     await new Promise<void>((live) => {
       const subscription = this.engine.events.subscribe(status.position, async (events) => {
         const ops = events.flatMap((event) => {
