@@ -43,6 +43,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     // parseArgs reports unknown or malformed options this way.
     say(`parley: ${(error as Error).message}\n(try: parley help)`);
     process.exitCode = 2;
+  } else if (['ENOENT', 'EEXIST', 'EACCES', 'EISDIR'].includes((error as { code?: string }).code ?? '')) {
+    // A file given with --input or --output: the operator's to fix, no stack trace needed.
+    say(`parley: ${(error as Error).message}`);
+    process.exitCode = 1;
   } else {
     say(`parley: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     process.exitCode = 1;

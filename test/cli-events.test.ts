@@ -147,6 +147,31 @@ describe('parley events export and import', function () {
     expect(logHead(target)).to.equal(0);
   });
 
+  it('reads an export made with `npm run events -- export > file`, npm\'s banner first', async () => {
+    const banner = ['', '> parley@0.1.0 preevents', '> tsc -p tsconfig.json', '', '', '> parley@0.1.0 events', '> node dist/cli.js events export', ''];
+    const file = variant('npm.ndjson', (l) => [...banner, ...l]);
+    const target = freshDir();
+    const run = await runCli(['events', 'import', '--input', file], { DATA_DIR: target });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(logHead(target)).to.equal(lines(exported).length);
+    // Only before the first event: a banner-like line later on is a bad line.
+    const late = variant('late.ndjson', (l) => [...l.slice(0, 2), '> not an event', ...l.slice(2)]);
+    const refused = await runCli(['events', 'import', '--input', late], { DATA_DIR: freshDir() });
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include('line 3: not valid JSON');
+  });
+
+  it('writes to --output, refusing to overwrite a file', async () => {
+    const file = path.join(work, 'output.ndjson');
+    const first = await runCli(['events', 'export', '--output', file], { DATA_DIR: source.dataDir });
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stdout).to.equal('');
+    expect(readFileSync(file, 'utf8')).to.equal(readFileSync(exported, 'utf8'));
+    const second = await runCli(['events', 'export', '--output', file], { DATA_DIR: source.dataDir });
+    expect(second.code).to.equal(1);
+    expect(second.stderr).to.match(/EEXIST: file already exists/);
+  });
+
   it('validates without writing on --dry-run', async () => {
     const target = freshDir();
     const run = await runCli(['events', 'import', '--dry-run'], { DATA_DIR: target }, { stdinFile: exported });

@@ -1,3 +1,5 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { StoredEvent } from '../events';
@@ -6,10 +8,10 @@ import { ImportConflictError, type Engine } from '../store/ports';
 import { CliError, say, usageError, withEngine } from './context';
 import { validateExportedEvent } from './event-validation';
 
-export const EVENTS_USAGE = `parley events export [--from N] > events.ndjson
+export const EVENTS_USAGE = `parley events export [--from N] [--output FILE] > events.ndjson
   Writes the log from position N (default 1) up to its head when the export starts, one JSON
-  event per line.
-parley events import [--dry-run] [--resume] < events.ndjson
+  event per line, to stdout or FILE.
+parley events import [--dry-run] [--resume] [--input FILE] < events.ndjson
   Validates every line and appends the events exactly as exported. Refuses a non-empty log unless
   --resume is given: then lines at or below the log's head are skipped once the line at the head
   is found to be the very event stored there (same id), and the rest is appended. --dry-run
@@ -32,14 +34,14 @@ export async function eventsCommand(args: string[]): Promise<void> {
 }
 
 async function exportCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { from: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { from: { type: 'string' }, output: { type: 'string' } } });
   const from = values.from === undefined ? 1 : Number(values.from);
   if (!Number.isSafeInteger(from) || from < 1) throw usageError('--from must be a position (a whole number from 1)');
   await withEngine(async (engine) => {
     const head = await engine.events.headPosition();
     let position = from - 1;
     let count = 0;
-    const out = process.stdout;
+    const out = values.output === undefined ? process.stdout : createWriteStream(values.output, { flags: 'wx' });
     while (position < head) {
       const batch = (await engine.events.readAll(position, BATCH)).filter((e) => e.position <= head);
       if (batch.length === 0) break;
@@ -48,11 +50,15 @@ async function exportCommand(args: string[]): Promise<void> {
       // Wait for the reader when the pipe is full: memory stays at one batch.
       if (!out.write(`${batch.map(exportedLine).join('\n')}\n`)) await drained(out);
     }
+    if (out !== process.stdout) {
+      out.end();
+      await finished(out);
+    }
     say(`exported ${count} events (positions ${from}..${position}) from the ${engine.name} engine`);
   });
 }
 
-function drained(out: NodeJS.WriteStream): Promise<void> {
+function drained(out: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     out.once('error', onError);
@@ -79,7 +85,9 @@ interface ImportState {
 }
 
 async function importCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean', default: false }, resume: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: {
+    'dry-run': { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, input: { type: 'string' },
+  } });
   await withEngine(async (engine) => {
     if (!engine.events.importEvents) throw new CliError(`the ${engine.name} engine cannot import events yet`);
     const head = await engine.events.headPosition();
@@ -91,12 +99,15 @@ async function importCommand(args: string[]): Promise<void> {
       engine, dryRun: values['dry-run'], resume: values.resume, head, pending: [], pendingLines: [],
       imported: 0, skipped: 0, lastPosition: 0, headVerified: head === 0,
     };
-    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    const input = values.input === undefined ? process.stdin : createReadStream(values.input);
+    const lines = createInterface({ input, crlfDelay: Infinity });
     let lineNo = 0;
     try {
       for await (const line of lines) {
         lineNo += 1;
         if (line.trim() === '') continue;
+        // `npm run events -- export > file` puts npm's banner ("> parley@… events") first.
+        if (state.lastPosition === 0 && line.startsWith('> ')) continue;
         await importLine(state, line, lineNo);
       }
       await flush(state, lineNo);

@@ -32,7 +32,7 @@ export async function rebuildCommand(args: string[]): Promise<void> {
       const result = await rebuildProjections(engine, projections, {
         batchSize,
         signal: aborted.signal,
-        onProgress: (p) => progress.update(p.position, p.head),
+        onProgress: (p) => { if (p.phase !== 'promote') progress.update(p.position, p.head); },
       });
       progress.stop();
       const rate = Math.round(result.events / Math.max(result.seconds, 1e-3));
