@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import jwt from 'jsonwebtoken';
 import type WebSocket from 'ws';
 import type { Parley } from '../app';
@@ -77,6 +78,11 @@ export class ChatConnection {
     ws.on('pong', () => { this.alive = true; });
   }
 
+  /** ws keeps the TCP socket private; corking it is the only way to batch frames (see ChatServer.out). */
+  private get socket(): Duplex | undefined {
+    return (this.ws as unknown as { _socket?: Duplex })._socket;
+  }
+
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
   }
@@ -93,6 +99,17 @@ export class ChatConnection {
   deliver(id: string, data: Buffer): void {
     if (this.backlog) this.backlog.push({ id, data });
     else this.send(data);
+  }
+
+  /** Holds writes back until uncork(), so that several frames go out in one system call. */
+  cork(): void {
+    this.socket?.cork();
+  }
+
+  uncork(): void {
+    this.socket?.uncork();
+    // Buffered bytes are only known once the writes are released.
+    if (this.ws.bufferedAmount > this.host.limits.maxBufferedBytes) this.closeSlowReader();
   }
 
   close(code: number, reason: string): void {
@@ -113,19 +130,23 @@ export class ChatConnection {
   private onMessage(data: Buffer, isBinary: boolean): void {
     this.alive = true;
     this.host.counters.frames_in++;
-    if (isBinary) {
-      this.sendError('invalid_request', 'send text frames: chat lines or JSON');
-      return;
-    }
-    const raw = data.toString('utf8');
+    const raw = isBinary ? '' : data.toString('utf8');
     const wait = this.bucket.take();
     if (wait > 0 || this.pending >= this.host.limits.maxPending) {
       this.host.counters.rate_limited++;
       this.sendError('rate_limited', 'too many frames: slow down', refOf(raw), { retry_after_ms: Math.max(wait, 1) });
       return;
     }
+    if (isBinary) {
+      this.sendError('invalid_request', 'send text frames: chat lines or JSON');
+      return;
+    }
     this.pending++;
-    this.queue = this.queue.then(() => this.handle(raw)).finally(() => { this.pending--; });
+    this.queue = this.queue
+      .then(() => this.handle(raw))
+      // handle() reports its own errors; this only keeps one surprise from stalling the queue.
+      .catch((error: unknown) => this.host.parley.log.error({ err: error }, 'chat frame handling failed'))
+      .finally(() => { this.pending--; });
   }
 
   private async handle(raw: string): Promise<void> {
