@@ -101,6 +101,8 @@ describe('browser: two people chat through the page at /messenger/', function ()
 
     // Bob finds alice with the search box, which starts a private message to her.
     await bobPage.fill('#search', alice.username.slice(0, -1));
+    await bobPage.locator('.person', { hasText: alice.username }).first().waitFor(WAIT);
+    await bobPage.screenshot({ path: path.join(ARTIFACTS, 'chat-phone-search.png') });
     await bobPage.locator('.person', { hasText: alice.username }).first().click(WAIT);
     expect(await bobPage.inputValue('#input')).to.equal(`/pm ${alice.username} `);
     await bobPage.type('#input', 'hi alice');
