@@ -78,7 +78,7 @@ describe('graceful shutdown on SIGTERM', function () {
     // The requests it had taken still complete.
     for (const request of held) request.finish();
     const replies = await Promise.all(held.map((r) => r.reply));
-    expect(replies.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201]);
+    expect(replies.map((r) => r.status), JSON.stringify(child.logs.filter((l) => (l.level as number) >= 50))).to.deep.equal([201, 201, 201, 201, 201]);
 
     const { code } = await child.exited;
     expect(code, 'exit status').to.equal(0);
