@@ -143,6 +143,13 @@ describe('security: hostile input', () => {
       expect(JSON.parse(body).error.code).to.equal('invalid_request');
     });
 
+    it('431 in the JSON shape for headers over the limit', async () => {
+      const reply = await fetch(`${server.url}/users?search=a`, { headers: { 'x-padding': 'p'.repeat(32 * KIB) } });
+      expect(reply.status).to.equal(431);
+      expect(reply.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect((await reply.json()).error.code).to.equal('headers_too_large');
+    });
+
     it('400 for malformed JSON and for JSON that is not an object', async () => {
       for (const body of ['{"username":', '{"username":"a",}', 'null', '"text"', '42', '[]', '\u0000']) {
         const reply = await api.post('/auth/login', { body, headers: { 'content-type': 'application/json' } });
