@@ -19,7 +19,8 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   /** Events read per batch; each batch is one transaction per shadow. */
   batchSize?: number;
-  onProgress?: (progress: RebuildProgress) => void;
+  /** Called after every batch and before each promotion attempt; a returned promise is awaited. */
+  onProgress?: (progress: RebuildProgress) => void | Promise<void>;
   /** Stops the rebuild between batches; the shadows are discarded. */
   signal?: AbortSignal;
   /** How often to catch up again when promotion finds that the log has moved on. */
@@ -91,9 +92,9 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
         progress.events += batch.length;
         progress.head = Math.max(progress.head, last);
         progress.phase = last >= scanUntil ? 'catch-up' : 'scan';
-        options.onProgress?.({ ...progress });
+        await options.onProgress?.({ ...progress });
       }
-      options.onProgress?.({ ...progress, phase: 'promote' });
+      await options.onProgress?.({ ...progress, phase: 'promote' });
       await yieldToEventLoop();
       options.signal?.throwIfAborted();
       if (await promoteAll(targets)) break;

@@ -3,7 +3,7 @@ import type { PrivateMessageRow, ReadModelOp, UserChanges } from '../read-models
 
 export const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
-const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
+export const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
 
 /** Column of rm_users for each changeable field (a fixed list: no field name reaches SQL from outside). */
 const USER_COLUMNS: Record<keyof UserChanges, (v: unknown) => unknown> = {

@@ -4,6 +4,7 @@ import { ShadowBehindError } from '../ports';
 import type { ReadModelOp, ShadowReadModel } from '../read-models';
 import { ReadModelWriter } from './read-model-writer';
 import { readModelTableParts, SHADOW_SUFFIX } from './schema';
+import { ShadowStaging } from './shadow-staging';
 
 /**
  * A projection's tables rebuilt as rm_<name>__rebuild beside the live ones, in the same database
@@ -24,6 +25,8 @@ export class SqliteShadow implements ShadowReadModel {
     private readonly projection: string,
     private readonly tables: string[],
     indexes: string,
+    /** Rows staged while scanning; null once moved into the shadow tables. */
+    private staging: ShadowStaging | null,
   ) {
     this.pendingIndexes = indexes;
     this.writer = new ReadModelWriter(db, (table) => {
@@ -31,7 +34,7 @@ export class SqliteShadow implements ShadowReadModel {
       return table + SHADOW_SUFFIX;
     });
     this.applyTx = db.transaction((ops: ReadModelOp[]) => {
-      for (const op of ops) this.writer.apply(op);
+      for (const op of ops) if (!this.staging?.take(op)) this.writer.apply(op);
     });
   }
 
@@ -39,15 +42,16 @@ export class SqliteShadow implements ShadowReadModel {
   static create(db: Database.Database, projection: string, tables: string[]): SqliteShadow {
     const tag = `_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const indexes: string[] = [];
-    db.transaction(() => {
+    const staging = db.transaction(() => {
       for (const table of tables) {
         db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
         const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
         db.exec(parts.table);
         if (parts.indexes) indexes.push(parts.indexes);
       }
+      return ShadowStaging.create(db, tables);
     }).immediate();
-    return new SqliteShadow(db, projection, tables, indexes.join(';\n'));
+    return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging);
   }
 
   get position(): number {
@@ -68,9 +72,13 @@ export class SqliteShadow implements ShadowReadModel {
    */
   async promote(): Promise<void> {
     this.assertOpen();
+    // Both in transactions of their own: if the swap below finds the log moved on, the shadow
+    // catches up with its tables complete and indexed.
+    if (this.staging) {
+      this.staging.finish();
+      this.staging = null;
+    }
     if (this.pendingIndexes) {
-      // Its own transaction: if the swap below finds the log moved on, the indexes stay and
-      // are kept up to date while the shadow catches up.
       this.db.transaction(() => this.db.exec(this.pendingIndexes)).immediate();
       this.pendingIndexes = '';
     }
@@ -92,6 +100,7 @@ export class SqliteShadow implements ShadowReadModel {
     this.finished = true;
     this.db.transaction(() => {
       for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+      ShadowStaging.drop(this.db, this.tables);
     }).immediate();
   }
 
