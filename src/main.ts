@@ -21,8 +21,8 @@ async function main(): Promise<void> {
   if (config.secretKeyGenerated) {
     log.warn({ data_dir: config.dataDir }, 'SECRET_KEY is not set: using a key generated into DATA_DIR. Set SECRET_KEY in production.');
   }
-  const server = await startServer(config, log);
-
+  // Signals are handled from the start: one that arrives while starting up waits for the start, then closes.
+  const started = startServer(config, log);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
@@ -30,13 +30,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    server.close().then(() => process.exit(0), (error) => {
+    started.then((server) => server.close()).then(() => process.exit(0), (error) => {
       log.error({ err: error }, 'shutdown failed');
       process.exit(1);
     });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  await started;
 }
 
 main().catch((error) => {

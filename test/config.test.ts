@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -81,6 +81,17 @@ describe('configuration', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a damaged generated key rather than signing with it, naming SECRET_KEY', () => {
+    writeFileSync(path.join(dataDir, 'secret_key'), '\n');
+    expect(refused({ SECRET_KEY: '' }, 'SECRET_KEY').message).to.include('damaged');
+  });
+
+  it('names DATA_DIR when it cannot be created', () => {
+    const file = path.join(dataDir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    refused({ DATA_DIR: path.join(file, 'data'), SECRET_KEY: '' }, 'DATA_DIR');
   });
 
   describe('node dist/main.js', () => {

@@ -111,8 +111,18 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   }
   // No built-in default key: make one once and keep it beside the data, readable by us alone.
   const file = path.join(dataDir, SECRET_FILE);
-  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: true };
-  mkdirSync(dataDir, { recursive: true });
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (stored.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError('SECRET_KEY', `is not set, and the key kept in ${file} is damaged (shorter than ${MIN_SECRET_LENGTH} characters): set SECRET_KEY or delete that file`);
+    }
+    return { key: stored, generated: true };
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError('DATA_DIR', `cannot create ${dataDir}: ${(error as Error).message}`);
+  }
   const key = randomBytes(32).toString('hex');
   writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
   return { key, generated: true };

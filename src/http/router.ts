@@ -11,6 +11,7 @@ import { MAX_PICTURE_BYTES } from './routes/users';
 import { bodyValidator, paramValidator, type Validator } from './validation';
 
 const JSON_LIMIT = '64kb';
+const FORMIDABLE_MAX_FILES_EXCEEDED = 1015;
 
 export const koaPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
 
@@ -65,6 +66,8 @@ function bodyParser(route: Route): Middleware[] {
     onError(error) {
       const e = error as Error & { status?: number; httpCode?: number };
       const status = e.status ?? e.httpCode ?? 400;
+      // formidable reports "too many files" (its error code 1015) as 413; that is a malformed form, not a large one.
+      if ((e as { code?: unknown }).code === FORMIDABLE_MAX_FILES_EXCEEDED) throw new HttpError(400, 'invalid_request', "send exactly one file, in the form field 'file'");
       if (status === 413) throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (JSON ${JSON_LIMIT}, pictures 5 MiB)`);
       throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
     },
