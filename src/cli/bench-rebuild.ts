@@ -29,7 +29,7 @@ export async function measureRebuild(options: { events: number; dir: string; bat
   const engine = openSqliteEngine({ file: path.join(options.dir, 'bench-rebuild.db') });
   try {
     const generating = performance.now();
-    for (const batch of syntheticLog(options.events)) await engine.events.importEvents!(batch);
+    for (const batch of syntheticLog(options.events)) await engine.events.importEvents(batch);
     const generateSeconds = (performance.now() - generating) / 1000;
     const scan = await scanLog(engine.events, options.batchSize);
     const rebuild = await rebuildProjections(engine, PROJECTIONS, { batchSize: options.batchSize });

@@ -89,7 +89,6 @@ async function importCommand(args: string[]): Promise<void> {
     'dry-run': { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, input: { type: 'string' },
   } });
   await withEngine(async (engine) => {
-    if (!engine.events.importEvents) throw new CliError(`the ${engine.name} engine cannot import events yet`);
     const head = await engine.events.headPosition();
     if (head > 0 && !values.resume) {
       throw new CliError(`the target log is not empty (head at position ${head}); import writes only into an empty log.\n`
@@ -167,7 +166,7 @@ async function flush(state: ImportState, lineNo: number): Promise<void> {
   if (state.pending.length === 0) return;
   if (!state.dryRun) {
     try {
-      await state.engine.events.importEvents!(state.pending);
+      await state.engine.events.importEvents(state.pending);
     } catch (error) {
       if (!(error instanceof ImportConflictError)) throw error;
       // The whole batch was refused: name the line of the event that conflicted.

@@ -72,9 +72,8 @@ export interface EventStore {
    * versions and data as stored), atomically: all of them or none. Positions must increase and lie
    * after the log's head (followers never look back); throws ImportConflictError, writing nothing,
    * when a position or a (stream, version) is already taken or out of order.
-   * Optional only until every engine has it (the CLI reports an engine without it).
    */
-  importEvents?(events: RawEvent[]): Promise<void>;
+  importEvents(events: RawEvent[]): Promise<void>;
 }
 
 /** Why importEvents() refused a batch; nothing of it was written. */
