@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LIVE_LAG } from '../src/cli/status';
 import type { ParleyEvent } from '../src/events';
@@ -116,6 +116,25 @@ describe('parley rebuild with the server stopped', function () {
     expect((await runCli(['rebuild', 'chat'], { DATA_DIR: dataDir })).code).to.equal(0);
     const after = JSON.parse((await runCli(['projections', 'status', '--json'], { DATA_DIR: dataDir })).stdout);
     expect(after.projections.find((p: { name: string }) => p.name === 'chat')).to.deep.equal({ name: 'chat', checkpoint: head + lines, lag: 0, live: true });
+  });
+});
+
+describe('parley bench-rebuild', function () {
+  this.timeout(60_000);
+
+  it('measures a scan and a rebuild of the same synthetic log, leaving the configured data alone', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const run = await runCli(['bench-rebuild', '--events', '3000', '--json'], { DATA_DIR: dataDir });
+      expect(run.code, run.stderr).to.equal(0);
+      const m = JSON.parse(run.stdout);
+      expect(m.events).to.equal(3000);
+      for (const field of ['scan_events_per_s', 'rebuild_events_per_s', 'ratio', 'scan_seconds', 'rebuild_seconds']) expect(m[field], field).to.be.a('number').above(0);
+      expect(m.ratio).to.be.closeTo(m.rebuild_events_per_s / m.scan_events_per_s, 0.01);
+      expect(readdirSync(dataDir)).to.deep.equal([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
