@@ -99,6 +99,11 @@ describe('parley events export and import', function () {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.match(/line 4: the target's event at position 4 has id \S+, the input's has another-event: not the same log/);
 
+    const shorter = variant('shorter.ndjson', (l) => l.slice(0, 3));
+    const tooShort = await runCli(['events', 'import', '--resume'], { DATA_DIR: target }, { stdinFile: shorter });
+    expect(tooShort.code).to.equal(1);
+    expect(tooShort.stderr).to.include("the input ends at position 3, before the target's head (4)");
+
     const run = await runCli(['events', 'import', '--resume'], { DATA_DIR: target }, { stdinFile: exported });
     expect(run.code, run.stderr).to.equal(0);
     expect(run.stderr).to.include(`imported ${lines(exported).length - 4} events; skipped 4 already in the log`);

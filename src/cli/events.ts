@@ -115,6 +115,9 @@ async function importCommand(args: string[]): Promise<void> {
       throw new CliError(`line ${error.line}: ${error.message}\n${summary(state, true)}`);
     }
     if (state.lastPosition === 0) throw new CliError(`the input holds no events\n${summary(state)}`);
+    if (!state.headVerified) {
+      throw new CliError(`the input ends at position ${state.lastPosition}, before the target's head (${state.head}): nothing to import, and no event to check it against`);
+    }
     say(summary(state));
   });
 }
