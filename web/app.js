@@ -1,5 +1,6 @@
-// The parley chat page: logs in over the REST API, keeps the access token fresh, and talks to
-// /messenger/ws (protocol: docs/websocket.md). No framework and no inline code, so a strict CSP holds.
+// The parley chat page: creates accounts and logs in over the REST API, keeps the access token
+// fresh, and talks to /messenger/ws (protocol: docs/websocket.md). No framework and no inline
+// code, so a strict CSP holds.
 'use strict';
 
 (() => {
@@ -12,6 +13,7 @@
   const el = {
     loginView: $('login-view'), loginForm: $('login-form'), loginUser: $('login-username'), loginPass: $('login-password'),
     loginSubmit: $('login-submit'), loginError: $('login-error'),
+    registerForm: $('register-form'), toRegister: $('to-register'), registerSubmit: $('register-submit'), registerError: $('register-error'),
     chatView: $('chat-view'), status: $('status'), me: $('me'), logout: $('logout'),
     search: $('search'), results: $('search-results'), messages: $('messages'),
     composer: $('composer'), input: $('input'), errors: $('errors'),
@@ -41,6 +43,9 @@
       const error = new Error(data?.error?.message || `request failed (${res.status})`);
       error.status = res.status;
       error.code = data?.error?.code;
+      error.details = data?.error?.details;
+      const retryAfter = Number(res.headers.get('Retry-After') ?? data?.error?.details?.retry_after);
+      if (retryAfter > 0) error.retryAfter = retryAfter;
       throw error;
     }
     return data;
@@ -353,6 +358,25 @@
     el.input.focus();
   }
 
+  /** Logs in, then asks who "me" is: the server matches usernames case-insensitively, the page shows the name as registered. */
+  async function logIn(username, password) {
+    const pair = await api('POST', '/auth/login', { username, password });
+    const me = await api('GET', '/users/me', undefined, pair.access_token);
+    saveSession(me.username, pair);
+    showChat();
+    connect();
+  }
+
+  function showLoginError(message) {
+    el.loginError.hidden = !message;
+    el.loginError.textContent = message || '';
+  }
+
+  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
+
+  /** A failed fetch (server down, network gone) has no status; say that rather than the browser's wording. */
+  const requestProblem = (error) => (error.status ? error.message : 'Could not reach the server. Check your connection and try again.');
+
   function endSession(message) {
     const ending = session;
     session = null;
@@ -370,8 +394,8 @@
     el.chatView.hidden = true;
     el.loginView.hidden = false;
     el.loginPass.value = '';
-    el.loginError.hidden = !message;
-    el.loginError.textContent = message || '';
+    showLoginError(message);
+    clearRegisterErrors();
     if (ending && !message) api('POST', '/auth/logout', undefined, ending.access_token).catch(() => {});
   }
 
@@ -380,28 +404,170 @@
     const username = el.loginUser.value.trim();
     const password = el.loginPass.value;
     if (!username || !password) {
-      el.loginError.hidden = false;
-      el.loginError.textContent = 'Enter your username and password.';
+      showLoginError('Enter your username and password.');
       return;
     }
     el.loginSubmit.disabled = true;
-    el.loginError.hidden = true;
+    showLoginError(null);
     try {
-      const pair = await api('POST', '/auth/login', { username, password });
-      // The server matches usernames case-insensitively; show the name as registered.
-      const me = await api('GET', '/users/me', undefined, pair.access_token);
-      saveSession(me.username, pair);
-      showChat();
-      connect();
+      await logIn(username, password);
     } catch (error) {
-      el.loginError.hidden = false;
-      el.loginError.textContent = error.status === 401 ? 'Incorrect username or password.' : error.message;
+      showLoginError(error.status === 401 ? 'Incorrect username or password.' : sentence(requestProblem(error)));
     } finally {
       el.loginSubmit.disabled = false;
     }
   });
 
   el.logout.addEventListener('click', () => endSession(null));
+
+  // ---- create an account ---------------------------------------------------------------------------
+
+  /** The form's fields, named as the API names them (POST /users/create). */
+  const REGISTER_FIELDS = ['username', 'email', 'password', 'first_name', 'last_name'];
+  const registerInput = (field) => el.registerForm.elements.namedItem(field);
+  let registerBlockedTimer = null;
+
+  function clearRegisterErrors() {
+    showFieldErrors({});
+    el.registerError.hidden = true;
+    el.registerError.textContent = '';
+  }
+
+  /** Puts each message under its field (and marks the field invalid); focuses the first one. True if there was any. */
+  function showFieldErrors(errors, focus = false) {
+    for (const field of REGISTER_FIELDS) setFieldError(field, errors[field]);
+    const first = REGISTER_FIELDS.find((field) => errors[field]);
+    if (first && focus) registerInput(first).focus();
+    return Boolean(first);
+  }
+
+  function setFieldError(field, message) {
+    const slot = $(`register-${field}-error`);
+    slot.hidden = !message;
+    slot.textContent = message || '';
+    if (message) registerInput(field).setAttribute('aria-invalid', 'true');
+    else registerInput(field).removeAttribute('aria-invalid');
+  }
+
+  const labelOf = (field) => document.querySelector(`label[for="${registerInput(field).id}"]`).textContent;
+
+  /** The server names fields as the API does ("first_name must …"); under the field, its label reads better. */
+  function fieldMessage(field, message) {
+    const text = String(message);
+    const named = REGISTER_FIELDS.includes(field) && text.startsWith(`${field} `) ? labelOf(field) + text.slice(field.length) : text;
+    return sentence(named);
+  }
+
+  /**
+   * What is plainly missing, before asking the server: every attempt counts against the per-address
+   * sign-up limit. The finer rules (allowed characters, reserved names) stay the server's to judge.
+   */
+  function missingFields(form) {
+    const errors = {};
+    if (!form.username) errors.username = 'Choose a username.';
+    if (!form.email) errors.email = 'Enter your email address.';
+    else if (registerInput('email').validity.typeMismatch) errors.email = 'Enter an email address like name@example.com.';
+    const minimum = registerInput('password').minLength;
+    if (!form.password) errors.password = 'Choose a password.';
+    else if ([...form.password].length < minimum) errors.password = `Use at least ${minimum} characters.`;
+    return errors;
+  }
+
+  /** The API's error, per field where it says which field (409 taken, 422 per-field details, 400 schema paths). */
+  function fieldErrorsOf(error) {
+    if (error.code === 'username_taken') return { username: 'This username is taken. Choose another one.' };
+    if (error.code === 'email_taken') return { email: 'An account with this email already exists. Log in instead?' };
+    const errors = {};
+    if (error.code === 'validation_failed' && error.details && typeof error.details === 'object') {
+      for (const [field, message] of Object.entries(error.details)) errors[field] = fieldMessage(field, message);
+    }
+    if (error.code === 'invalid_request' && Array.isArray(error.details)) {
+      for (const { path, message } of error.details) {
+        const field = String(path).replace(/^\//, '');
+        errors[field] ??= fieldMessage(field, `${field} ${message}`);
+      }
+    }
+    return errors;
+  }
+
+  function formatWait(seconds) {
+    if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+    const minutes = Math.ceil(seconds / 60);
+    if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return `${hours} hour${hours === 1 ? '' : 's'}${rest ? ` ${rest} minute${rest === 1 ? '' : 's'}` : ''}`;
+  }
+
+  function showRegisterError(error) {
+    let message = requestProblem(error);
+    if (error.code === 'rate_limited') {
+      const wait = error.retryAfter;
+      message = `Too many sign-ups from your network. Try again in ${wait ? formatWait(wait) : 'a while'}.`;
+      // Trying sooner only counts against the limit again, so the button waits too.
+      if (wait) {
+        el.registerSubmit.disabled = true;
+        clearTimeout(registerBlockedTimer);
+        registerBlockedTimer = setTimeout(() => {
+          registerBlockedTimer = null;
+          el.registerSubmit.disabled = false;
+          el.registerError.hidden = true;
+        }, wait * 1000);
+      }
+    }
+    el.registerError.hidden = false;
+    el.registerError.textContent = message;
+  }
+
+  el.registerForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (registerBlockedTimer) return;
+    const form = {};
+    for (const field of REGISTER_FIELDS) form[field] = field === 'password' ? registerInput(field).value : registerInput(field).value.trim();
+    clearRegisterErrors();
+    if (showFieldErrors(missingFields(form), true)) return;
+
+    const body = { username: form.username, email: form.email, password: form.password };
+    // The names are optional: left empty, they are not sent at all.
+    if (form.first_name) body.first_name = form.first_name;
+    if (form.last_name) body.last_name = form.last_name;
+
+    el.registerSubmit.disabled = true;
+    let created;
+    try {
+      created = await api('POST', '/users/create', body);
+    } catch (error) {
+      const errors = fieldErrorsOf(error);
+      const unplaced = Object.keys(errors).filter((field) => !REGISTER_FIELDS.includes(field));
+      if (!showFieldErrors(errors, true) || unplaced.length > 0) showRegisterError(error);
+      if (!registerBlockedTimer) el.registerSubmit.disabled = false;
+      return;
+    }
+    try {
+      await logIn(created.username, form.password);
+      el.registerForm.reset();
+    } catch (error) {
+      // The account exists now; only the login failed, so hand over to the login form.
+      el.loginUser.value = created.username;
+      showLoginError(`Your account ${created.username} was created, but logging in failed: ${sentence(requestProblem(error))} Log in here.`);
+      el.registerForm.reset();
+      el.loginPass.focus();
+    } finally {
+      el.registerSubmit.disabled = false;
+    }
+  });
+
+  // On narrow screens the form is below the login card: take the person there, ready to type.
+  el.toRegister.addEventListener('click', (event) => {
+    event.preventDefault();
+    el.registerForm.scrollIntoView({ block: 'start' });
+    registerInput('username').focus({ preventScroll: true });
+  });
+
+  // Editing a field takes its error away: it may be right now.
+  el.registerForm.addEventListener('input', (event) => {
+    if (REGISTER_FIELDS.includes(event.target.name)) setFieldError(event.target.name, null);
+  });
 
   el.composer.addEventListener('submit', (event) => {
     event.preventDefault();
