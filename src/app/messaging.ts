@@ -24,8 +24,17 @@ export function messageIdFor(userId: string, ref: string | undefined): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** How many username → user id look-ups a Messaging remembers. */
+const RECIPIENT_CACHE_SIZE = 50_000;
+
 /** Private messages and the general chat: the use cases behind the chat socket and /messenger. */
 export class Messaging {
+  /**
+   * A username is claimed for good (no event releases one), so the id it resolves to never changes:
+   * remembering it saves reading the claim stream on every private message. Only hits are kept.
+   */
+  private readonly recipientIds = new Map<string, string>();
+
   constructor(private readonly deps: AppDeps) {}
 
   send(principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext): Promise<SentMessage> {
@@ -35,8 +44,7 @@ export class Messaging {
   }
 
   async sendPrivate(principal: Principal, to: string, text: string, ref: string | undefined, ctx: CommandContext): Promise<SentMessage> {
-    const claim = await this.deps.engine.events.readStreams([usernameStream(usernameKey(to))]);
-    const recipientId = claim.events.find((e) => e.type === 'UsernameClaimed')?.data.user_id as string | undefined;
+    const recipientId = await this.recipientId(to);
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
 
     const command: MessageCommand = {
@@ -54,6 +62,19 @@ export class Messaging {
     };
     const event = await this.store(command, [chatStream(command.message_id)], principal, ctx);
     return { kind: 'chat', message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), position: event.position };
+  }
+
+  private async recipientId(username: string): Promise<string | undefined> {
+    const key = usernameKey(username);
+    const known = this.recipientIds.get(key);
+    if (known) return known;
+    const claim = await this.deps.engine.events.readStreams([usernameStream(key)]);
+    const id = claim.events.find((e) => e.type === 'UsernameClaimed')?.data.user_id as string | undefined;
+    if (id) {
+      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
+      this.recipientIds.set(key, id);
+    }
+    return id;
   }
 
   /** Appends the message, or finds the one a previous send with the same ref stored. */
