@@ -21,7 +21,7 @@ function install() {
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 
-const lag = { enabled: false, hooked: false, committedAt: new Map(), samples: [], applies: [] };
+const lag = { enabled: false, hooked: false, committedAt: new Map(), samples: [] };
 let runner = null;
 
 function hookEngine(engine) {
@@ -44,7 +44,6 @@ function hookEngine(engine) {
   const apply = readModels.apply;
   readModels.apply = async function probedApply(projection, ops, from, to) {
     await apply.call(this, projection, ops, from, to);
-    if (lag.enabled && process.env.BENCH_PROBE_DEBUG) lag.applies.push([Math.round(performance.now()), projection, from, to, ops.length]);
     if (projection !== 'inbox' || lag.committedAt.size === 0) return;
     const t = performance.now();
     for (const op of ops) {
@@ -89,7 +88,6 @@ const handlers = {
     return {};
   },
   'lag-start'() {
-    lag.applies.push([Math.round(performance.now()), 'lag-start']);
     lag.samples = [];
     lag.committedAt.clear();
     lag.enabled = true;
@@ -100,8 +98,6 @@ const handlers = {
     const samples = lag.samples;
     lag.samples = [];
     const pending = lag.committedAt.size;
-    if (process.env.BENCH_PROBE_DEBUG) require('node:fs').writeFileSync(process.env.BENCH_PROBE_DEBUG, JSON.stringify(lag.applies));
-    lag.applies = [];
     lag.committedAt.clear();
     return { lag_hooked: lag.hooked, samples, unmatched: pending };
   },

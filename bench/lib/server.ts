@@ -96,7 +96,6 @@ export class ParleyServer {
         SECRET_KEY: BENCH_SECRET,
         TOKEN_LIFETIME: String(TOKEN_LIFETIME_MIN),
         LOG_LEVEL: 'info',
-        ...(process.env.BENCH_PROBE_DEBUG ? { BENCH_PROBE_DEBUG: process.env.BENCH_PROBE_DEBUG } : {}),
         ...env,
       },
       stdio: ['ignore', logFd, logFd, 'ipc'],
