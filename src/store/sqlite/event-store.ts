@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../events';
 import { upcast, CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
+import { WalSync } from './wal-sync';
 import {
   ConcurrencyError, ImportConflictError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
   type LoadedStreams, type StreamAppend, type SubscribeOptions, type Subscription,
@@ -31,10 +32,18 @@ const toEvent = (row: EventRow): StoredEvent => upcast({
   ...row, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata),
 } as RawEvent);
 
+/** Positions of one group commit that is written but not yet on disk. */
+interface Unsynced {
+  first: number;
+  last: number;
+}
+
 /**
  * The event log in one SQLite table. Appends that arrive in the same turn of the event loop are
- * committed together in one transaction (group commit: one fsync for many commands), each inside
- * its own savepoint so that one command's version conflict does not undo the others.
+ * committed together in one transaction (group commit), each inside its own savepoint so that one
+ * command's version conflict does not undo the others. A commit is acknowledged, and shown to
+ * subscribers, only once it is on disk (WalSync: the fsync runs off the event loop); until then no
+ * reader is handed its events.
  */
 export class SqliteEventStore implements EventStore {
   private queue: PendingAppend[] = [];
@@ -45,12 +54,17 @@ export class SqliteEventStore implements EventStore {
   private readonly commitBatch;
   private readonly importBatch;
   private readonly streamReaders = new Map<number, Database.Statement<string[], EventRow>>();
+  private readonly wal: WalSync;
+  /** Group commits waiting for their fsync, oldest first. */
+  private unsynced: Unsynced[] = [];
 
   constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 500) {
+    this.wal = new WalSync(db.memory ? null : `${db.name}-wal`);
     this.stmts = {
       version: db.prepare<[string], { v: number | null }>('SELECT max(version) AS v FROM events WHERE stream = ?'),
       insert: db.prepare('INSERT INTO events (id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+      readAllBefore: db.prepare<[number, number, number], EventRow>('SELECT * FROM events WHERE position > ? AND position < ? ORDER BY position LIMIT ?'),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
       insertExported: db.prepare('INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     };
@@ -87,15 +101,37 @@ export class SqliteEventStore implements EventStore {
       return;
     }
     const committed: StoredEvent[] = [];
+    const succeeded: { item: PendingAppend; result: AppendResult }[] = [];
     outcomes.forEach((outcome, i) => {
       if (outcome.ok) {
         committed.push(...outcome.result.events);
-        batch[i]!.resolve(outcome.result);
+        succeeded.push({ item: batch[i]!, result: outcome.result });
       } else {
         batch[i]!.reject(outcome.error);
       }
     });
-    if (committed.length > 0) for (const follower of this.followers) follower.push(committed);
+    if (committed.length === 0) {
+      for (const { item, result } of succeeded) item.resolve(result);
+      return;
+    }
+    const unsynced = { first: committed[0]!.position, last: committed[committed.length - 1]!.position };
+    this.unsynced.push(unsynced);
+    this.wal.durable().then(() => {
+      this.unsynced = this.unsynced.filter((u) => u !== unsynced);
+      for (const { item, result } of succeeded) item.resolve(result);
+      for (const follower of this.followers) follower.push(committed);
+    }, (error: unknown) => {
+      // Written but not known to be on disk: refuse the acknowledgement; followers find the
+      // events by reading once nothing before them is pending.
+      this.unsynced = this.unsynced.filter((u) => u !== unsynced);
+      for (const { item } of succeeded) item.reject(error);
+      for (const follower of this.followers) follower.notify();
+    });
+  }
+
+  /** First position not yet on disk, if a commit is waiting for its fsync. */
+  private get firstUnsynced(): number | undefined {
+    return this.unsynced[0]?.first;
   }
 
   private insert({ appends, options }: PendingAppend): AppendResult {
@@ -122,6 +158,7 @@ export class SqliteEventStore implements EventStore {
   async importEvents(events: RawEvent[]): Promise<void> {
     if (events.length === 0) return;
     this.importBatch.immediate(events);
+    await this.wal.durable();
     // Followers in this process read the new events back from the log.
     for (const follower of this.followers) follower.notify();
   }
@@ -146,6 +183,9 @@ export class SqliteEventStore implements EventStore {
 
   async readStreams(streams: string[]): Promise<LoadedStreams> {
     const rows = this.streamReader(streams.length).all(...streams);
+    // A decision must not rest on an event that could still be lost: wait for its fsync.
+    const unsynced = this.firstUnsynced;
+    if (unsynced !== undefined && rows.some((row) => row.position >= unsynced)) await this.wal.durable();
     const versions = new Map(streams.map((s) => [s, 0]));
     const events = rows.map((row) => {
       versions.set(row.stream, Math.max(versions.get(row.stream) ?? 0, row.version));
@@ -165,11 +205,17 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readAll(afterPosition: number, limit: number): Promise<StoredEvent[]> {
-    return this.stmts.readAll.all(afterPosition, limit).map(toEvent);
+    const unsynced = this.firstUnsynced;
+    const rows = unsynced === undefined
+      ? this.stmts.readAll.all(afterPosition, limit)
+      : this.stmts.readAllBefore.all(afterPosition, unsynced, limit);
+    return rows.map(toEvent);
   }
 
+  /** The last position on disk. */
   async headPosition(): Promise<number> {
-    return this.stmts.head.get()?.p ?? 0;
+    const unsynced = this.firstUnsynced;
+    return unsynced !== undefined ? unsynced - 1 : this.stmts.head.get()?.p ?? 0;
   }
 
   subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription {
@@ -181,9 +227,11 @@ export class SqliteEventStore implements EventStore {
     return follower;
   }
 
-  /** Waits for queued appends to commit, then stops every subscription. */
+  /** Commits queued appends and waits until they are on disk, then stops every subscription. */
   async close(): Promise<void> {
     if (this.queue.length > 0) this.flush();
+    if (this.unsynced.length > 0) await this.wal.durable().catch(() => {});
     await Promise.all([...this.followers].map((f) => f.stop()));
+    await this.wal.close();
   }
 }

@@ -22,17 +22,18 @@ export function sqliteFileIn(dataDir: string): string {
 }
 
 /**
- * The embedded engine: one SQLite file. Events and pictures go through a connection that syncs each
- * commit; read models through a second one that does not (they are rebuilt from events anyway).
+ * The embedded engine: one SQLite file in WAL mode with two connections: one for events and
+ * pictures, whose commits are acknowledged only after an fsync of the WAL (see WalSync), and one
+ * for read models, which are rebuilt from events anyway and so are not synced per commit.
  */
 export function openSqliteEngine(options: SqliteOptions): Engine {
   const inMemory = options.file === ':memory:';
   if (!inMemory) mkdirSync(path.dirname(options.file), { recursive: true });
   const eventsDb = new Database(options.file);
-  configure(eventsDb, 'FULL');
+  configure(eventsDb);
   migrate(eventsDb);
   const readModelsDb = inMemory ? eventsDb : new Database(options.file);
-  if (!inMemory) configure(readModelsDb, 'NORMAL');
+  if (!inMemory) configure(readModelsDb);
 
   const events = new SqliteEventStore(eventsDb, options.pollIntervalMs);
   return {
