@@ -53,7 +53,14 @@ describe('parley rebuild beside a running server (two processes on one database)
     expect(status.code, status.stderr).to.equal(0);
     const report = JSON.parse(status.stdout);
     expect(report.projections.map((p: { name: string }) => p.name)).to.deep.equal(PROJECTIONS.map((p) => p.name));
-    for (const p of report.projections) expect(p).to.deep.equal({ name: p.name, checkpoint: report.head, lag: 0, live: true });
+    // The last event was a private message: the projections it changed are checkpointed at the head;
+    // the others store the checkpoint of events they ignore lazily (bounded, see the runner).
+    for (const p of report.projections) {
+      const changed = p.name === 'inbox' || p.name === 'conversations';
+      expect(p.checkpoint).to.be.at.most(report.head);
+      if (changed) expect(p.checkpoint).to.equal(report.head);
+      expect(p).to.deep.equal({ name: p.name, checkpoint: p.checkpoint, lag: report.head - p.checkpoint, live: true });
+    }
   });
 });
 

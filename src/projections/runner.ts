@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { Engine, Subscription } from '../store/ports';
-import { CheckpointMovedError } from '../store/read-models';
+import { CheckpointMovedError, type ReadModelOp } from '../store/read-models';
 import type { Projection } from './projection';
 
 export interface ProjectionStatus {
   name: string;
-  /** Position of the last event applied (the persisted checkpoint). */
+  /**
+   * Position of the last event handled. The stored checkpoint equals it whenever an event needed a
+   * write; events that need none are checkpointed lazily (see CHECKPOINT_EVERY_*).
+   */
   position: number;
   /** True once the projection has caught up with the log and follows it live. */
   live: boolean;
@@ -16,12 +19,23 @@ export interface ProjectionStatus {
 interface Running {
   projection: Projection;
   status: ProjectionStatus;
+  /** The checkpoint as stored, and when it was last written. */
+  persisted: number;
+  persistedAt: number;
   subscription: Subscription | null;
   retryTimer: NodeJS.Timeout | null;
 }
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * Most events concern few projections (a private message changes neither users nor sessions nor
+ * chat). Writing the checkpoint for every batch of events a projection ignores would cost a
+ * transaction each; instead it is written with the next real change, at least every this many
+ * events or milliseconds, and on stop. A restart re-reads at most that many ignored events.
+ */
+const CHECKPOINT_EVERY_EVENTS = 1_000;
+const CHECKPOINT_EVERY_MS = 1_000;
 
 /**
  * Keeps every projection following the log. A batch of events becomes read-model writes applied
@@ -39,7 +53,7 @@ export class ProjectionRunner {
     private readonly log: Logger,
   ) {
     this.running = projections.map((projection) => ({
-      projection, subscription: null, retryTimer: null,
+      projection, subscription: null, retryTimer: null, persisted: 0, persistedAt: 0,
       status: { name: projection.name, position: 0, live: false, error: null },
     }));
   }
@@ -52,6 +66,8 @@ export class ProjectionRunner {
   private async follow(r: Running, failures: number): Promise<void> {
     const { projection, status } = r;
     status.position = await this.engine.readModels.checkpoint(projection.name);
+    r.persisted = status.position;
+    r.persistedAt = Date.now();
     // Another process may have moved the checkpoint past what waiters need (see CheckpointMovedError).
     this.release();
     await new Promise<void>((live) => {
@@ -64,7 +80,9 @@ export class ProjectionRunner {
           }
         });
         const last = events[events.length - 1]!.position;
-        await this.engine.readModels.apply(projection.name, ops, status.position, last);
+        if (ops.length > 0 || last - r.persisted >= CHECKPOINT_EVERY_EVENTS || Date.now() - r.persistedAt >= CHECKPOINT_EVERY_MS) {
+          await this.persist(r, ops, last);
+        }
         status.position = last;
         status.error = null;
         this.release();
@@ -90,6 +108,12 @@ export class ProjectionRunner {
         this.retry(r, failures + 1);
       });
     });
+  }
+
+  private async persist(r: Running, ops: ReadModelOp[], position: number): Promise<void> {
+    await this.engine.readModels.apply(r.projection.name, ops, r.persisted, position);
+    r.persisted = position;
+    r.persistedAt = Date.now();
   }
 
   private retry(r: Running, failures: number): void {
@@ -144,5 +168,10 @@ export class ProjectionRunner {
     this.stopped = true;
     for (const r of this.running) if (r.retryTimer) clearTimeout(r.retryTimer);
     await Promise.all(this.running.map((r) => r.subscription?.stop()));
+    // Store the checkpoints that were being written lazily.
+    await Promise.all(this.running.filter((r) => !r.status.error && r.status.position > r.persisted).map((r) =>
+      this.persist(r, [], r.status.position).catch((error: unknown) => {
+        if (!(error instanceof CheckpointMovedError)) this.log.warn({ projection: r.projection.name, err: error }, 'could not store the checkpoint on stop');
+      })));
   }
 }
