@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine } from '../ports';
+import { WalCheckpointer } from './checkpointer';
 import { SqliteEventStore } from './event-store';
 import { SqlitePictureStore } from './pictures';
 import { createSqliteRateLimiter } from './rate-limiter';
@@ -36,6 +37,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
   if (!inMemory) configure(readModelsDb);
 
   const events = new SqliteEventStore(eventsDb, options.pollIntervalMs);
+  const checkpointer = inMemory ? null : new WalCheckpointer(options.file, [eventsDb, readModelsDb]);
   return {
     name: 'sqlite',
     events,
@@ -44,6 +46,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {
       await events.close();
+      await checkpointer?.close();
       if (readModelsDb !== eventsDb) readModelsDb.close();
       eventsDb.close();
     },
