@@ -42,14 +42,14 @@ if (values.profile) {
 /** Sizes: the for a full run; small ones for --quick (a smoke run, not figures to quote). */
 const PLAN = quick
   ? {
-    pm: { users: 100, window: 4, perConnectionRate: 18, textSize: 100, warmupMs: 500, durationMs: 2000, relayRuns: 1 },
+    pm: { users: 100, window: 4, perConnectionRate: 0, textSize: 100, warmupMs: 500, durationMs: 2000, relayRuns: 1 },
     login: { users: 50, loginsPerS: 50, mePerS: 50, warmupMs: 500, durationMs: 2000 },
     connections: { connections: 1000 },
     search: { users: 10_000, warmupMs: 500, durationMs: 2000 },
     rebuild: { events: 50_000 },
   }
   : {
-    pm: { users: 200, window: 4, perConnectionRate: 18, textSize: 100, warmupMs: 2000, durationMs: 8000, relayRuns: 2 },
+    pm: { users: 200, window: 4, perConnectionRate: 0, textSize: 100, warmupMs: 2000, durationMs: 8000, relayRuns: 2 },
     login: { users: 200, loginsPerS: 50, mePerS: 50, warmupMs: 2000, durationMs: 10_000 },
     connections: { connections: 5000 },
     search: { users: 100_000, warmupMs: 1000, durationMs: 5000 },

@@ -37,7 +37,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });
   const server = http.createServer(koa.callback());
   answerMalformedRequests(server);
-  const chat = await ChatServer.attach(parley, server, options.chat);
+  const chat = await ChatServer.attach(parley, server, {
+    ratePerSecond: config.chatRate.perSecond, rateBurst: config.chatRate.burst, ...options.chat,
+  });
   registerChatMetrics(metrics, () => chat.stats());
   server.keepAliveTimeout = 5_000;
 

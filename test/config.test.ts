@@ -83,6 +83,13 @@ describe('configuration', () => {
     }
   });
 
+  it('reads the WebSocket rate limit, refusing a zero or junk one, naming the variable', () => {
+    expect(load({}).chatRate).to.deep.equal({ perSecond: 20, burst: 40 });
+    expect(load({ WS_RATE_LIMIT: '100', WS_RATE_BURST: '300' }).chatRate).to.deep.equal({ perSecond: 100, burst: 300 });
+    refused({ WS_RATE_LIMIT: '0' }, 'WS_RATE_LIMIT');
+    refused({ WS_RATE_BURST: 'lots' }, 'WS_RATE_BURST');
+  });
+
   it('refuses a damaged generated key rather than signing with it, naming SECRET_KEY', () => {
     writeFileSync(path.join(dataDir, 'secret_key'), '\n');
     expect(refused({ SECRET_KEY: '' }, 'SECRET_KEY').message).to.include('damaged');

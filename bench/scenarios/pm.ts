@@ -9,7 +9,10 @@ export interface PmOptions {
   users: number;
   /** PMs each connection keeps unacknowledged at saturation. */
   window: number;
-  /** Per-connection ceiling, under the server's per-connection limit (20 msgs/s, burst 40). */
+  /**
+   * Per-connection send ceiling; 0: unpaced (the server then runs with its per-connection limit,
+   * WS_RATE_LIMIT, raised out of the way, so saturation is the server's, not the limit's).
+   */
   perConnectionRate: number;
   textSize: number;
   warmupMs: number;
@@ -30,8 +33,8 @@ export interface PmResult {
   p99_ms: number;
   projection_lag_p99_ms: number | null;
   projection_lag_ms: Summary | null;
-  /** The offered ceiling users × per-connection rate: throughput near it means the client, not the server, was the bound. */
-  offered_ceiling_msgs_per_s: number;
+  /** The offered ceiling users × per-connection rate (null: unpaced): throughput near it means the client, not the server, was the bound. */
+  offered_ceiling_msgs_per_s: number | null;
   saturation: RunResult;
   half_rate: RunResult;
   relay_runs: RunResult[];
@@ -55,7 +58,8 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
     const users = await seedUsers(engine, { count: o.users, sessions: true });
     await engine.close();
     return await withProcesses(async (track) => {
-      const server = track(await ws.startServer());
+      const unlimited = { WS_RATE_LIMIT: '1000000', WS_RATE_BURST: '1000000' };
+      const server = track(await ws.startServer(o.perConnectionRate ? {} : unlimited));
       const relay = track(BenchChild.start('relay-server.ts'));
       const { port: relayPort } = await relay.nextMessage<{ port: number }>();
       const client = track(BenchChild.start('clients/ws-load.ts'));
@@ -109,7 +113,7 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
         p99_ms: half.latency_ms.p99,
         projection_lag_p99_ms: lagSummary ? lagSummary.p99 : null,
         projection_lag_ms: lagSummary,
-        offered_ceiling_msgs_per_s: o.users * o.perConnectionRate,
+        offered_ceiling_msgs_per_s: o.perConnectionRate ? o.users * o.perConnectionRate : null,
         saturation,
         half_rate: half,
         relay_runs: relayRuns,

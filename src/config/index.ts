@@ -23,6 +23,12 @@ export interface RateLimitSettings {
   refresh_ip: number;
 }
 
+/** Chat frames one WebSocket connection may send per second (WS_RATE_LIMIT), and its burst (WS_RATE_BURST). */
+export interface ChatRateSettings {
+  perSecond: number;
+  burst: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -46,6 +52,7 @@ export interface Config {
   /** Origins allowed to call the API from a browser (CORS_ORIGINS, comma-separated); empty: CORS off. */
   corsOrigins: string[];
   rateLimits: RateLimitSettings;
+  chatRate: ChatRateSettings;
 }
 
 export class ConfigError extends Error {
@@ -173,5 +180,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     corsOrigins: corsOrigins(env),
     rateLimits: rateLimits(env),
+    chatRate: { perSecond: integer(env, 'WS_RATE_LIMIT', 20, 1, 1_000_000), burst: integer(env, 'WS_RATE_BURST', 40, 1, 1_000_000) },
   };
 }
