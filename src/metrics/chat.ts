@@ -1,23 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-
-/**
- * The counters the chat WebSocket server keeps (its stats()): `connections`, `users` and
- * `feed_position` are current values, the rest are totals since it started.
- */
-export interface ChatStats {
-  connections: number;
-  users: number;
-  frames_in: number;
-  frames_out: number;
-  errors_out: number;
-  rate_limited: number;
-  upgrades_refused: number;
-  closed_slow_reader: number;
-  closed_dead_peer: number;
-  closed_token_expired: number;
-  closed_session_revoked: number;
-  feed_position: number;
-}
+import type { ChatStats } from '../ws/chat-server';
 
 type Stats = () => ChatStats | null | undefined;
 type Total = keyof ChatStats;

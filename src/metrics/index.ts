@@ -1,4 +1,5 @@
-export { registerChatMetrics, type ChatStats } from './chat';
+export { registerChatMetrics } from './chat';
+export type { ChatStats } from '../ws/chat-server';
 export { instrumentEngine } from './events';
 export { httpMetrics, UNMATCHED_ROUTE } from './http';
 export { registerProjectionMetrics, type ProjectionSource } from './projections';

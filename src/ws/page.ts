@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Middleware } from 'koa';
+import { sendCacheable } from '../http/cacheable';
 import { HttpError } from '../http/errors';
 import { WS_PATH } from './protocol';
 
@@ -72,14 +73,6 @@ export function messengerPage(dir = WEB_DIR): Middleware {
     const asset = assets.get(ctx.path.slice(PAGE_PREFIX.length) || 'index.html');
     if (!asset) return next();
     ctx.set('Content-Security-Policy', PAGE_CSP);
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.etag = asset.etag;
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
-    ctx.type = asset.type;
-    ctx.body = asset.bytes;
+    sendCacheable(ctx, { etag: asset.etag, contentType: asset.type, bytes: asset.bytes, cacheControl: 'no-cache' });
   };
 }

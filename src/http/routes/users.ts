@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { usernameKey } from '../../commands/rules';
+import { sendCacheable } from '../cacheable';
 import { HttpError } from '../errors';
 import { defineRoutes } from '../route';
 import {
@@ -125,15 +126,7 @@ export const userRoutes = defineRoutes([
       const picture = user?.picture && await app.engine.pictures.get(user.picture.id);
       if (!user?.picture || !picture) throw new HttpError(404, 'picture_not_found', 'this user has no picture');
       // The URL stays the same when the picture changes, so caches must revalidate; the ETag is the hash.
-      ctx.set('Cache-Control', 'public, max-age=60, must-revalidate');
-      ctx.etag = user.picture.id;
-      ctx.status = 200;
-      if (ctx.fresh) {
-        ctx.status = 304;
-        return;
-      }
-      ctx.type = picture.content_type;
-      ctx.body = picture.bytes;
+      sendCacheable(ctx, { etag: user.picture.id, contentType: picture.content_type, bytes: picture.bytes, cacheControl: 'public, max-age=60, must-revalidate' });
     },
   },
 ]);
