@@ -65,6 +65,21 @@ export type ReadModelOp =
   | { kind: 'conversation.add'; message: PrivateMessageRow }
   | { kind: 'chat.add'; message: ChatMessageRow };
 
+/** The read models, named alike on every engine (SQLite tables, MongoDB collections). */
+export type ReadModelName = 'rm_users' | 'rm_sessions' | 'rm_inbox' | 'rm_conversations' | 'rm_chat';
+
+/** The read model each kind of op writes to. */
+export const READ_MODEL_OF: Record<ReadModelOp['kind'], ReadModelName> = {
+  'user.insert': 'rm_users',
+  'user.change': 'rm_users',
+  'session.start': 'rm_sessions',
+  'session.refresh': 'rm_sessions',
+  'session.revoke': 'rm_sessions',
+  'inbox.add': 'rm_inbox',
+  'conversation.add': 'rm_conversations',
+  'chat.add': 'rm_chat',
+};
+
 export interface Page {
   /** Return only messages older than the message with this id. */
   before?: string;

@@ -1,4 +1,5 @@
 import type { Db, IndexDescription } from 'mongodb';
+import type { ReadModelName } from '../read-models';
 
 /** Collection names. Read-model collections are prefixed rm_ and can be rebuilt from events. */
 export const EVENTS = 'events';
@@ -8,7 +9,7 @@ export const CHECKPOINTS = 'checkpoints';
 export const PICTURE_BUCKET = 'pictures';
 export const RATE_LIMITS = 'rate_limits';
 
-export type ReadModelCollection = 'rm_users' | 'rm_sessions' | 'rm_inbox' | 'rm_conversations' | 'rm_chat';
+export type ReadModelCollection = ReadModelName;
 
 /** Indexes each read-model collection needs for the queries in read-models.ts. */
 export const READ_MODEL_INDEXES: Record<ReadModelCollection, IndexDescription[]> = {

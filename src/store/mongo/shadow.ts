@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { ReadModelOp, ShadowReadModel } from '../read-models';
+import { READ_MODEL_OF, type ReadModelOp, type ShadowReadModel } from '../read-models';
 import type { Checkpoints } from './checkpoints';
 import { applyOps, LIVE_COLLECTIONS, type CollectionNames } from './read-model-ops';
 import { NAMESPACE_NOT_FOUND, READ_MODEL_INDEXES, ensureCollections, hasCode, type ReadModelCollection } from './schema';
@@ -44,8 +44,8 @@ export class MongoShadow implements ShadowReadModel {
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
     if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
-    const foreign = ops.find((op) => !this.collections.includes(COLLECTION_OF[op.kind]));
-    if (foreign) throw new Error(`projection ${this.projection} wrote to ${COLLECTION_OF[foreign.kind]}, which it does not own`);
+    const foreign = ops.find((op) => !this.collections.includes(READ_MODEL_OF[op.kind]));
+    if (foreign) throw new Error(`projection ${this.projection} wrote to ${READ_MODEL_OF[foreign.kind]}, which it does not own`);
     await applyOps(this.db, this.names, ops);
     this.current = position;
   }
@@ -86,13 +86,3 @@ export class MongoShadow implements ShadowReadModel {
   }
 }
 
-const COLLECTION_OF: Record<ReadModelOp['kind'], ReadModelCollection> = {
-  'user.insert': 'rm_users',
-  'user.change': 'rm_users',
-  'session.start': 'rm_sessions',
-  'session.refresh': 'rm_sessions',
-  'session.revoke': 'rm_sessions',
-  'inbox.add': 'rm_inbox',
-  'conversation.add': 'rm_conversations',
-  'chat.add': 'rm_chat',
-};

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { PrivateMessageRow, ReadModelOp, UserChanges } from '../read-models';
+import { READ_MODEL_OF, type PrivateMessageRow, type ReadModelOp, type UserChanges } from '../read-models';
 
 export const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
@@ -16,17 +16,6 @@ const USER_COLUMNS: Record<keyof UserChanges, (v: unknown) => unknown> = {
   picture: (v) => (v ? JSON.stringify(v) : null),
 };
 
-/** The live read-model table each kind of op writes to. */
-const TABLE_OF: Record<ReadModelOp['kind'], string> = {
-  'user.insert': 'rm_users',
-  'user.change': 'rm_users',
-  'session.start': 'rm_sessions',
-  'session.refresh': 'rm_sessions',
-  'session.revoke': 'rm_sessions',
-  'inbox.add': 'rm_inbox',
-  'conversation.add': 'rm_conversations',
-  'chat.add': 'rm_chat',
-};
 
 /**
  * Turns read-model ops into SQL against a set of tables: the live ones, or a rebuild's shadows.
@@ -89,7 +78,7 @@ export class ReadModelWriter {
   private stmt(key: string, sql: (table: string) => string, kind = key as ReadModelOp['kind']): Database.Statement {
     let stmt = this.statements.get(key);
     if (!stmt) {
-      stmt = this.db.prepare(sql(this.tableFor(TABLE_OF[kind])));
+      stmt = this.db.prepare(sql(this.tableFor(READ_MODEL_OF[kind])));
       this.statements.set(key, stmt);
     }
     return stmt;
