@@ -39,7 +39,8 @@ export interface ChildServer {
 export async function startChild(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ChildServer> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...NO_RATE_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'info', ...env },
+    // Not the whole environment: a MONGO_URL set for the conformance suite must not move this server off SQLite.
+    env: { PATH: process.env.PATH ?? '', ...NO_RATE_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
