@@ -77,6 +77,12 @@ describe('REST: users', () => {
       expectError(await create(newUser({ password: 'p'.repeat(257) })), 422, 'validation_failed');
     });
 
+    it('422 names every bad field at once, the password included', async () => {
+      const reply = await create(newUser({ username: 'me', email: 'nope', password: 'short' }));
+      expectError(reply, 422, 'validation_failed');
+      expect(reply.body.error.details).to.have.all.keys('username', 'email', 'password');
+    });
+
     it('stores nothing for a refused registration', async () => {
       const input = newUser({ email: 'bad' });
       expectError(await create(input), 422);

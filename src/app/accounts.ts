@@ -4,7 +4,7 @@ import { TokenError, type TokenPair } from '../auth/tokens';
 import { DomainError, fold } from '../commands/decider';
 import { emailKey, passwordProblem, usernameKey } from '../commands/rules';
 import { sessionDecider } from '../commands/session';
-import { userDecider, type User, type UserCommand } from '../commands/user';
+import { invalid, registrationProblems, userDecider, type User, type UserCommand } from '../commands/user';
 import {
   emailStream, sessionStream, usernameStream, userStream, type PictureRef, type ProfileFields, type UserEvent, type UserSettings,
 } from '../events';
@@ -47,7 +47,11 @@ export class Accounts {
   constructor(private readonly deps: AppDeps) {}
 
   async register(input: Registration, ctx: CommandContext): Promise<UserRow> {
-    checkPassword('password', input.password);
+    // Every field's problem at once, and before the (deliberately slow) hashing.
+    const problems = registrationProblems(input);
+    const passwordIssue = passwordProblem(input.password);
+    if (passwordIssue) problems.password = passwordIssue;
+    if (Object.keys(problems).length > 0) throw invalid(problems);
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
     const done = await execute(this.deps.engine.events, userDecider, [

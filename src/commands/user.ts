@@ -52,13 +52,19 @@ function profileProblems(fields: Partial<ProfileFields>): Record<string, string>
   return problems;
 }
 
-const invalid = (problems: Record<string, string>) =>
+export const invalid = (problems: Record<string, string>): DomainError =>
   new DomainError('validation_failed', Object.values(problems)[0]!, problems);
 
-function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, state: UserState): Event[] | DomainError {
-  const problems = profileProblems(cmd);
-  const usernameIssue = usernameProblem(cmd.username);
+/** What is wrong with a registration's fields, by field (empty when nothing is). */
+export function registrationProblems(fields: { username: string } & Partial<ProfileFields>): Record<string, string> {
+  const problems = profileProblems(fields);
+  const usernameIssue = usernameProblem(fields.username);
   if (usernameIssue) problems.username = usernameIssue;
+  return problems;
+}
+
+function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, state: UserState): Event[] | DomainError {
+  const problems = registrationProblems(cmd);
   if (Object.keys(problems).length > 0) return invalid(problems);
 
   const username = cmd.username.normalize('NFKC');
