@@ -1,15 +1,13 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, useChromium } from './helpers/browser';
 import { client, registerAndLogin, uniqueName, type TestUser } from './helpers/http';
 import { NO_RATE_LIMITS } from './helpers/suite';
 import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
 import { TEST_LIMITS } from './helpers/ws';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 const WAIT = { timeout: 10_000 };
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -28,42 +26,29 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 describe('browser: two people chat through the page at /messenger/', function () {
   this.timeout(60_000);
+  const browser = useChromium();
   let server: TestServer;
-  let context: BrowserContext;
-  let profile: string;
   let dataDir: string;
   let alice: TestUser;
   let bob: TestUser;
   /** Console errors and CSP violations: a strict CSP that blocks something shows up here. */
   const problems: string[] = [];
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.warn(`    skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-      this.skip();
-    }
+  before(async () => {
     dataDir = tempDataDir();
     server = await startTestServer({ ...TEST_LIMITS, DATA_DIR: dataDir }, { keepData: true });
     const api = client(server.url);
     alice = await registerAndLogin(api);
     bob = await registerAndLogin(api);
-    profile = mkdtempSync(path.join(tmpdir(), 'parley-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
-    await context?.close();
     await server?.stop();
-    for (const dir of [profile, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Opens the page, recording console errors and CSP violations under `who` (API error statuses too, unless expected). */
   async function openPage(who: string, viewport: { width: number; height: number }, { httpErrorsExpected = false } = {}): Promise<Page> {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.setViewportSize(viewport);
     page.on('console', (message) => {
       if (message.type() !== 'error' || (httpErrorsExpected && HTTP_ERROR_LOG.test(message.text()))) return;
@@ -105,7 +90,7 @@ describe('browser: two people chat through the page at /messenger/', function ()
   /** Runs `run` against a server of its own (rate limits as `env` says), on a fresh page, and stops both after. */
   async function onOwnServer(env: Record<string, string>, run: (url: string, page: Page) => Promise<void>): Promise<void> {
     const own = await startTestServer({ ...NO_RATE_LIMITS, ...env });
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     try {
       await page.setViewportSize(LAPTOP);
       await page.goto(`${own.url}/messenger/`);
@@ -163,7 +148,7 @@ describe('browser: two people chat through the page at /messenger/', function ()
   });
 
   it('shows the login form tidily and a wrong password as an error', async () => {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.setViewportSize(PHONE);
     await page.goto(`${server.url}/messenger/`);
     await page.fill('#login-username', alice.username);
@@ -183,7 +168,7 @@ describe('browser: two people chat through the page at /messenger/', function ()
   });
 
   it('renews the access token before it expires and hands it to the open socket', async () => {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     // The page's clock is fake, so its refresh timer can be run forward without waiting.
     await page.clock.install();
     const sentTypes: string[] = [];

@@ -1,16 +1,11 @@
 import http from 'node:http';
-import { Writable } from 'node:stream';
-import { rmSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
-import { loadConfig } from '../src/config';
 import { API_ROUTES } from '../src/http/app';
-import { createLogger } from '../src/log';
-import { startServer, type RunningServer } from '../src/server';
-import { client, registerAndLogin, type TestUser } from './helpers/http';
-import { TEST_SECRET, tempDataDir } from './helpers/server';
-import { NO_RATE_LIMITS } from './helpers/suite';
+import { useFuzzTarget } from './helpers/fuzz';
+import { client, type TestUser } from './helpers/http';
+import { TEST_SECRET } from './helpers/server';
 
 const RUNS = Number(process.env.FUZZ_RUNS) || 400;
 
@@ -33,14 +28,6 @@ function raw(port: number, method: string, path: string, headers: Record<string,
     req.on('error', reject);
     req.end(body);
   });
-}
-
-class ErrorLog extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(chunk.toString());
-    done();
-  }
 }
 
 // --- the generators -----------------------------------------------------------------------------
@@ -95,29 +82,10 @@ const tokenKind = fc.constantFrom<TokenKind>('none', 'valid', 'valid', 'refresh'
 
 describe('fuzz: random requests at every endpoint', function () {
   this.timeout(120_000);
-  const errors = new ErrorLog();
-  const dataDir = tempDataDir();
-  let server: RunningServer;
+  const target = useFuzzTarget();
+  /** Alice's current tokens: a fuzzed logout can end her session, and the test then logs her in again. */
   let alice: TestUser;
-  let bob: TestUser;
-  const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => { crashes.push(error); };
-
-  before(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
-    const config = loadConfig({ ...NO_RATE_LIMITS, PORT: '0', HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, DATA_DIR: dataDir });
-    server = await startServer(config, createLogger('error', errors));
-    const api = client(`http://127.0.0.1:${server.port}`);
-    alice = await registerAndLogin(api, 'alice');
-    bob = await registerAndLogin(api, 'bob');
-  });
-  after(async () => {
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  before(() => { alice = target.alice; });
 
   function authorization(kind: TokenKind): Record<string, string> {
     const claims = { typ: 'access', sub: alice.user_id, sid: 'x', username: 'alice' };
@@ -140,7 +108,7 @@ describe('fuzz: random requests at every endpoint', function () {
       fc.asyncProperty(method, path, query, body, contentType, tokenKind, async (m, p, q, b, type, token) => {
         const headers: Record<string, string> = { ...authorization(token) };
         if (type) headers['content-type'] = type;
-        const reply = await raw(server.port, m, p + q, headers, m === 'GET' || m === 'HEAD' ? undefined : b);
+        const reply = await raw(target.server.port, m, p + q, headers, m === 'GET' || m === 'HEAD' ? undefined : b);
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
         expect(reply.status, `${m} ${p + q} → ${reply.status} ${reply.body.slice(0, 300)}`).to.be.within(100, 499);
         expect(reply.headers['x-content-type-options']).to.equal('nosniff');
@@ -157,21 +125,21 @@ describe('fuzz: random requests at every endpoint', function () {
     // The runs reached past validation into the handlers, not only into 4xx.
     const succeeded = [...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0);
     expect(succeeded, JSON.stringify([...statuses])).to.be.greaterThan(5);
-    expect(errors.lines, 'server error log').to.deep.equal([]);
-    expect(crashes).to.deep.equal([]);
+    expect(target.errors.lines, 'server error log').to.deep.equal([]);
+    expect(target.crashes).to.deep.equal([]);
   });
 
   async function registerAgain(): Promise<{ access_token: string; refresh_token: string }> {
-    const reply = await client(`http://127.0.0.1:${server.port}`).post('/auth/login', { json: { username: 'alice', password: alice.password } });
+    const reply = await client(target.server.url).post('/auth/login', { json: { username: 'alice', password: alice.password } });
     return reply.body;
   }
 
   it('the server is still up and answering afterwards', async () => {
-    const api = client(`http://127.0.0.1:${server.port}`);
+    const api = client(target.server.url);
     const search = await api.get('/users?search=a');
     expect(search.status).to.equal(200);
     expect(search.body.users.map((u: { username: string }) => u.username)).to.include('alice');
-    const sent = await api.post('/messenger/messages', { token: bob.access_token, json: { to: 'alice', text: 'still here' } });
+    const sent = await api.post('/messenger/messages', { token: target.bob.access_token, json: { to: 'alice', text: 'still here' } });
     expect(sent.status).to.equal(201);
   });
 });

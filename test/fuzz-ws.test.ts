@@ -1,25 +1,11 @@
-import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/log';
-import { startServer, type RunningServer } from '../src/server';
-import { client, registerAndLogin, type TestUser } from './helpers/http';
-import { TEST_SECRET, tempDataDir } from './helpers/server';
-import { NO_RATE_LIMITS } from './helpers/suite';
+import { useFuzzTarget } from './helpers/fuzz';
+import { client } from './helpers/http';
 import { connectWithHistory, type ChatClient, type Frame } from './helpers/ws';
 
 const RUNS = Number(process.env.FUZZ_RUNS) || 200;
 const MAX_FRAME = 16 * 1024;
-
-class ErrorLog extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(chunk.toString());
-    done();
-  }
-}
 
 /** What one fuzz step sends; `closes` is the close code the server must answer it with, if any. */
 type Outgoing = { data: string | Buffer; binary: boolean; closes?: number };
@@ -56,40 +42,16 @@ const KNOWN_TYPES = ['history', 'ack', 'error', 'pm', 'chat', 'authenticated'];
 
 describe('fuzz: random frames at the chat WebSocket', function () {
   this.timeout(120_000);
-  const errors = new ErrorLog();
-  const dataDir = tempDataDir();
-  let server: RunningServer;
-  let url: string;
-  let alice: TestUser;
-  let bob: TestUser;
-  const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => { crashes.push(error); };
-
-  before(async () => {
-    process.on('uncaughtException', onCrash);
-    process.on('unhandledRejection', onCrash);
-    const config = loadConfig({ ...NO_RATE_LIMITS, PORT: '0', HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, DATA_DIR: dataDir });
-    // The per-socket frame rate limit is the chat tests' subject; here it would only cut the fuzzing short.
-    server = await startServer(config, createLogger('error', errors), { chat: { ratePerSecond: 100_000, rateBurst: 100_000 } });
-    url = `http://127.0.0.1:${server.port}`;
-    const api = client(url);
-    alice = await registerAndLogin(api, 'alice');
-    bob = await registerAndLogin(api, 'bob');
-  });
-  after(async () => {
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  // The per-socket frame rate limit is the chat tests' subject; here it would only cut the fuzzing short.
+  const target = useFuzzTarget({ chat: { ratePerSecond: 100_000, rateBurst: 100_000 } });
 
   it(`answers every frame with a well-formed frame or the protocol's close code, never an internal error (${RUNS} runs)`, async () => {
-    let socket: ChatClient = (await connectWithHistory(url, alice.access_token)).client;
+    let socket: ChatClient = (await connectWithHistory(target.server.url, target.alice.access_token)).client;
     let probes = 0;
     const received: Frame[] = [];
     const closes: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.array(outgoing({ own: alice.access_token, other: bob.access_token }), { minLength: 1, maxLength: 4 }), async (frames) => {
+      fc.asyncProperty(fc.array(outgoing({ own: target.alice.access_token, other: target.bob.access_token }), { minLength: 1, maxLength: 4 }), async (frames) => {
         const start = socket.frames.length;
         for (const frame of frames) {
           socket.ws.send(frame.data, { binary: frame.binary });
@@ -101,7 +63,7 @@ describe('fuzz: random frames at the chat WebSocket', function () {
           expect(closed.code).to.equal(expectedClose);
           closes.push(closed.code);
           received.push(...socket.frames.slice(start));
-          socket = (await connectWithHistory(url, alice.access_token)).client;
+          socket = (await connectWithHistory(target.server.url, target.alice.access_token)).client;
           return;
         }
         // A known-good frame after the random ones: its ack proves the socket is open and the server answering.
@@ -124,14 +86,14 @@ describe('fuzz: random frames at the chat WebSocket', function () {
     }
     expect(received.filter((f) => f.type === 'error').length, 'the fuzzing reached the error paths').to.be.greaterThan(10);
     expect(Object.prototype).to.not.have.property('polluted');
-    expect(errors.lines, 'server error log').to.deep.equal([]);
-    expect(crashes).to.deep.equal([]);
+    expect(target.errors.lines, 'server error log').to.deep.equal([]);
+    expect(target.crashes).to.deep.equal([]);
   });
 
   it('the server is still up afterwards: REST answers and a new socket gets its history', async () => {
-    const search = await client(url).get('/users?search=a');
+    const search = await client(target.server.url).get('/users?search=a');
     expect(search.status).to.equal(200);
-    const { client: chat, history } = await connectWithHistory(url, bob.access_token);
+    const { client: chat, history } = await connectWithHistory(target.server.url, target.bob.access_token);
     expect(history.messages).to.be.an('array');
     await chat.close();
   });

@@ -1,26 +1,16 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { client, registerAndLogin, type Client } from './helpers/http';
-import { startTestServer, type TestServer } from './helpers/server';
+import { ARTIFACTS, useChromium } from './helpers/browser';
+import { registerAndLogin } from './helpers/http';
+import { useServer } from './helpers/suite';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', 'test-artifacts');
 const WAIT = { timeout: 15_000 };
 
 describe('docs: GET /docs serves Swagger UI from the installed package', () => {
-  let server: TestServer;
-  let api: Client;
-  before(async () => {
-    server = await startTestServer();
-    api = client(server.url);
-  });
-  after(async () => { await server.stop(); });
+  const fixture = useServer();
 
   it('is a page with no inline script, under a strict Content-Security-Policy', async () => {
-    const page = await api.get('/docs');
+    const page = await fixture.api.get('/docs');
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.equal('text/html; charset=utf-8');
     const csp = page.headers.get('content-security-policy')!;
@@ -37,80 +27,59 @@ describe('docs: GET /docs serves Swagger UI from the installed package', () => {
   });
 
   it('serves every script, style and icon the page names, from the same origin', async () => {
-    const page = (await api.get('/docs')).body as string;
+    const page = (await fixture.api.get('/docs')).body as string;
     const assets = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets).to.include.members(['/docs/swagger-ui-bundle.js', '/docs/init.js', '/docs/swagger-ui.css']);
     for (const asset of assets) {
-      const reply = await fetch(server.url + asset);
+      const reply = await fetch(fixture.server.url + asset);
       expect(reply.status, asset).to.equal(200);
       expect(reply.headers.get('content-type'), asset).to.match(asset.endsWith('.js') ? /^text\/javascript/ : asset.endsWith('.css') ? /^text\/css/ : /^image\/png/);
       expect((await reply.arrayBuffer()).byteLength, asset).to.be.above(100);
     }
-    const init = await api.get('/docs/init.js');
+    const init = await fixture.api.get('/docs/init.js');
     expect(init.body).to.include("url: '/openapi.json'");
   });
 
   it('lets browsers revalidate the assets by ETag', async () => {
-    const first = await fetch(`${server.url}/docs/swagger-ui.css`);
+    const first = await fetch(`${fixture.server.url}/docs/swagger-ui.css`);
     await first.arrayBuffer();
     const etag = first.headers.get('etag')!;
     expect(etag).to.be.a('string');
     expect(first.headers.get('cache-control')).to.equal('no-cache');
-    const again = await fetch(`${server.url}/docs/swagger-ui.css`, { headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' } });
+    const again = await fetch(`${fixture.server.url}/docs/swagger-ui.css`, { headers: { 'if-none-match': etag, 'cache-control': 'max-age=0' } });
     expect(again.status).to.equal(304);
   });
 
   it('serves nothing else from node_modules', async () => {
     for (const p of ['/docs/index.html', '/docs/package.json', '/docs/swagger-ui.js.map', '/docs/..%2Fpackage.json', '/docs/%2e%2e/%2e%2e/package.json', '/docs/swagger-initializer.js']) {
-      const reply = await api.get(p);
+      const reply = await fixture.api.get(p);
       expect(reply.status, p).to.equal(404);
       expect(reply.body.error.code, p).to.equal('not_found');
     }
-    const post = await api.post('/docs/init.js', { json: {} });
+    const post = await fixture.api.post('/docs/init.js', { json: {} });
     expect(post.status).to.equal(404);
   });
 });
 
 describe('browser: the API docs at /docs', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let context: BrowserContext;
-  let profile: string;
+  const browser = useChromium();
+  const docs = useServer();
   const problems: string[] = [];
   const outside: string[] = [];
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.warn(`    skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-      this.skip();
-    }
-    server = await startTestServer();
-    profile = mkdtempSync(path.join(tmpdir(), 'parley-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(ARTIFACTS, { recursive: true });
-  });
-  after(async () => {
-    await context?.close();
-    await server?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
-  });
-
   it('renders every operation, logs in with the Authorize dialog and tries an endpoint against this server', async () => {
-    const user = await registerAndLogin(client(server.url));
-    const doc = (await client(server.url).get('/openapi.json')).body;
+    const user = await registerAndLogin(docs.api);
+    const doc = (await docs.api.get('/openapi.json')).body;
     const operationCount = Object.values(doc.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
 
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 1800 });
     page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
     page.on('pageerror', (error) => problems.push(error.message));
-    page.on('request', (request) => { if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) outside.push(request.url()); });
+    page.on('request', (request) => { if (!request.url().startsWith(docs.server.url) && !request.url().startsWith('data:')) outside.push(request.url()); });
 
-    await page.goto(`${server.url}/docs`);
+    await page.goto(`${docs.server.url}/docs`);
     await page.waitForSelector('#operations-users-getMe', WAIT);
     expect(await page.locator('.opblock').count()).to.equal(operationCount);
     expect(await page.locator('.swagger-ui .info .title').textContent()).to.match(/^parley/);

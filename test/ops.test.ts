@@ -10,6 +10,7 @@ import type { ReadModelStore } from '../src/store/read-models';
 import { client, registerAndLogin, type Client } from './helpers/http';
 import { parseMetrics, value } from './helpers/prometheus';
 import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
+import { useServer } from './helpers/suite';
 
 /** Faults a test can switch on and off in a real engine. */
 interface Faults {
@@ -67,26 +68,20 @@ async function readyzUntil(api: Client, status: number, ms = 15_000) {
 }
 
 describe('operations: GET /healthz and GET /readyz', () => {
-  let server: TestServer;
-  let api: Client;
-  before(async () => {
-    server = await startTestServer();
-    api = client(server.url);
-  });
-  after(async () => { await server.stop(); });
+  const fixture = useServer();
 
   it('healthz: the process is up', async () => {
-    const reply = await api.get('/healthz');
+    const reply = await fixture.api.get('/healthz');
     expect(reply.status).to.equal(200);
     expect(reply.headers.get('content-type')).to.match(/^application\/json/);
     expect(reply.body).to.deep.equal({ status: 'ok' });
   });
 
   it('readyz: ready, with every projection live at the head of the log', async () => {
-    const user = await registerAndLogin(api);
-    await api.post('/messenger/messages', { token: user.access_token, json: { text: 'ready?' } });
-    const head = await server.parley.engine.events.headPosition();
-    const reply = await api.get('/readyz');
+    const user = await registerAndLogin(fixture.api);
+    await fixture.api.post('/messenger/messages', { token: user.access_token, json: { text: 'ready?' } });
+    const head = await fixture.server.parley.engine.events.headPosition();
+    const reply = await fixture.api.get('/readyz');
     expect(reply.status).to.equal(200);
     expect(reply.body.status).to.equal('ready');
     expect(reply.body.head).to.equal(head);
@@ -96,7 +91,7 @@ describe('operations: GET /healthz and GET /readyz', () => {
 
   it('both refuse other methods with 405', async () => {
     for (const path of ['/healthz', '/readyz']) {
-      const reply = await api.post(path, { json: {} });
+      const reply = await fixture.api.post(path, { json: {} });
       expect(reply.status).to.equal(405);
       expect(reply.body.error.code).to.equal('method_not_allowed');
     }

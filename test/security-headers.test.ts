@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { loadConfig, ConfigError } from '../src/config';
 import { expectError } from './helpers/assert';
-import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
-import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
-import { NO_RATE_LIMITS } from './helpers/suite';
+import { registerAndLogin, type TestUser } from './helpers/http';
+import { tempDataDir } from './helpers/server';
+import { useServer } from './helpers/suite';
 
 const LISTED = 'https://chat.example.com';
 const ALSO_LISTED = 'http://localhost:3000';
@@ -22,29 +22,23 @@ function expectNoCors(headers: Headers): void {
 
 describe('security: response headers and CORS', () => {
   describe('on every response', () => {
-    let server: TestServer;
-    let api: Client;
+    const fixture = useServer();
     let alice: TestUser;
-    before(async () => {
-      server = await startTestServer(NO_RATE_LIMITS);
-      api = client(server.url);
-      alice = await registerAndLogin(api);
-    });
-    after(async () => { await server.stop(); });
+    before(async () => { alice = await registerAndLogin(fixture.api); });
 
     it('nosniff, no framing and a deny-all CSP, on successes, errors and 404s alike', async () => {
       const replies = [
-        await api.get('/users?search=a'), // 200
-        await api.get('/users/me', { token: alice.access_token }), // 200, authenticated
-        await api.get('/no/such/path'), // 404
-        await api.get('/users/nobody_here'), // 404 from a handler
-        await api.request('DELETE', '/users/me'), // 405
-        await api.get('/users/me'), // 401
-        await api.get('/users?search='), // 400
-        await api.post('/auth/login', { body: 'x', headers: { 'content-type': 'text/plain' } }), // 415
-        await api.post('/auth/login', { body: '{"a":"' + 'x'.repeat(70_000) + '"}', headers: { 'content-type': 'application/json' } }), // 413
-        await api.request('HEAD', '/users?search=a'),
-        await api.request('OPTIONS', '/users/me'),
+        await fixture.api.get('/users?search=a'), // 200
+        await fixture.api.get('/users/me', { token: alice.access_token }), // 200, authenticated
+        await fixture.api.get('/no/such/path'), // 404
+        await fixture.api.get('/users/nobody_here'), // 404 from a handler
+        await fixture.api.request('DELETE', '/users/me'), // 405
+        await fixture.api.get('/users/me'), // 401
+        await fixture.api.get('/users?search='), // 400
+        await fixture.api.post('/auth/login', { body: 'x', headers: { 'content-type': 'text/plain' } }), // 415
+        await fixture.api.post('/auth/login', { body: '{"a":"' + 'x'.repeat(70_000) + '"}', headers: { 'content-type': 'application/json' } }), // 413
+        await fixture.api.request('HEAD', '/users?search=a'),
+        await fixture.api.request('OPTIONS', '/users/me'),
       ];
       expect(replies.map((r) => r.status)).to.deep.equal([200, 200, 404, 404, 405, 401, 400, 415, 413, 200, 200]);
       for (const reply of replies) {
@@ -55,7 +49,7 @@ describe('security: response headers and CORS', () => {
     });
 
     it('the chat page has a strict policy of its own: no inline script, no framing', async () => {
-      const page = await fetch(`${server.url}/messenger/`);
+      const page = await fetch(`${fixture.server.url}/messenger/`);
       expect(page.status).to.equal(200);
       expect(page.headers.get('content-type')).to.match(/^text\/html/);
       expect(page.headers.get('x-content-type-options')).to.equal('nosniff');
@@ -75,22 +69,20 @@ describe('security: response headers and CORS', () => {
     });
 
     it('CORS is off by default: no CORS headers for any origin, preflight or not', async () => {
-      const pre = await preflight(`${server.url}/auth/login`, LISTED);
+      const pre = await preflight(`${fixture.server.url}/auth/login`, LISTED);
       expectNoCors(pre.headers);
-      const simple = await fetch(`${server.url}/users?search=a`, { headers: { Origin: LISTED } });
+      const simple = await fetch(`${fixture.server.url}/users?search=a`, { headers: { Origin: LISTED } });
       expect(simple.status).to.equal(200);
       expectNoCors(simple.headers);
     });
   });
 
   describe('with CORS_ORIGINS', () => {
-    let server: TestServer;
-    before(async () => { server = await startTestServer({ ...NO_RATE_LIMITS, CORS_ORIGINS: ` ${LISTED}, ${ALSO_LISTED} ` }); });
-    after(async () => { await server.stop(); });
+    const fixture = useServer({ CORS_ORIGINS: ` ${LISTED}, ${ALSO_LISTED} ` });
 
     it('answers a preflight from a listed origin with that origin, the methods and the Authorization header', async () => {
       for (const origin of [LISTED, ALSO_LISTED]) {
-        const reply = await preflight(`${server.url}/auth/login`, origin);
+        const reply = await preflight(`${fixture.server.url}/auth/login`, origin);
         expect(reply.status).to.be.within(200, 204);
         expect(reply.headers.get('access-control-allow-origin')).to.equal(origin);
         expect(reply.headers.get('access-control-allow-methods')).to.include('POST');
@@ -102,28 +94,28 @@ describe('security: response headers and CORS', () => {
     });
 
     it('allows a listed origin to read responses, errors included', async () => {
-      const ok = await fetch(`${server.url}/users?search=a`, { headers: { Origin: LISTED } });
+      const ok = await fetch(`${fixture.server.url}/users?search=a`, { headers: { Origin: LISTED } });
       expect(ok.headers.get('access-control-allow-origin')).to.equal(LISTED);
       expect(ok.headers.get('access-control-expose-headers')?.toLowerCase()).to.include('retry-after');
-      const error = await fetch(`${server.url}/users/me`, { headers: { Origin: LISTED } });
+      const error = await fetch(`${fixture.server.url}/users/me`, { headers: { Origin: LISTED } });
       expect(error.status).to.equal(401);
       expect(error.headers.get('access-control-allow-origin')).to.equal(LISTED);
     });
 
     it('gives an unlisted origin nothing (and no look-alike of a listed one passes)', async () => {
       for (const origin of [UNLISTED, 'https://chat.example.com.evil.example', 'http://chat.example.com', 'null', `${LISTED}:443`]) {
-        const pre = await preflight(`${server.url}/auth/login`, origin);
+        const pre = await preflight(`${fixture.server.url}/auth/login`, origin);
         expectNoCors(pre.headers);
-        const simple = await fetch(`${server.url}/users?search=a`, { headers: { Origin: origin } });
+        const simple = await fetch(`${fixture.server.url}/users?search=a`, { headers: { Origin: origin } });
         expectNoCors(simple.headers);
       }
     });
 
     it('the preflight does not run the endpoint', async () => {
-      const reply = await preflight(`${server.url}/users/me`, LISTED);
+      const reply = await preflight(`${fixture.server.url}/users/me`, LISTED);
       expect(reply.status).to.be.within(200, 204);
       expect(await reply.text()).to.equal('');
-      expectError(await client(server.url).get('/users/me'), 401, 'not_authenticated');
+      expectError(await fixture.api.get('/users/me'), 401, 'not_authenticated');
     });
   });
 

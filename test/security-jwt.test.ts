@@ -1,14 +1,10 @@
 import { generateKeyPairSync, createHmac } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/log';
-import { startServer, type RunningServer } from '../src/server';
 import { expectError } from './helpers/assert';
 import { client, registerAndLogin, uniqueName, type Client, type TestUser } from './helpers/http';
-import { TEST_SECRET, tempDataDir } from './helpers/server';
+import { LogCapture } from './helpers/log-capture';
+import { TEST_SECRET, startTestServer, type TestServer } from './helpers/server';
 import { NO_RATE_LIMITS } from './helpers/suite';
 import { connectWithHistory, refusedUpgrade, wsUrl } from './helpers/ws';
 
@@ -21,19 +17,10 @@ const craft = (header: object, payload: object, key?: string): string => {
 };
 const withoutTimes = ({ iat: _iat, exp: _exp, ...claims }: Record<string, unknown>) => claims;
 
-/** Every log line the server writes, for checking that no secret reaches them. */
-class LogCapture extends Writable {
-  readonly lines: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.lines.push(chunk.toString());
-    done();
-  }
-}
-
 describe('security: JWT hardening', () => {
+  /** Every log line the server writes, for checking that no secret reaches them. */
   const logs = new LogCapture();
-  const dataDir = tempDataDir();
-  let server: RunningServer;
+  let server: TestServer;
   let url: string;
   let api: Client;
   let alice: TestUser;
@@ -42,17 +29,15 @@ describe('security: JWT hardening', () => {
   const seen = new Set<string>();
 
   before(async () => {
-    const config = loadConfig({ ...NO_RATE_LIMITS, PORT: '0', HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, ALGORITHM: 'HS256', DATA_DIR: dataDir });
-    server = await startServer(config, createLogger('trace', logs));
-    url = `http://127.0.0.1:${server.port}`;
+    server = await startTestServer({ ...NO_RATE_LIMITS, ALGORITHM: 'HS256', LOG_LEVEL: 'trace' }, { logTo: logs });
+    url = server.url;
     api = client(url);
     alice = await registerAndLogin(api, uniqueName('alice'));
     bob = await registerAndLogin(api, uniqueName('bob'));
     for (const t of [alice.access_token, alice.refresh_token, bob.access_token, bob.refresh_token]) seen.add(t);
   });
   after(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   });
 
   /** Access tokens that must all be refused, each with what is wrong with it. */

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { clientAddressKey } from '../src/http/rate-limits';
 import { client, registerAndLogin, uniqueName, type Client, type Reply } from './helpers/http';
 import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
+import { useServer } from './helpers/suite';
 
 const WRONG = 'not the password';
 
@@ -27,123 +28,99 @@ async function failLogins(api: Client, username: string, times: number, headers:
 
 describe('security: abuse limits', () => {
   describe('login, per account (10 failures in 5 minutes)', () => {
-    let server: TestServer;
-    let api: Client;
-    before(async () => {
-      server = await startTestServer();
-      api = client(server.url);
-    });
-    after(async () => { await server.stop(); });
+    const fixture = useServer({}, { rateLimits: true });
 
     it('answers 429 with Retry-After after 10 failures, even to the right password, counting look-alike spellings as one account', async () => {
-      const alice = await registerAndLogin(api, uniqueName('alice'));
+      const alice = await registerAndLogin(fixture.api, uniqueName('alice'));
       // Upper case and full-width forms normalise to the same account key.
       const fullWidth = [...alice.username.toUpperCase()].map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
-      await failLogins(api, alice.username.toUpperCase(), 5);
-      await failLogins(api, fullWidth, 5);
-      expectRateLimited(await login(api, alice.username, WRONG), 300);
-      expectRateLimited(await login(api, alice.username, alice.password), 300);
+      await failLogins(fixture.api, alice.username.toUpperCase(), 5);
+      await failLogins(fixture.api, fullWidth, 5);
+      expectRateLimited(await login(fixture.api, alice.username, WRONG), 300);
+      expectRateLimited(await login(fixture.api, alice.username, alice.password), 300);
       // Other accounts from the same address are not affected.
-      const bob = await registerAndLogin(api, uniqueName('bob'));
-      expect((await login(api, bob.username, bob.password)).status).to.equal(200);
+      const bob = await registerAndLogin(fixture.api, uniqueName('bob'));
+      expect((await login(fixture.api, bob.username, bob.password)).status).to.equal(200);
     });
 
     it('a successful login clears the account counter', async () => {
-      const carol = await registerAndLogin(api, uniqueName('carol'));
-      await failLogins(api, carol.username, 9);
-      expect((await login(api, carol.username, carol.password)).status).to.equal(200);
-      await failLogins(api, carol.username, 10);
-      expectRateLimited(await login(api, carol.username, carol.password), 300);
+      const carol = await registerAndLogin(fixture.api, uniqueName('carol'));
+      await failLogins(fixture.api, carol.username, 9);
+      expect((await login(fixture.api, carol.username, carol.password)).status).to.equal(200);
+      await failLogins(fixture.api, carol.username, 10);
+      expectRateLimited(await login(fixture.api, carol.username, carol.password), 300);
     });
 
     it('counts failures for names nobody has, so a 429 does not reveal whether an account exists', async () => {
       const ghost = uniqueName('ghost');
-      await failLogins(api, ghost, 10);
-      expectRateLimited(await login(api, ghost, WRONG), 300);
+      await failLogins(fixture.api, ghost, 10);
+      expectRateLimited(await login(fixture.api, ghost, WRONG), 300);
     });
   });
 
   describe('login, per client address (50 failures in 5 minutes)', () => {
-    let server: TestServer;
-    let api: Client;
-    before(async () => {
-      server = await startTestServer();
-      api = client(server.url);
-    });
-    after(async () => { await server.stop(); });
+    const fixture = useServer({}, { rateLimits: true });
 
     it('answers 429 after 50 failures from one address, whatever X-Forwarded-For claims', async () => {
-      const dave = await registerAndLogin(api, uniqueName('dave'));
+      const dave = await registerAndLogin(fixture.api, uniqueName('dave'));
       // Five failures on each of ten names: no account limit is reached, the address limit is.
-      for (let n = 0; n < 10; n++) await failLogins(api, uniqueName('nobody'), 5);
-      expectRateLimited(await login(api, dave.username, dave.password), 300);
+      for (let n = 0; n < 10; n++) await failLogins(fixture.api, uniqueName('nobody'), 5);
+      expectRateLimited(await login(fixture.api, dave.username, dave.password), 300);
       // Without TRUST_PROXY the header is not believed: it cannot buy a fresh counter.
-      expectRateLimited(await login(api, dave.username, dave.password, { 'X-Forwarded-For': '203.0.113.7' }), 300);
+      expectRateLimited(await login(fixture.api, dave.username, dave.password, { 'X-Forwarded-For': '203.0.113.7' }), 300);
     });
   });
 
   describe('behind a trusted proxy (TRUST_PROXY=1)', () => {
-    let server: TestServer;
-    let api: Client;
-    before(async () => {
-      server = await startTestServer({ TRUST_PROXY: '1', RATE_LIMIT_LOGIN_IP: '3' });
-      api = client(server.url);
-    });
-    after(async () => { await server.stop(); });
+    const fixture = useServer({ TRUST_PROXY: '1', RATE_LIMIT_LOGIN_IP: '3' }, { rateLimits: true });
 
     it('counts per forwarded client address, taking the one the proxy appended', async () => {
-      const erin = await registerAndLogin(api, uniqueName('erin'));
+      const erin = await registerAndLogin(fixture.api, uniqueName('erin'));
       // The client's own X-Forwarded-For entries come first; the proxy's entry (last) is the address.
-      await failLogins(api, uniqueName('x'), 3, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.10' });
-      expectRateLimited(await login(api, erin.username, erin.password, { 'X-Forwarded-For': '198.51.100.2, 203.0.113.10' }), 300);
-      expect((await login(api, erin.username, erin.password, { 'X-Forwarded-For': '203.0.113.11' })).status).to.equal(200);
+      await failLogins(fixture.api, uniqueName('x'), 3, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.10' });
+      expectRateLimited(await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '198.51.100.2, 203.0.113.10' }), 300);
+      expect((await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '203.0.113.11' })).status).to.equal(200);
     });
 
     it('successful logins do not use up the address limit', async () => {
-      const frank = await registerAndLogin(api, uniqueName('frank'));
+      const frank = await registerAndLogin(fixture.api, uniqueName('frank'));
       for (let i = 0; i < 6; i++) {
-        expect((await login(api, frank.username, frank.password, { 'X-Forwarded-For': '203.0.113.20' })).status).to.equal(200);
+        expect((await login(fixture.api, frank.username, frank.password, { 'X-Forwarded-For': '203.0.113.20' })).status).to.equal(200);
       }
     });
   });
 
   describe('registration and refresh, per client address', () => {
-    let server: TestServer;
-    let api: Client;
-    before(async () => {
-      server = await startTestServer();
-      api = client(server.url);
-    });
-    after(async () => { await server.stop(); });
+    const fixture = useServer({}, { rateLimits: true });
 
     it('allows 20 registrations an hour from one address, failed ones included', async () => {
-      const taken = await registerAndLogin(api, uniqueName('taken'));
-      const again = await api.post('/users/create', { json: { username: taken.username, email: 'other@example.test', password: 'long enough' } });
+      const taken = await registerAndLogin(fixture.api, uniqueName('taken'));
+      const again = await fixture.api.post('/users/create', { json: { username: taken.username, email: 'other@example.test', password: 'long enough' } });
       expect(again.status).to.equal(409);
       for (let i = 0; i < 18; i++) {
         const name = uniqueName('reg');
-        const reply = await api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } });
+        const reply = await fixture.api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } });
         expect(reply.status, `registration ${i + 3}`).to.equal(201);
       }
       const name = uniqueName('reg');
-      expectRateLimited(await api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } }), 3600);
+      expectRateLimited(await fixture.api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } }), 3600);
       // Refused before anything is stored.
-      expect((await api.get(`/users/${name}`)).status).to.equal(404);
+      expect((await fixture.api.get(`/users/${name}`)).status).to.equal(404);
     });
 
     it('allows 60 refreshes in 5 minutes from one address, then refuses even a valid refresh token', async () => {
-      const login = await api.post('/auth/login', { json: { username: (await firstUser(api)).username, password: 'long enough' } });
+      const login = await fixture.api.post('/auth/login', { json: { username: (await firstUser(fixture.api)).username, password: 'long enough' } });
       expect(login.status).to.equal(200);
       let refreshToken: string = login.body.refresh_token;
       for (let i = 0; i < 30; i++) {
-        const reply = await api.post('/auth/refresh', { json: { refresh_token: refreshToken } });
+        const reply = await fixture.api.post('/auth/refresh', { json: { refresh_token: refreshToken } });
         expect(reply.status).to.equal(200);
         refreshToken = reply.body.refresh_token;
       }
       for (let i = 0; i < 30; i++) {
-        expect((await api.post('/auth/refresh', { json: { refresh_token: `junk.${i}.token` } })).status).to.equal(401);
+        expect((await fixture.api.post('/auth/refresh', { json: { refresh_token: `junk.${i}.token` } })).status).to.equal(401);
       }
-      expectRateLimited(await api.post('/auth/refresh', { json: { refresh_token: refreshToken } }), 300);
+      expectRateLimited(await fixture.api.post('/auth/refresh', { json: { refresh_token: refreshToken } }), 300);
     });
   });
 

@@ -11,12 +11,17 @@ export interface ServerFixture {
   readonly api: Client;
 }
 
-/** Starts a test server (rate limits off) before the enclosing describe's tests and stops it after. */
-export function useServer(env: Record<string, string> = {}): ServerFixture {
+export interface ServerFixtureOptions {
+  /** Keep the configured abuse limits (for the tests of those limits); off by default. */
+  rateLimits?: boolean;
+}
+
+/** Starts a test server (rate limits off unless asked for) before the enclosing describe's tests and stops it after. */
+export function useServer(env: Record<string, string> = {}, { rateLimits = false }: ServerFixtureOptions = {}): ServerFixture {
   let server: TestServer | undefined;
   let api: Client | undefined;
   before(async () => {
-    server = await startTestServer({ ...NO_RATE_LIMITS, ...env });
+    server = await startTestServer(rateLimits ? env : { ...NO_RATE_LIMITS, ...env });
     api = client(server.url);
   });
   after(async () => { await server?.stop(); });
