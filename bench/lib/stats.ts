@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../src/cli/synthetic-log';
+
 /** Latency samples in milliseconds, summarised by nearest-rank percentiles. */
 export interface Summary {
   count: number;
@@ -31,16 +33,7 @@ export function summarize(samples: readonly number[]): Summary {
 /** Three significant-ish decimals: enough for milliseconds, short in JSON. */
 export const round = (n: number, digits = 3): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
 
-/** A seeded PRNG (mulberry32), so every run generates the same users and traffic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so every run generates the same users and traffic. */
+export const prng = mulberry32;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,8 +1,8 @@
 import { CURRENT_SCHEMA_VERSION, type RawEvent } from '../events/upcasters';
 import type { EventType } from '../events';
 
-/** A small seeded generator, so two runs produce the same log. */
-function mulberry32(seed: number): () => number {
+/** A small seeded generator (mulberry32), so two runs produce the same log; the benchmarks use it too. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
