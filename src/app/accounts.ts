@@ -11,6 +11,7 @@ import {
 import type { UserRow } from '../store/read-models';
 import type { AppDeps } from './deps';
 import { execute, type CommandContext } from './execute';
+import { claimantOf } from './username-claims';
 
 /** The authenticated caller of a request or WebSocket connection. */
 export interface Principal {
@@ -171,9 +172,8 @@ export class Accounts {
 
   /** The write-side user (with its password hash), found through the username's claim stream. */
   private async loadUserByName(username: string): Promise<User | null> {
-    const claim = await this.deps.engine.events.readStreams([usernameStream(usernameKey(username))]);
-    const claimed = claim.events.find((e) => e.type === 'UsernameClaimed');
-    return claimed ? this.loadUser(claimed.data.user_id as string) : null;
+    const userId = await claimantOf(this.deps.engine.events, usernameKey(username));
+    return userId ? this.loadUser(userId) : null;
   }
 
   private async loadUser(userId: string): Promise<User | null> {

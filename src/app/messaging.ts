@@ -2,13 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DomainError } from '../commands/decider';
 import { messageDecider, type MessageCommand } from '../commands/message';
 import { usernameKey } from '../commands/rules';
-import { chatStream, pmStream, usernameStream, userStream, type EventOfType, type Stored, type StoredEvent } from '../events';
+import { chatStream, pmStream, userStream, type EventOfType, type Stored, type StoredEvent } from '../events';
 import { chatMessageRow, privateMessageRow } from '../projections/messages';
 import type { ChatMessageRow, PrivateMessageRow } from '../store/read-models';
 import type { Principal } from './accounts';
 import type { ChatLine } from './chat-syntax';
 import type { AppDeps } from './deps';
 import { execute, type CommandContext } from './execute';
+import { claimantOf } from './username-claims';
 
 export type SentMessage =
   | { kind: 'pm'; message: PrivateMessageRow; position: number }
@@ -68,8 +69,7 @@ export class Messaging {
     const key = usernameKey(username);
     const known = this.recipientIds.get(key);
     if (known) return known;
-    const claim = await this.deps.engine.events.readStreams([usernameStream(key)]);
-    const id = claim.events.find((e) => e.type === 'UsernameClaimed')?.data.user_id as string | undefined;
+    const id = await claimantOf(this.deps.engine.events, key);
     if (id) {
       if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
       this.recipientIds.set(key, id);

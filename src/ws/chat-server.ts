@@ -3,9 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
-import { DomainError } from '../commands/decider';
 import type { StoredEvent } from '../events';
 import { chatMessageRow, privateMessageRow } from '../projections/messages';
+import { toHttpError } from '../http/errors';
 import { chatView, pmView } from '../http/views';
 import type { Subscription } from '../store/ports';
 import { ChatConnection, type ConnectionHost, type ConnectionLimits } from './connection';
@@ -169,11 +169,9 @@ export class ChatServer implements ConnectionHost {
         this.accept(ws, principal, token);
       });
     }, (error: unknown) => {
-      if (error instanceof DomainError) {
-        return refuse(401, error.code, error.message, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-      }
-      this.parley.log.error({ err: error }, 'chat upgrade failed');
-      refuse(500, 'internal_error', 'something went wrong on our side');
+      const mapped = toHttpError(error);
+      if (mapped.status >= 500) this.parley.log.error({ err: error }, 'chat upgrade failed');
+      refuse(mapped.status, mapped.code, mapped.message, mapped.status === 401 ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {});
     });
   }
 

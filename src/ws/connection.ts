@@ -4,9 +4,8 @@ import jwt from 'jsonwebtoken';
 import type WebSocket from 'ws';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
-import { RetriesExhaustedError } from '../app/execute';
-import { DomainError } from '../commands/decider';
 import { INBOX_SIZE } from '../projections/messages';
+import { toHttpError } from '../http/errors';
 import { pmView } from '../http/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
 import { TokenBucket } from './token-bucket';
@@ -165,15 +164,15 @@ export class ChatConnection {
     }
   }
 
+  /** Frame errors are the socket's own; everything else maps to the same codes as the HTTP API. */
   private reportError(error: unknown, ref: string | undefined): void {
-    if (error instanceof DomainError || error instanceof FrameError) {
+    if (error instanceof FrameError) {
       this.sendError(error.code, error.message, ref, error.details);
-    } else if (error instanceof RetriesExhaustedError) {
-      this.sendError('concurrent_update', 'the message collided with concurrent writes; send it again', ref);
-    } else {
-      this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
-      this.sendError('internal_error', 'something went wrong on our side', ref);
+      return;
     }
+    const mapped = toHttpError(error);
+    if (mapped.status >= 500) this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
+    this.sendError(mapped.code, mapped.message, ref, mapped.details);
   }
 
   private sendError(code: string, message: string, ref?: string, details?: unknown): void {
