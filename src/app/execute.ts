@@ -14,8 +14,6 @@ export interface Executed<S> {
   events: StoredEvent[];
   /** The log position to wait for to see this command's effect (0 when nothing was stored). */
   position: number;
-  /** The state the command was decided on, with its new events applied. */
-  state: S;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -44,8 +42,7 @@ export async function execute<C, S, E extends ParleyEvent>(
     const state = (loaded.events as unknown as E[]).reduce(decider.evolve, decider.initialState());
     const decided = decideAll(decider, list, state);
     if (decided instanceof DomainError) throw decided;
-    const after = decided.reduce(decider.evolve, state);
-    if (decided.length === 0) return { events: [], position: 0, state: after };
+    if (decided.length === 0) return { events: [], position: 0 };
 
     const appends = groupByStream(decided, loaded.versions);
     try {
@@ -53,7 +50,7 @@ export async function execute<C, S, E extends ParleyEvent>(
         time: new Date().toISOString(),
         metadata: { correlation_id: context.correlationId, causation_id: crypto.randomUUID(), ...(context.userId ? { user_id: context.userId } : {}) },
       });
-      return { events: result.events, position: result.position, state: after };
+      return { events: result.events, position: result.position };
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       if (attempt >= MAX_ATTEMPTS) throw new RetriesExhaustedError(error);

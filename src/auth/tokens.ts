@@ -27,6 +27,11 @@ export interface TokenPair {
   expires_in: number;
 }
 
+/** The token of an `Authorization: Bearer <token>` header, if that is what the header holds. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
 export class TokenError extends Error {
   constructor(message: string) {
     super(message);

@@ -1,15 +1,10 @@
 import { parseArgs } from 'node:util';
 import { PROJECTIONS } from '../projections';
+import { MAX_LIVE_LAG } from '../projections/runner';
 import { usageError, withEngine } from './context';
 
-/**
- * A projection counts as live when its checkpoint is at most this many positions behind the
- * log's head: a following projector applies batches of up to 500 events, so a healthy one under
- * load is within a few batches; anything further is catching up (or nothing is running it).
- * Deliberately the same as the server's readiness threshold (READY_MAX_LAG in http/routes/ops.ts,
- * not imported: it would load the whole HTTP layer into the CLI).
- */
-export const LIVE_LAG = 1_000;
+/** The lag up to which a projection counts as live: the server's readiness threshold. */
+export const LIVE_LAG = MAX_LIVE_LAG;
 
 export const PROJECTIONS_USAGE = `parley projections status [--json]
   Each projection's checkpoint, the log's head, the lag in positions, and whether it is live

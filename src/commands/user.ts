@@ -4,7 +4,7 @@ import type {
 } from '../events';
 import { emailStream, usernameStream } from '../events';
 import { DomainError, type Decider } from './decider';
-import { emailKey, emailProblem, nameProblem, usernameKey, usernameProblem } from './rules';
+import { emailKey, emailProblem, nameProblem, normalizeUsername, usernameKey, usernameProblem } from './rules';
 
 export interface User extends ProfileFields {
   id: string;
@@ -67,7 +67,7 @@ function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, sta
   const problems = registrationProblems(cmd);
   if (Object.keys(problems).length > 0) return invalid(problems);
 
-  const username = cmd.username.normalize('NFKC');
+  const username = normalizeUsername(cmd.username);
   const uKey = usernameKey(username);
   const eKey = emailKey(cmd.email);
   if (state.user) return new DomainError('username_taken', 'this user is already registered');

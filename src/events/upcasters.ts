@@ -52,6 +52,8 @@ export function upcast(raw: RawEvent): StoredEvent {
   if (current === undefined || raw.schema_version > current || raw.schema_version < 1) {
     throw new UnknownEventError(raw);
   }
+  // The common case: already current, and the engines hand over a fresh object anyway.
+  if (raw.schema_version === current) return raw as StoredEvent;
   let data = raw.data;
   for (let v = raw.schema_version; v < current; v++) {
     const step = UPCASTERS[type]?.[v];

@@ -4,6 +4,7 @@ import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
+import { bearerToken } from '../auth/tokens';
 import { HttpError, toHttpError } from './errors';
 import type { RateLimits } from './rate-limits';
 import type { Route } from './route';
@@ -15,18 +16,17 @@ const FORMIDABLE_MAX_FILES_EXCEEDED = 1015;
 
 export const koaPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
 
-function bearerToken(ctx: Context): string {
-  const header = ctx.get('Authorization');
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new HttpError(401, 'not_authenticated', 'send an access token: Authorization: Bearer <token>', undefined, { 'WWW-Authenticate': 'Bearer' });
-  return match[1]!;
+function requiredBearerToken(ctx: Context): string {
+  const token = bearerToken(ctx.get('Authorization'));
+  if (!token) throw new HttpError(401, 'not_authenticated', 'send an access token: Authorization: Bearer <token>', undefined, { 'WWW-Authenticate': 'Bearer' });
+  return token;
 }
 
 /** Resolves the caller for routes that need one; 401 with a Bearer challenge otherwise. */
 export function authenticate(app: Parley): Middleware {
   return async (ctx, next) => {
     try {
-      ctx.state.principal = await app.accounts.authenticate(bearerToken(ctx)) satisfies Principal;
+      ctx.state.principal = await app.accounts.authenticate(requiredBearerToken(ctx)) satisfies Principal;
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status === 401) httpError.headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';

@@ -94,3 +94,9 @@ export const pageQuery = (maxLimit: number): Schema => object({
   before: { type: 'string', minLength: 1, maxLength: 64, description: 'id of a message: return only older ones' },
   limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: 50 },
 });
+
+/** A documented error response: the one error shape. */
+export const errorResponse = (description: string) => ({ description, schema: errorSchema });
+
+/** A `{username}` path parameter (matched case-insensitively by the routes). */
+export const usernameParam: Schema = object({ username: { type: 'string', minLength: 1, maxLength: 200 } }, ['username']);

@@ -26,6 +26,12 @@ interface Running {
   retryTimer: NodeJS.Timeout | null;
 }
 
+/**
+ * A projection counts as live (for /readyz and `parley projections status`) while it trails the
+ * log's head by at most this many positions: a following projector applies batches of up to 500.
+ */
+export const MAX_LIVE_LAG = 1_000;
+
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 /**

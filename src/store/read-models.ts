@@ -65,6 +65,12 @@ export type ReadModelOp =
   | { kind: 'conversation.add'; message: PrivateMessageRow }
   | { kind: 'chat.add'; message: ChatMessageRow };
 
+/** The key of a conversation between two users, the same whichever of them sent. */
+export const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+/** What a read model being rebuilt is called beside the live one (table or collection). */
+export const SHADOW_SUFFIX = '__rebuild';
+
 /** The read models, named alike on every engine (SQLite tables, MongoDB collections). */
 export type ReadModelName = 'rm_users' | 'rm_sessions' | 'rm_inbox' | 'rm_conversations' | 'rm_chat';
 

@@ -238,9 +238,10 @@ export class ChatServer implements ConnectionHost {
   private deliver(event: StoredEvent): void {
     switch (event.type) {
       case 'MessageSent': {
-        const view = pmView(privateMessageRow(event));
         const recipients = this.byUser.get(event.data.to_id);
         const senders = this.byUser.get(event.data.from_id);
+        if (!recipients && !senders) return;
+        const view = pmView(privateMessageRow(event));
         if (recipients) {
           const data = Buffer.from(JSON.stringify(view));
           for (const c of recipients) this.out(c, view.id, data);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { bearerToken } from '../auth/tokens';
 import { SUBPROTOCOL } from './protocol';
 
 /**
@@ -10,8 +11,8 @@ import { SUBPROTOCOL } from './protocol';
  * 3. `?token=<token>` in the URL (what the original page did; URLs end up in logs, so prefer 1 or 2).
  */
 export function tokenFrom(request: IncomingMessage, url: URL): string | null {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (bearer) return bearer[1]!;
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer) return bearer;
   const offered = offeredProtocols(request);
   if (offered.includes(SUBPROTOCOL)) {
     const token = offered.find((p) => p !== SUBPROTOCOL);

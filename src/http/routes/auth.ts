@@ -1,6 +1,6 @@
 import { usernameKey } from '../../commands/rules';
 import { defineRoutes } from '../route';
-import { errorSchema, object, tokenPairSchema } from '../schemas';
+import { errorResponse, object, tokenPairSchema } from '../schemas';
 
 const credentials = object({
   username: { type: 'string', minLength: 1, maxLength: 256 },
@@ -16,7 +16,6 @@ const oauthForm = object({
   client_secret: { type: 'string', maxLength: 1024 },
 }, ['username', 'password']);
 
-const errors = (description: string) => ({ description, schema: errorSchema });
 
 export const authRoutes = defineRoutes([
   {
@@ -26,8 +25,8 @@ export const authRoutes = defineRoutes([
     body: { 'application/x-www-form-urlencoded': oauthForm, 'application/json': credentials },
     responses: {
       200: { description: 'logged in', schema: tokenPairSchema },
-      400: errors('malformed request'), 401: errors('incorrect username or password'),
-      429: errors('too many failed logins for this account or from this address (see Retry-After)'),
+      400: errorResponse('malformed request'), 401: errorResponse('incorrect username or password'),
+      429: errorResponse('too many failed logins for this account or from this address (see Retry-After)'),
     },
     // Failures count per address and per account (by its normalised name, existing or not); success clears the account's.
     rateLimits: [
@@ -46,8 +45,8 @@ export const authRoutes = defineRoutes([
     body: { 'application/json': object({ refresh_token: { type: 'string', minLength: 1, maxLength: 4096 } }, ['refresh_token']) },
     responses: {
       200: { description: 'a new pair', schema: tokenPairSchema },
-      400: errors('malformed request'), 401: errors('invalid, expired, spent or revoked refresh token'),
-      429: errors('too many refreshes from this address (see Retry-After)'),
+      400: errorResponse('malformed request'), 401: errorResponse('invalid, expired, spent or revoked refresh token'),
+      429: errorResponse('too many refreshes from this address (see Retry-After)'),
     },
     rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, app, ctx }) {
@@ -58,7 +57,7 @@ export const authRoutes = defineRoutes([
   {
     method: 'POST', path: '/auth/logout', operationId: 'logout', tag: 'auth', auth: true,
     summary: "End this session: its access and refresh tokens stop working",
-    responses: { 204: { description: 'logged out' }, 401: errors('not authenticated') },
+    responses: { 204: { description: 'logged out' }, 401: errorResponse('not authenticated') },
     async handle({ principal, app, ctx }) {
       await app.accounts.logout(principal, { correlationId: ctx.state.requestId });
       return { status: 204 };

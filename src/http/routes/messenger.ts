@@ -4,10 +4,9 @@ import { usernameKey } from '../../commands/rules';
 import { INBOX_SIZE } from '../../projections/messages';
 import { HttpError } from '../errors';
 import { defineRoutes } from '../route';
-import { chatSchema, errorSchema, object, pageQuery, pmSchema, refSchema, textSchema, usernameSchema } from '../schemas';
+import { chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema } from '../schemas';
 import { chatView, pmView, sentView } from '../views';
 
-const errors = (description: string) => ({ description, schema: errorSchema });
 const messages = (item: object) => object({ messages: { type: 'array', items: item } }, ['messages']);
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
@@ -21,8 +20,8 @@ export const messengerRoutes = defineRoutes([
     body: { 'application/json': object({ to: usernameSchema, text: textSchema, ref: refSchema }, ['text']) },
     responses: {
       201: { description: 'stored', schema: { oneOf: [pmSchema, chatSchema] } },
-      400: errors('malformed request'), 401: errors('not authenticated'), 403: errors('the recipient does not accept private messages'),
-      404: errors('no such recipient'), 422: errors('empty or too long text, or a message to yourself'),
+      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'), 403: errorResponse('the recipient does not accept private messages'),
+      404: errorResponse('no such recipient'), 422: errorResponse('empty or too long text, or a message to yourself'),
     },
     async handle({ body, principal, app, ctx }) {
       const { to, text, ref } = body as { to?: string; text: string; ref?: string };
@@ -36,7 +35,7 @@ export const messengerRoutes = defineRoutes([
   {
     method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
     summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
-    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errors('not authenticated') },
+    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errorResponse('not authenticated') },
     async handle({ principal, app }) {
       const rows = await app.engine.readModels.inbox(principal.user_id, INBOX_SIZE);
       return { status: 200, body: { messages: rows.map(pmView) } };
@@ -45,11 +44,11 @@ export const messengerRoutes = defineRoutes([
   {
     method: 'GET', path: '/messenger/conversations/{username}', operationId: 'conversation', tag: 'messenger', auth: true,
     summary: 'Your private history with one user, newest first',
-    params: object({ username: { type: 'string', minLength: 1, maxLength: 200 } }, ['username']),
+    params: usernameParam,
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(pmSchema) },
-      400: errors('malformed query or unknown cursor'), 401: errors('not authenticated'), 404: errors('no such user'),
+      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
     },
     async handle({ params, query, principal, app }) {
       const other = await app.engine.readModels.userByKey(usernameKey(params.username as string));
@@ -65,7 +64,7 @@ export const messengerRoutes = defineRoutes([
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(chatSchema) },
-      400: errors('malformed query or unknown cursor'), 401: errors('not authenticated'),
+      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'),
     },
     async handle({ query, app }) {
       const rows = await app.engine.readModels.chat(query as never);

@@ -1,15 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Parley } from '../../app';
+import { bearerToken } from '../../auth/tokens';
 import { exposition } from '../../metrics';
+import { MAX_LIVE_LAG } from '../../projections/runner';
 import { DOCS_CSP, DOCS_PAGE, DOCS_PATH } from '../docs/page';
 import { HttpError } from '../errors';
 import { buildOpenApi, type OpenApiDocument } from '../openapi';
 import { defineRoutes, type Route } from '../route';
-import { errorSchema, object } from '../schemas';
+import { errorResponse, object } from '../schemas';
 
 /** How many events a projection may trail the log by and still count as ready. */
-export const READY_MAX_LAG = 1000;
+export const READY_MAX_LAG = MAX_LIVE_LAG;
 /** How long the store may take to answer a readiness check. */
 const STORE_TIMEOUT_MS = 2000;
 
@@ -73,7 +75,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest();
 /** Compares digests, so neither the token's content nor its length leaks through timing. */
 function checkMetricsToken(expected: string | null, authorization: string): void {
   if (expected === null) return;
-  const given = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  const given = bearerToken(authorization);
   if (given === undefined || !timingSafeEqual(sha256(given), sha256(expected))) {
     throw new HttpError(401, 'not_authenticated', 'send the metrics token: Authorization: Bearer <METRICS_TOKEN>', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
   }
@@ -98,7 +100,7 @@ export function opsRoutes(options: OpsOptions): Route[] {
         + 'or when the store does not answer. The reasons are in error.details.reasons.',
       responses: {
         200: { description: 'ready', schema: readySchema },
-        503: { description: 'not ready; details: {reasons, head, projections}', schema: errorSchema },
+        503: errorResponse('not ready; details: {reasons, head, projections}'),
       },
       async handle({ app }) {
         const { reasons, head, projections } = await readiness(app);
@@ -115,7 +117,7 @@ export function opsRoutes(options: OpsOptions): Route[] {
         + 'When METRICS_TOKEN is set, send it as a bearer token (the document then declares the metricsToken scheme here).',
       responses: {
         200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
-        401: { description: 'METRICS_TOKEN is set and was not sent', schema: errorSchema },
+        401: errorResponse('METRICS_TOKEN is set and was not sent'),
       },
       async handle({ app, ctx }) {
         checkMetricsToken(app.config.metricsToken, ctx.get('Authorization'));

@@ -4,13 +4,11 @@ import { sendCacheable } from '../cacheable';
 import { HttpError } from '../errors';
 import { defineRoutes } from '../route';
 import {
-  createdUserSchema, emailSchema, errorSchema, meSchema, object, passwordSchema, profileFields, publicUserSchema,
-  settingsSchema, usernameSchema,
+  createdUserSchema, emailSchema, errorResponse, meSchema, object, passwordSchema, profileFields, publicUserSchema,
+  settingsSchema, usernameParam, usernameSchema,
 } from '../schemas';
 import { createdUserView, meView, publicUserView } from '../views';
 
-const usernameParam = object({ username: { type: 'string', minLength: 1, maxLength: 200 } }, ['username']);
-const errors = (description: string) => ({ description, schema: errorSchema });
 export const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
 
 export const userRoutes = defineRoutes([
@@ -24,8 +22,8 @@ export const userRoutes = defineRoutes([
     },
     responses: {
       201: { description: 'registered', schema: createdUserSchema },
-      400: errors('malformed request'), 409: errors('username or email taken'), 422: errors('invalid field'),
-      429: errors('too many registrations from this address (see Retry-After)'),
+      400: errorResponse('malformed request'), 409: errorResponse('username or email taken'), 422: errorResponse('invalid field'),
+      429: errorResponse('too many registrations from this address (see Retry-After)'),
     },
     rateLimits: [{ limit: 'register_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, app, ctx }) {
@@ -36,7 +34,7 @@ export const userRoutes = defineRoutes([
   {
     method: 'GET', path: '/users/me', operationId: 'getMe', tag: 'users', auth: true,
     summary: 'Your own profile and settings',
-    responses: { 200: { description: 'your profile', schema: meSchema }, 401: errors('not authenticated') },
+    responses: { 200: { description: 'your profile', schema: meSchema }, 401: errorResponse('not authenticated') },
     async handle({ principal, app }) {
       return { status: 200, body: meView(await app.accounts.profile(principal.user_id)) };
     },
@@ -53,8 +51,8 @@ export const userRoutes = defineRoutes([
     },
     responses: {
       200: { description: 'the updated profile', schema: meSchema },
-      400: errors('malformed request'), 401: errors('not authenticated, or wrong current password'),
-      409: errors('email taken'), 422: errors('invalid field'),
+      400: errorResponse('malformed request'), 401: errorResponse('not authenticated, or wrong current password'),
+      409: errorResponse('email taken'), 422: errorResponse('invalid field'),
     },
     async handle({ principal, body, app, ctx }) {
       const user = await app.accounts.update(principal, body as never, { correlationId: ctx.state.requestId });
@@ -69,8 +67,8 @@ export const userRoutes = defineRoutes([
     },
     responses: {
       200: { description: 'stored', schema: object({ picture: { type: 'string' } }, ['picture']) },
-      400: errors('no file'), 401: errors('not authenticated'), 413: errors('larger than 5 MiB'),
-      415: errors('not a PNG, JPEG, GIF or WebP image'),
+      400: errorResponse('no file'), 401: errorResponse('not authenticated'), 413: errorResponse('larger than 5 MiB'),
+      415: errorResponse('not a PNG, JPEG, GIF or WebP image'),
     },
     async handle({ principal, app, ctx }) {
       const files = ctx.request.files ?? {};
@@ -94,7 +92,7 @@ export const userRoutes = defineRoutes([
     }, ['search']),
     responses: {
       200: { description: 'matching users', schema: object({ users: { type: 'array', items: publicUserSchema } }, ['users']) },
-      400: errors('malformed query'),
+      400: errorResponse('malformed query'),
     },
     async handle({ query, app }) {
       const users = await app.engine.readModels.searchUsers(usernameKey(query.search as string), query.limit as number);
@@ -105,7 +103,7 @@ export const userRoutes = defineRoutes([
     method: 'GET', path: '/users/{username}', operationId: 'getUser', tag: 'users', auth: false,
     summary: "A user's public profile (username matched case-insensitively)",
     params: usernameParam,
-    responses: { 200: { description: 'the profile', schema: publicUserSchema }, 404: errors('no such user') },
+    responses: { 200: { description: 'the profile', schema: publicUserSchema }, 404: errorResponse('no such user') },
     async handle({ params, app }) {
       const user = await app.engine.readModels.userByKey(usernameKey(params.username as string));
       if (!user) throw new HttpError(404, 'user_not_found', `there is no user '${params.username}'`);
@@ -119,7 +117,7 @@ export const userRoutes = defineRoutes([
     responses: {
       200: { description: 'the image bytes, with an ETag', contentType: 'image/*' },
       304: { description: 'not modified (If-None-Match matched)' },
-      404: errors('no such user, or no picture'),
+      404: errorResponse('no such user, or no picture'),
     },
     async handle({ params, app, ctx }) {
       const user = await app.engine.readModels.userByKey(usernameKey(params.username as string));

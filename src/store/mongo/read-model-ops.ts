@@ -1,12 +1,11 @@
 import type { AnyBulkWriteOperation, ClientSession, Db, Document } from 'mongodb';
-import type { ReadModelOp, UserChanges } from '../read-models';
+import { pairKey, type ReadModelOp, type UserChanges } from '../read-models';
 import type { ReadModelCollection } from './schema';
 
 /** Read-model documents are keyed by their natural id (user, session, chat position) or by an ObjectId. */
 type ReadModelDoc = Document & { _id?: string | number };
 
 /** Both directions of a conversation share one key. */
-export const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /** Where each read model lives: the live collections, or a rebuild's shadow ones. */
 export type CollectionNames = Record<ReadModelCollection, string>;

@@ -6,7 +6,8 @@ import {
 } from '../read-models';
 import { Checkpoints } from './checkpoints';
 import { TRANSACTION_OPTIONS } from './event-doc';
-import { applyOps, LIVE_COLLECTIONS, pairKey } from './read-model-ops';
+import { applyOps, LIVE_COLLECTIONS } from './read-model-ops';
+import { pairKey } from '../read-models';
 import { projectionCollections } from './schema';
 import { MongoShadow } from './shadow';
 

@@ -1,10 +1,9 @@
 import type { Db } from 'mongodb';
-import { READ_MODEL_OF, type ReadModelOp, type ShadowReadModel } from '../read-models';
+import { READ_MODEL_OF, SHADOW_SUFFIX, type ReadModelOp, type ShadowReadModel } from '../read-models';
 import type { Checkpoints } from './checkpoints';
 import { applyOps, LIVE_COLLECTIONS, type CollectionNames } from './read-model-ops';
 import { NAMESPACE_NOT_FOUND, READ_MODEL_INDEXES, ensureCollections, hasCode, type ReadModelCollection } from './schema';
 
-export const SHADOW_SUFFIX = '__rebuild';
 
 /**
  * A projection's collections rebuilt as rm_<name>__rebuild beside the live ones. Queries never see

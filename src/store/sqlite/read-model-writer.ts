@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import { READ_MODEL_OF, type PrivateMessageRow, type ReadModelOp, type UserChanges } from '../read-models';
+import { pairKey, READ_MODEL_OF, type PrivateMessageRow, type ReadModelOp, type UserChanges } from '../read-models';
 
-export const pairKey = (a: string, b: string): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 export const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
 

@@ -4,7 +4,8 @@ import {
   type ChatMessageRow, type Page, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type SessionRow,
   type ShadowReadModel, type UserRow,
 } from '../read-models';
-import { pairKey, ReadModelWriter } from './read-model-writer';
+import { ReadModelWriter } from './read-model-writer';
+import { pairKey } from '../read-models';
 import { PROJECTION_TABLES } from './schema';
 import { SqliteShadow } from './shadow';
 

@@ -99,9 +99,6 @@ CREATE TABLE $T (
 CREATE INDEX $I_by_id ON $T (id);`,
 };
 
-/** Suffix of a read-model table being rebuilt beside the live one. */
-export const SHADOW_SUFFIX = '__rebuild';
-
 /**
  * DDL creating `table`'s structure under the name `as`. Index names cannot be renamed in SQLite
  * and a promoted shadow keeps its indexes, so a shadow's index names carry a unique tag: they can

@@ -1,7 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ReadModelOp } from '../read-models';
-import { pairKey, pmParams } from './read-model-writer';
-import { SHADOW_SUFFIX } from './schema';
+import { pairKey, SHADOW_SUFFIX, type ReadModelOp } from '../read-models';
+import { pmParams } from './read-model-writer';
 
 const STAGE_SUFFIX = '__stage';
 const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';

@@ -3,7 +3,8 @@ import type Database from 'better-sqlite3';
 import { ShadowBehindError } from '../ports';
 import type { ReadModelOp, ShadowReadModel } from '../read-models';
 import { ReadModelWriter } from './read-model-writer';
-import { readModelTableParts, SHADOW_SUFFIX } from './schema';
+import { SHADOW_SUFFIX } from '../read-models';
+import { readModelTableParts } from './schema';
 import { ShadowStaging } from './shadow-staging';
 
 /**
