@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Middleware } from 'koa';
 import { absolutePath } from 'swagger-ui-dist';
+import { sendCacheable } from '../cacheable';
 
 /**
  * The interactive API documentation: Swagger UI from the installed swagger-ui-dist package (no
@@ -72,25 +74,21 @@ export function docsAssets(): Middleware {
   const root = absolutePath();
   const initializerTag = createHash('sha256').update(INITIALIZER).digest('hex').slice(0, 16);
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  const initializer = Buffer.from(INITIALIZER);
+  // Read on first request, then kept: a handful of files, ~1.5 MB in all.
+  const loaded = new Map<string, Buffer>();
   return async (ctx, next) => {
     if (!ctx.path.startsWith(`${DOCS_PATH}/`) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const name = ctx.path.slice(DOCS_PATH.length + 1);
     if (name !== 'init.js' && !Object.hasOwn(PACKAGE_FILES, name)) return next();
     ctx.state.routeTemplate = `${DOCS_PATH}/{asset}`;
     // The URLs stay the same across upgrades of the package: browsers revalidate, by its version.
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.etag = name === 'init.js' ? initializerTag : `${version}-${name}`;
-    ctx.status = 200;
-    if (ctx.fresh) {
-      ctx.status = 304;
-      return;
-    }
     if (name === 'init.js') {
-      ctx.type = 'text/javascript; charset=utf-8';
-      ctx.body = INITIALIZER;
+      sendCacheable(ctx, { etag: initializerTag, contentType: 'text/javascript; charset=utf-8', bytes: initializer, cacheControl: 'no-cache' });
       return;
     }
-    ctx.type = PACKAGE_FILES[name]!;
-    ctx.body = createReadStream(path.join(root, name));
+    let bytes = loaded.get(name);
+    if (!bytes) loaded.set(name, bytes = await readFile(path.join(root, name)));
+    sendCacheable(ctx, { etag: `${version}-${name}`, contentType: PACKAGE_FILES[name]!, bytes, cacheControl: 'no-cache' });
   };
 }
