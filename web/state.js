@@ -1,0 +1,23 @@
+// Everything on the page that changes over time, in one object. Each field names the one module
+// that writes it; the others only read it.
+
+export const state = {
+  /** {username, access_token, refresh_token, expires_at (ms), ttl_ms} while logged in. Written by session.js. */
+  session: null,
+  /** The token renewal: its timer, the refresh under way (one at a time), when the last one began. session.js. */
+  renewal: { timer: null, inFlight: null, lastAt: 0 },
+  /** The open (or opening) WebSocket, or null. socket.js. */
+  socket: null,
+  /** Failed connections in a row, and the timer of the next try. socket.js. */
+  reconnect: { attempts: 0, timer: null },
+  /** Frames sent with a ref and not yet acknowledged: resent after a reconnect (the ref makes that safe). socket.js. */
+  unacked: new Map(),
+  /** The messages on screen, by id, oldest first. views.js. */
+  shown: new Map(),
+  /** What the status badge says. views.js. */
+  status: { state: 'offline', detail: '' },
+  /** The user search: its debounce timer, and the number of the latest query (older answers are dropped). search.js. */
+  search: { timer: null, seq: 0 },
+  /** Set while sign-ups are rate limited: the button waits until it fires. forms.js. */
+  register: { blockedTimer: null },
+};
