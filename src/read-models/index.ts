@@ -31,9 +31,11 @@ export function readModelOf(projection: string): AnyReadModel {
   return model;
 }
 
+const OWNERS = new Map<string, AnyReadModel>(READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply).map((k) => [k, m])));
+
 /** The read model whose projection writes ops of this kind. */
 export function ownerOfOp(kind: string): AnyReadModel | undefined {
-  return READ_MODELS.find((m) => Object.hasOwn(m.sqlite.apply, kind));
+  return OWNERS.get(kind);
 }
 
 export type { Page } from './kit/read-model';
