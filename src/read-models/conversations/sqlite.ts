@@ -1,4 +1,4 @@
-import { cursor, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import { cursor, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
 const params = (op: ConversationOp) => [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
@@ -8,14 +8,7 @@ export const conversationsSqlite: SqliteReadModel<ConversationOp, ConversationsQ
     [CONVERSATIONS]: `
 CREATE TABLE $T (
   pair      TEXT    NOT NULL,
-  position  INTEGER NOT NULL,
-  id        TEXT    NOT NULL,
-  from_id   TEXT    NOT NULL,
-  from_name TEXT    NOT NULL,
-  to_id     TEXT    NOT NULL,
-  to_name   TEXT    NOT NULL,
-  text      TEXT    NOT NULL,
-  sent_at   TEXT    NOT NULL,
+  ${PM_COLUMN_DDL},
   PRIMARY KEY (pair, position)
 ) WITHOUT ROWID;
 CREATE INDEX $I_by_id ON $T (id);`,

@@ -1,4 +1,4 @@
-import { PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import { PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
 
 export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
@@ -6,14 +6,7 @@ export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
     [INBOX]: `
 CREATE TABLE $T (
   owner_id  TEXT    NOT NULL,
-  position  INTEGER NOT NULL,
-  id        TEXT    NOT NULL,
-  from_id   TEXT    NOT NULL,
-  from_name TEXT    NOT NULL,
-  to_id     TEXT    NOT NULL,
-  to_name   TEXT    NOT NULL,
-  text      TEXT    NOT NULL,
-  sent_at   TEXT    NOT NULL,
+  ${PM_COLUMN_DDL},
   PRIMARY KEY (owner_id, position)
 ) WITHOUT ROWID;`,
   },

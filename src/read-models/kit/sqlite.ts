@@ -57,6 +57,16 @@ export interface MessageRecord {
   sent_at: string;
 }
 
+/** The columns of a stored private message, after the table's key column (rm_inbox, rm_conversations). */
+export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
+  id        TEXT    NOT NULL,
+  from_id   TEXT    NOT NULL,
+  from_name TEXT    NOT NULL,
+  to_id     TEXT    NOT NULL,
+  to_name   TEXT    NOT NULL,
+  text      TEXT    NOT NULL,
+  sent_at   TEXT    NOT NULL`;
+
 export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
 
 /** Parameters for PM_COLUMNS. */

@@ -13,7 +13,7 @@ function mongoQueries(db: Db): ReadModelQueries {
   return Object.assign({}, ...READ_MODELS.map((m) => m.mongo.queries(db))) as ReadModelQueries;
 }
 
-/** Read models in rm_* collections (see schema.ts for their indexes), checkpoints beside them. */
+/** Read models in rm_* collections (indexes: src/read-models/<name>/mongo.ts), checkpoints beside them. */
 export class MongoReadModels extends withQueries<ReadModelQueries>() implements ReadModelStore {
   private readonly checkpoints: Checkpoints;
 
