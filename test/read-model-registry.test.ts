@@ -50,7 +50,9 @@ describe('read-model registry', () => {
         return sqlite;
       });
       expect(new Set(names).size).to.equal(names.length);
-      expect(names).to.include.members(['userById', 'userByKey', 'searchUsers', 'session', 'activeSessionIds', 'inbox', 'conversation', 'chat']);
+      expect(names).to.include.members([
+        'userById', 'userByKey', 'searchUsers', 'session', 'activeSessionIds', 'inbox', 'conversation', 'chat',
+      ]);
       for (const name of names) expect(engine.readModels).to.have.property(name).that.is.a('function');
     } finally {
       db.close();

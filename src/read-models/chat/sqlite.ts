@@ -23,7 +23,8 @@ CREATE INDEX $I_by_id ON $T (id);`,
   apply: {
     'chat.add': (op, w) => {
       const m = op.message;
-      w.statement(op.kind, CHAT, (t) => `INSERT OR IGNORE INTO ${t} (position, id, from_id, from_name, text, sent_at) VALUES (?, ?, ?, ?, ?, ?)`)
+      w.statement(op.kind, CHAT, (t) => `INSERT OR IGNORE INTO ${t} (position, id, from_id, from_name, text, sent_at)
+        VALUES (?, ?, ?, ?, ?, ?)`)
         .run(m.position, m.id, m.from_id, m.from, m.text, m.sent_at);
     },
   },

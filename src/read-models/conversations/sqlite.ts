@@ -15,7 +15,8 @@ CREATE INDEX $I_by_id ON $T (id);`,
   },
   apply: {
     'conversation.add': (op, w) => {
-      w.statement(op.kind, CONVERSATIONS, (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      w.statement(op.kind, CONVERSATIONS, (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(...params(op));
     },
   },

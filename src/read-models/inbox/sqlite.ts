@@ -12,7 +12,8 @@ CREATE TABLE $T (
   },
   apply: {
     'inbox.add': (op, w) => {
-      w.statement(op.kind, INBOX, (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      w.statement(op.kind, INBOX, (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(op.message.to_id, ...pmParams(op.message));
       w.statement('inbox.trim', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
           (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`)
@@ -44,7 +45,8 @@ CREATE TABLE $T (
     },
   },
   queries(db) {
-    const newest = db.prepare('SELECT * FROM (SELECT * FROM rm_inbox WHERE owner_id = ? ORDER BY position DESC LIMIT ?) ORDER BY position');
+    const newest = db.prepare(`SELECT * FROM (SELECT * FROM rm_inbox WHERE owner_id = ? ORDER BY position DESC LIMIT ?)
+      ORDER BY position`);
     return { inbox: async (userId, limit) => (newest.all(userId, limit) as MessageRecord[]).map(toPm) };
   },
 };

@@ -24,7 +24,9 @@ export interface SqliteStaged<O extends Op> {
   open(): { params(op: O): unknown[]; finishParams(): Record<string, unknown> };
 }
 
-export type SqliteHandlers<O extends Op> = { readonly [K in O['kind']]: (op: Extract<O, { kind: K }>, w: SqliteWriter) => void };
+export type SqliteHandlers<O extends Op> = {
+  readonly [K in O['kind']]: (op: Extract<O, { kind: K }>, w: SqliteWriter) => void;
+};
 
 export interface SqliteReadModel<O extends Op, Q extends object> {
   /** Each owned table's DDL as a template: $T is the table's name, $I a prefix for its index names. */

@@ -9,7 +9,9 @@ export const sessionsMongo: MongoReadModel<SessionOp, SessionsQueries> = {
   apply: {
     'session.start': (op, w) => w.write(SESSIONS, insertOnce({ _id: op.session.session_id }, { ...op.session })),
     'session.refresh': (op, w) => w.write(SESSIONS, {
-      updateOne: { filter: { _id: op.session_id }, update: { $set: { refresh_id: op.refresh_id, expires_at: op.expires_at } } },
+      updateOne: {
+        filter: { _id: op.session_id }, update: { $set: { refresh_id: op.refresh_id, expires_at: op.expires_at } },
+      },
     }),
     'session.revoke': (op, w) => w.write(SESSIONS, {
       updateOne: { filter: { _id: op.session_id, revoked: null }, update: { $set: { revoked: op.reason } } },

@@ -16,8 +16,10 @@ CREATE INDEX $I_by_user ON $T (user_id) WHERE revoked IS NULL;`,
   },
   apply: {
     'session.start': (op, w) => {
-      w.statement(op.kind, SESSIONS, (t) => `INSERT INTO ${t} (session_id, user_id, refresh_id, expires_at, started_at, revoked)
-        VALUES (@session_id, @user_id, @refresh_id, @expires_at, @started_at, @revoked) ON CONFLICT (session_id) DO NOTHING`)
+      w.statement(op.kind, SESSIONS, (t) => `INSERT INTO ${t}
+          (session_id, user_id, refresh_id, expires_at, started_at, revoked)
+        VALUES (@session_id, @user_id, @refresh_id, @expires_at, @started_at, @revoked)
+        ON CONFLICT (session_id) DO NOTHING`)
         .run(op.session);
     },
     'session.refresh': (op, w) => {

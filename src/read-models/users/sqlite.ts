@@ -64,12 +64,16 @@ CREATE TABLE $T (
   queries(db) {
     const byId = db.prepare('SELECT * FROM rm_users WHERE user_id = ?');
     const byKey = db.prepare('SELECT * FROM rm_users WHERE username_key = ?');
-    const search = db.prepare('SELECT * FROM rm_users WHERE username_key >= ? AND username_key < ? ORDER BY username_key LIMIT ?');
+    const search = db.prepare(
+      'SELECT * FROM rm_users WHERE username_key >= ? AND username_key < ? ORDER BY username_key LIMIT ?',
+    );
     const one = (r: unknown) => (r ? toUser(r as UserRecord) : null);
     return {
       userById: async (userId) => one(byId.get(userId)),
       userByKey: async (usernameKey) => one(byKey.get(usernameKey)),
-      searchUsers: async (prefixKey, limit) => (search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]).map(toUser),
+      searchUsers: async (prefixKey, limit) => (
+        search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]
+      ).map(toUser),
     };
   },
 };

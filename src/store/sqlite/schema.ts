@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
  * prefix for its index names. The live table is rm_<name>; a rebuild builds rm_<name>__rebuild
  * beside it and renames it into place, so both come from this one definition.
  */
-const READ_MODEL_TABLES: Record<string, string> = Object.fromEntries(READ_MODELS.flatMap((m) => Object.entries(m.sqlite.ddl)));
+const READ_MODEL_TABLES: Record<string, string> = Object.fromEntries(
+  READ_MODELS.flatMap((m) => Object.entries(m.sqlite.ddl)),
+);
 
 /**
  * DDL creating `table`'s structure under the name `as`. Index names cannot be renamed in SQLite

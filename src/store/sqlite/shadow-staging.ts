@@ -11,7 +11,9 @@ const STAGE_SUFFIX = '__stage';
  * nearly every page of it; staged in a plain heap and moved in once in key order, they are
  * written about once.
  */
-const STAGED = new Map<string, SqliteStaged<ReadModelOp>>(READ_MODELS.flatMap((m) => Object.entries(m.sqlite.staged ?? {})));
+const STAGED = new Map<string, SqliteStaged<ReadModelOp>>(
+  READ_MODELS.flatMap((m) => Object.entries(m.sqlite.staged ?? {})),
+);
 
 const sql = (template: string, table: string) => template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
 
@@ -29,7 +31,8 @@ export class ShadowStaging {
   private constructor(private readonly db: Database.Database, tables: string[]) {
     for (const table of tables) {
       const spec = STAGED.get(table)!;
-      this.stages.set(spec.kind, { table, insert: db.prepare(sql(spec.insert, table)), finish: spec.finish, run: spec.open() });
+      const insert = db.prepare(sql(spec.insert, table));
+      this.stages.set(spec.kind, { table, insert, finish: spec.finish, run: spec.open() });
     }
   }
 
