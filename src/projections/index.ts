@@ -1,10 +1,7 @@
-import { chatProjection, conversationsProjection, inboxProjection } from './messages';
+import { READ_MODELS } from '../read-models';
 import type { Projection } from './projection';
-import { sessionsProjection } from './sessions';
-import { usersProjection } from './users';
 
 export type { Projection } from './projection';
 
-export const PROJECTIONS: readonly Projection[] = [
-  usersProjection, sessionsProjection, inboxProjection, conversationsProjection, chatProjection,
-];
+/** One projection per read model, in the registry's order (src/read-models/index.ts). */
+export const PROJECTIONS: readonly Projection[] = READ_MODELS.map((m) => m.projection);

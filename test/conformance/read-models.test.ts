@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CheckpointMovedError, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type UserRow } from '../../src/store/read-models';
+import { READ_MODELS } from '../../src/read-models';
 import { forEachEngine, useEngine } from '../helpers/engines';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -49,6 +50,13 @@ async function answers(rm: ReadModelStore) {
     chat: await rm.chat({ limit: 10 }),
   };
 }
+
+describe('read models: the conformance history', () => {
+  it('has ops of every kind a registered read model writes', () => {
+    const registered = READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply));
+    expect([...new Set(HISTORY.map((op) => op.kind))].sort()).to.deep.equal(registered.sort());
+  });
+});
 
 forEachEngine('read models', (kind) => {
   const fixture = useEngine(kind);

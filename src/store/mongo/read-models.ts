@@ -1,39 +1,25 @@
-import type { Collection, Db, Document, MongoClient } from 'mongodb';
-import {
-  CheckpointMovedError,
-  type ChatMessageRow, type Page, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type SessionRow,
-  type ShadowReadModel, type UserRow,
-} from '../read-models';
+import type { Db, MongoClient } from 'mongodb';
+import { READ_MODELS, type ReadModelQueries } from '../../read-models';
+import { withQueries } from '../../read-models/kit/read-model';
+import { CheckpointMovedError, type ReadModelOp, type ReadModelStore, type ShadowReadModel } from '../read-models';
 import { Checkpoints } from './checkpoints';
 import { TRANSACTION_OPTIONS } from './event-doc';
 import { applyOps, LIVE_COLLECTIONS } from './read-model-ops';
-import { pairKey } from '../read-models';
 import { projectionCollections } from './schema';
 import { MongoShadow } from './shadow';
 
-const USER: Document = { _id: 0 };
-const SESSION: Document = { _id: 0 };
-const INBOX: Document = { _id: 0, owner_id: 0 };
-const CONVERSATION: Document = { _id: 0, pair: 0 };
-/** rm_chat documents have their position as _id. */
-const CHAT: Document = { _id: 0 };
+/** Every read model's queries (see src/read-models/<name>/mongo.ts). */
+function mongoQueries(db: Db): ReadModelQueries {
+  return Object.assign({}, ...READ_MODELS.map((m) => m.mongo.queries(db))) as ReadModelQueries;
+}
 
-/** Read models in rm_* collections (see schema.ts for their indexes), checkpoints beside them. */
-export class MongoReadModels implements ReadModelStore {
+/** Read models in rm_* collections (indexes: src/read-models/<name>/mongo.ts), checkpoints beside them. */
+export class MongoReadModels extends withQueries<ReadModelQueries>() implements ReadModelStore {
   private readonly checkpoints: Checkpoints;
-  private readonly users: Collection;
-  private readonly sessions: Collection;
-  private readonly inboxes: Collection;
-  private readonly conversations: Collection;
-  private readonly chatMessages: Collection;
 
   constructor(private readonly client: MongoClient, private readonly db: Db) {
+    super(mongoQueries(db));
     this.checkpoints = new Checkpoints(db);
-    this.users = db.collection('rm_users');
-    this.sessions = db.collection('rm_sessions');
-    this.inboxes = db.collection('rm_inbox');
-    this.conversations = db.collection('rm_conversations');
-    this.chatMessages = db.collection('rm_chat');
   }
 
   async apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void> {
@@ -66,60 +52,5 @@ export class MongoReadModels implements ReadModelStore {
 
   shadow(projection: string): Promise<ShadowReadModel> {
     return MongoShadow.create(this.db, this.checkpoints, projection, projectionCollections(projection));
-  }
-
-  userById(userId: string): Promise<UserRow | null> {
-    return this.users.findOne<UserRow>({ _id: userId as never }, { projection: USER });
-  }
-
-  userByKey(usernameKey: string): Promise<UserRow | null> {
-    return this.users.findOne<UserRow>({ username_key: usernameKey }, { projection: USER });
-  }
-
-  async searchUsers(prefixKey: string, limit: number): Promise<UserRow[]> {
-    if (limit <= 0) return [];
-    // Every key starting with the prefix sorts between the prefix and the prefix followed by
-    // U+10FFFF (keys compare as UTF-8 bytes, as in SQLite).
-    return this.users.find<UserRow>({ username_key: { $gte: prefixKey, $lt: `${prefixKey}\u{10FFFF}` } }, { projection: USER })
-      .sort({ username_key: 1 }).limit(limit).toArray();
-  }
-
-  session(sessionId: string): Promise<SessionRow | null> {
-    return this.sessions.findOne<SessionRow>({ _id: sessionId as never }, { projection: SESSION });
-  }
-
-  async activeSessionIds(userId: string): Promise<string[]> {
-    const rows = await this.sessions.find<{ session_id: string }>({ user_id: userId, revoked: null }, { projection: { _id: 0, session_id: 1 } }).toArray();
-    return rows.map((r) => r.session_id);
-  }
-
-  async inbox(userId: string, limit: number): Promise<PrivateMessageRow[]> {
-    if (limit <= 0) return [];
-    const newest = await this.inboxes.find<PrivateMessageRow>({ owner_id: userId }, { projection: INBOX })
-      .sort({ position: -1 }).limit(limit).toArray();
-    return newest.reverse();
-  }
-
-  async conversation(userA: string, userB: string, page: Page): Promise<PrivateMessageRow[] | null> {
-    const pair = pairKey(userA, userB);
-    const before = await this.cursor(page, () => this.conversations.findOne<{ position: number }>({ id: page.before, pair }, { projection: { position: 1 } }));
-    if (before === null) return null;
-    if (page.limit <= 0) return [];
-    return this.conversations.find<PrivateMessageRow>({ pair, position: { $lt: before } }, { projection: CONVERSATION })
-      .sort({ position: -1 }).limit(page.limit).toArray();
-  }
-
-  async chat(page: Page): Promise<ChatMessageRow[] | null> {
-    const before = await this.cursor(page, () => this.chatMessages.findOne<{ position: number }>({ id: page.before }, { projection: { position: 1 } }));
-    if (before === null) return null;
-    if (page.limit <= 0) return [];
-    return this.chatMessages.find<ChatMessageRow>({ _id: { $lt: before } as never }, { projection: CHAT })
-      .sort({ _id: -1 }).limit(page.limit).toArray();
-  }
-
-  /** Position to page back from; null when `before` names no message. */
-  private async cursor(page: Page, positionOf: () => Promise<{ position: number } | null>): Promise<number | null> {
-    if (page.before === undefined) return Number.MAX_SAFE_INTEGER;
-    return (await positionOf())?.position ?? null;
   }
 }

@@ -1,5 +1,5 @@
 import type { Db, IndexDescription } from 'mongodb';
-import type { ReadModelName } from '../read-models';
+import { READ_MODELS } from '../../read-models';
 
 /** Collection names. Read-model collections are prefixed rm_ and can be rebuilt from events. */
 export const EVENTS = 'events';
@@ -9,28 +9,18 @@ export const CHECKPOINTS = 'checkpoints';
 export const PICTURE_BUCKET = 'pictures';
 export const RATE_LIMITS = 'rate_limits';
 
-export type ReadModelCollection = ReadModelName;
+/** A read model's collection, named as in src/read-models/<name>/types.ts. */
+export type ReadModelCollection = string;
 
-/** Indexes each read-model collection needs for the queries in read-models.ts. */
-export const READ_MODEL_INDEXES: Record<ReadModelCollection, IndexDescription[]> = {
-  rm_users: [{ key: { username_key: 1 }, name: 'username_key', unique: true }],
-  rm_sessions: [{ key: { user_id: 1 }, name: 'user_id' }],
-  rm_inbox: [{ key: { owner_id: 1, position: 1 }, name: 'owner_position', unique: true }],
-  rm_conversations: [
-    { key: { pair: 1, position: 1 }, name: 'pair_position', unique: true },
-    { key: { id: 1 }, name: 'id' },
-  ],
-  rm_chat: [{ key: { id: 1 }, name: 'id' }],
-};
+/** Indexes each read-model collection needs for its queries (src/read-models/<name>/mongo.ts). */
+export const READ_MODEL_INDEXES: Record<ReadModelCollection, IndexDescription[]> = Object.fromEntries(
+  READ_MODELS.flatMap((m) => Object.entries(m.mongo.indexes)),
+);
 
 /** Collections each projection owns: cleared when it is reset, swapped when a rebuild is promoted. */
-export const PROJECTION_COLLECTIONS: Record<string, ReadModelCollection[]> = {
-  users: ['rm_users'],
-  sessions: ['rm_sessions'],
-  inbox: ['rm_inbox'],
-  conversations: ['rm_conversations'],
-  chat: ['rm_chat'],
-};
+export const PROJECTION_COLLECTIONS: Record<string, ReadModelCollection[]> = Object.fromEntries(
+  READ_MODELS.map((m) => [m.projection.name, [...m.tables]]),
+);
 
 export function projectionCollections(projection: string): ReadModelCollection[] {
   const collections = PROJECTION_COLLECTIONS[projection];

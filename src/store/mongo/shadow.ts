@@ -1,7 +1,8 @@
 import type { Db } from 'mongodb';
-import { READ_MODEL_OF, SHADOW_SUFFIX, type ReadModelOp, type ShadowReadModel } from '../read-models';
+import { ownerOfOp } from '../../read-models';
+import { SHADOW_SUFFIX, type ReadModelOp, type ShadowReadModel } from '../read-models';
 import type { Checkpoints } from './checkpoints';
-import { applyOps, LIVE_COLLECTIONS, type CollectionNames } from './read-model-ops';
+import { applyOps, type CollectionNames } from './read-model-ops';
 import { NAMESPACE_NOT_FOUND, READ_MODEL_INDEXES, ensureCollections, hasCode, type ReadModelCollection } from './schema';
 
 
@@ -21,9 +22,7 @@ export class MongoShadow implements ShadowReadModel {
     private readonly projection: string,
     private readonly collections: ReadModelCollection[],
   ) {
-    const names = { ...LIVE_COLLECTIONS };
-    for (const c of collections) names[c] = c + SHADOW_SUFFIX;
-    this.names = names;
+    this.names = (c) => (collections.includes(c) ? c + SHADOW_SUFFIX : c);
   }
 
   /** Fresh, empty shadow collections with the live ones' indexes; leftovers of an interrupted rebuild are dropped first. */
@@ -43,8 +42,11 @@ export class MongoShadow implements ShadowReadModel {
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
     if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
-    const foreign = ops.find((op) => !this.collections.includes(READ_MODEL_OF[op.kind]));
-    if (foreign) throw new Error(`projection ${this.projection} wrote to ${READ_MODEL_OF[foreign.kind]}, which it does not own`);
+    const foreign = ops.find((op) => ownerOfOp(op.kind)?.projection.name !== this.projection);
+    if (foreign) {
+      const tables = ownerOfOp(foreign.kind)?.tables.join(', ') ?? `no read model (${foreign.kind})`;
+      throw new Error(`projection ${this.projection} wrote to ${tables}, which it does not own`);
+    }
     await applyOps(this.db, this.names, ops);
     this.current = position;
   }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { READ_MODELS } from '../../read-models';
 
 /** The whole embedded schema. Read-model tables are prefixed rm_ and can be rebuilt from events. */
 const SCHEMA = `
@@ -29,75 +30,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 `;
 
 /**
- * Each read-model table as a template: $T is the table's name, $I a prefix for its index names.
- * The live table is rm_<name>; a rebuild builds rm_<name>__rebuild beside it and renames it into
- * place, so both come from this one definition.
+ * Each read-model table as a template, from the read models' folders: $T is the table's name, $I a
+ * prefix for its index names. The live table is rm_<name>; a rebuild builds rm_<name>__rebuild
+ * beside it and renames it into place, so both come from this one definition.
  */
-const READ_MODEL_TABLES: Record<string, string> = {
-  rm_users: `
-CREATE TABLE $T (
-  user_id      TEXT PRIMARY KEY,
-  username     TEXT NOT NULL,
-  username_key TEXT NOT NULL UNIQUE,
-  email        TEXT NOT NULL,
-  first_name   TEXT,
-  last_name    TEXT,
-  phone        TEXT,
-  pm_policy    TEXT NOT NULL,
-  phone_public INTEGER NOT NULL,
-  picture      TEXT,
-  created_at   TEXT NOT NULL,
-  updated_at   TEXT NOT NULL,
-  version      INTEGER NOT NULL
-);`,
-  rm_sessions: `
-CREATE TABLE $T (
-  session_id TEXT PRIMARY KEY,
-  user_id    TEXT NOT NULL,
-  refresh_id TEXT NOT NULL,
-  expires_at TEXT NOT NULL,
-  started_at TEXT NOT NULL,
-  revoked    TEXT
+const READ_MODEL_TABLES: Record<string, string> = Object.fromEntries(
+  READ_MODELS.flatMap((m) => Object.entries(m.sqlite.ddl)),
 );
-CREATE INDEX $I_by_user ON $T (user_id) WHERE revoked IS NULL;`,
-  rm_inbox: `
-CREATE TABLE $T (
-  owner_id  TEXT    NOT NULL,
-  position  INTEGER NOT NULL,
-  id        TEXT    NOT NULL,
-  from_id   TEXT    NOT NULL,
-  from_name TEXT    NOT NULL,
-  to_id     TEXT    NOT NULL,
-  to_name   TEXT    NOT NULL,
-  text      TEXT    NOT NULL,
-  sent_at   TEXT    NOT NULL,
-  PRIMARY KEY (owner_id, position)
-) WITHOUT ROWID;`,
-  rm_conversations: `
-CREATE TABLE $T (
-  pair      TEXT    NOT NULL,
-  position  INTEGER NOT NULL,
-  id        TEXT    NOT NULL,
-  from_id   TEXT    NOT NULL,
-  from_name TEXT    NOT NULL,
-  to_id     TEXT    NOT NULL,
-  to_name   TEXT    NOT NULL,
-  text      TEXT    NOT NULL,
-  sent_at   TEXT    NOT NULL,
-  PRIMARY KEY (pair, position)
-) WITHOUT ROWID;
-CREATE INDEX $I_by_id ON $T (id);`,
-  rm_chat: `
-CREATE TABLE $T (
-  position  INTEGER PRIMARY KEY,
-  id        TEXT NOT NULL,
-  from_id   TEXT NOT NULL,
-  from_name TEXT NOT NULL,
-  text      TEXT NOT NULL,
-  sent_at   TEXT NOT NULL
-);
-CREATE INDEX $I_by_id ON $T (id);`,
-};
 
 /**
  * DDL creating `table`'s structure under the name `as`. Index names cannot be renamed in SQLite
@@ -125,13 +64,9 @@ export function readModelTableParts(table: string, as: string, indexTag: string)
 }
 
 /** Tables each projection owns, cleared when it is reset. */
-export const PROJECTION_TABLES: Record<string, string[]> = {
-  users: ['rm_users'],
-  sessions: ['rm_sessions'],
-  inbox: ['rm_inbox'],
-  conversations: ['rm_conversations'],
-  chat: ['rm_chat'],
-};
+export const PROJECTION_TABLES: Record<string, string[]> = Object.fromEntries(
+  READ_MODELS.map((m) => [m.projection.name, [...m.tables]]),
+);
 
 export function migrate(db: Database.Database): void {
   db.transaction(() => {

@@ -1,46 +1,44 @@
 import type Database from 'better-sqlite3';
-import { pairKey, SHADOW_SUFFIX, type ReadModelOp } from '../read-models';
-import { pmParams } from './read-model-writer';
+import { READ_MODELS } from '../../read-models';
+import type { SqliteStaged } from '../../read-models/kit/sqlite';
+import { SHADOW_SUFFIX, type ReadModelOp } from '../read-models';
 
 const STAGE_SUFFIX = '__stage';
-const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
 
 /**
- * Read-model tables whose rebuild ops only ever add rows keyed at random (by recipient, by pair).
- * Inserted one by one into a growing B-tree, every batch dirties nearly every page of it; staged
- * in a plain heap and moved in once in key order, they are written about once.
+ * Read-model tables whose rebuild ops only ever add rows keyed at random (by recipient, by pair),
+ * as the read models declare them. Inserted one by one into a growing B-tree, every batch dirties
+ * nearly every page of it; staged in a plain heap and moved in once in key order, they are
+ * written about once.
  */
-const STAGED: Record<string, { kind: ReadModelOp['kind']; insert: string; finish: string }> = {
-  rm_inbox: {
-    kind: 'inbox.add',
-    insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    // What inserting each message and trimming to the newest `keep` would have left.
-    finish: `INSERT OR IGNORE INTO $T SELECT owner_id, ${PM_COLUMNS} FROM
-      (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
-      WHERE newest <= @keep ORDER BY owner_id, position`,
-  },
-  rm_conversations: {
-    kind: 'conversation.add',
-    insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
-  },
-};
+const STAGED = new Map<string, SqliteStaged<ReadModelOp>>(
+  READ_MODELS.flatMap((m) => Object.entries(m.sqlite.staged ?? {})),
+);
 
 const sql = (template: string, table: string) => template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
 
+interface Stage {
+  table: string;
+  insert: Database.Statement;
+  finish: string;
+  run: ReturnType<SqliteStaged<ReadModelOp>['open']>;
+}
+
 /** The staged part of a shadow: used while the rebuild scans, finished before the first swap. */
 export class ShadowStaging {
-  private readonly inserts = new Map<ReadModelOp['kind'], Database.Statement>();
-  /** The inbox size the ops asked for (one constant, checked). */
-  private keep: number | null = null;
+  private readonly stages = new Map<ReadModelOp['kind'], Stage>();
 
-  private constructor(private readonly db: Database.Database, private readonly tables: string[]) {
-    for (const table of tables) this.inserts.set(STAGED[table]!.kind, db.prepare(sql(STAGED[table]!.insert, table)));
+  private constructor(private readonly db: Database.Database, tables: string[]) {
+    for (const table of tables) {
+      const spec = STAGED.get(table)!;
+      const insert = db.prepare(sql(spec.insert, table));
+      this.stages.set(spec.kind, { table, insert, finish: spec.finish, run: spec.open() });
+    }
   }
 
   /** Stage tables for those of `tables` that can be staged (call inside the shadow's create transaction). */
   static create(db: Database.Database, tables: string[]): ShadowStaging | null {
-    const staged = tables.filter((t) => STAGED[t]);
+    const staged = tables.filter((t) => STAGED.has(t));
     if (staged.length === 0) return null;
     ShadowStaging.drop(db, staged);
     for (const table of staged) db.exec(`CREATE TABLE ${table}${STAGE_SUFFIX} AS SELECT * FROM ${table}${SHADOW_SUFFIX} WHERE 0`);
@@ -48,28 +46,22 @@ export class ShadowStaging {
   }
 
   static drop(db: Database.Database, tables: string[]): void {
-    for (const table of tables) if (STAGED[table]) db.exec(`DROP TABLE IF EXISTS ${table}${STAGE_SUFFIX}`);
+    for (const table of tables) if (STAGED.has(table)) db.exec(`DROP TABLE IF EXISTS ${table}${STAGE_SUFFIX}`);
   }
 
   /** Stages the op if it is of a staged kind; false otherwise. */
   take(op: ReadModelOp): boolean {
-    const insert = this.inserts.get(op.kind);
-    if (!insert) return false;
-    if (op.kind === 'inbox.add') {
-      if (this.keep !== null && this.keep !== op.keep) throw new Error(`inbox.add ops disagree on how many messages to keep (${this.keep}, ${op.keep})`);
-      this.keep = op.keep;
-      insert.run(op.message.to_id, ...pmParams(op.message));
-    } else if (op.kind === 'conversation.add') {
-      insert.run(pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message));
-    }
+    const stage = this.stages.get(op.kind);
+    if (!stage) return false;
+    stage.insert.run(...stage.run.params(op));
     return true;
   }
 
   /** Moves the staged rows into the shadow tables in key order and drops the stage (one transaction). */
   finish(): void {
     this.db.transaction(() => {
-      for (const table of this.tables) this.db.prepare(sql(STAGED[table]!.finish, table)).run(table === 'rm_inbox' ? { keep: this.keep ?? 0 } : {});
-      ShadowStaging.drop(this.db, this.tables);
+      for (const stage of this.stages.values()) this.db.prepare(sql(stage.finish, stage.table)).run(stage.run.finishParams());
+      ShadowStaging.drop(this.db, [...this.stages.values()].map((s) => s.table));
     }).immediate();
   }
 }

@@ -1,11 +1,11 @@
-import type { ReadModelOp, UserChanges } from '../store/read-models';
-import type { Projection } from './projection';
+import type { ProjectionOf } from '../kit/read-model';
+import type { UserChanges, UserOp } from './types';
 
 /** Profiles and settings by user id and username: for /users/me, /users/{username} and search. */
-export const usersProjection: Projection = {
+export const usersProjection: ProjectionOf<UserOp> = {
   name: 'users',
   project(event) {
-    const change = (user_id: string, changes: UserChanges): ReadModelOp[] => [{
+    const change = (user_id: string, changes: UserChanges): UserOp[] => [{
       kind: 'user.change', user_id, version: event.version, updated_at: event.time, changes,
     }];
     switch (event.type) {

@@ -1,0 +1,27 @@
+import type { Document } from 'mongodb';
+import { cursor, insertOnce, type MongoReadModel } from '../kit/mongo';
+import { CHAT, type ChatMessageRow, type ChatOp, type ChatQueries } from './types';
+
+/** rm_chat documents have their position as _id. */
+const MESSAGE: Document = { _id: 0 };
+
+export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
+  indexes: { [CHAT]: [{ key: { id: 1 }, name: 'id' }] },
+  apply: {
+    'chat.add': (op, w) => w.write(CHAT, insertOnce({ _id: op.message.position }, { ...op.message })),
+  },
+  queries(db) {
+    const messages = db.collection(CHAT);
+    return {
+      async chat({ before, limit }) {
+        const from = await cursor(before, (id) => messages.findOne<{ position: number }>(
+          { id }, { projection: { position: 1 } },
+        ));
+        if (from === null) return null;
+        if (limit <= 0) return [];
+        return messages.find<ChatMessageRow>({ _id: { $lt: from } as never }, { projection: MESSAGE })
+          .sort({ _id: -1 }).limit(limit).toArray();
+      },
+    };
+  },
+};

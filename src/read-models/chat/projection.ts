@@ -1,0 +1,14 @@
+import type { EventOfType, Stored } from '../../events';
+import type { ProjectionOf } from '../kit/read-model';
+import type { ChatMessageRow, ChatOp } from './types';
+
+export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>): ChatMessageRow {
+  const d = event.data;
+  return { id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, text: d.text, sent_at: event.time };
+}
+
+/** The general chat's history. */
+export const chatProjection: ProjectionOf<ChatOp> = {
+  name: 'chat',
+  project: (event) => (event.type === 'ChatMessagePosted' ? [{ kind: 'chat.add', message: chatMessageRow(event) }] : []),
+};

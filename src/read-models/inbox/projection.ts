@@ -1,0 +1,11 @@
+import type { ProjectionOf } from '../kit/read-model';
+import { privateMessageRow } from '../kit/private-message';
+import { INBOX_SIZE, type InboxOp } from './types';
+
+/** Each user's newest received private messages: what a client loads when it connects. */
+export const inboxProjection: ProjectionOf<InboxOp> = {
+  name: 'inbox',
+  project: (event) => (
+    event.type === 'MessageSent' ? [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }] : []
+  ),
+};

@@ -1,0 +1,52 @@
+import { PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import { INBOX, type InboxOp, type InboxQueries } from './types';
+
+export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
+  ddl: {
+    [INBOX]: `
+CREATE TABLE $T (
+  owner_id  TEXT    NOT NULL,
+  ${PM_COLUMN_DDL},
+  PRIMARY KEY (owner_id, position)
+) WITHOUT ROWID;`,
+  },
+  apply: {
+    'inbox.add': (op, w) => {
+      w.statement(op.kind, INBOX, (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(op.message.to_id, ...pmParams(op.message));
+      w.statement('inbox.trim', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
+          (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`)
+        .run({ owner: op.message.to_id, keep: op.keep });
+    },
+  },
+  staged: {
+    [INBOX]: {
+      kind: 'inbox.add',
+      insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      // What inserting each message and trimming to the newest `keep` would have left.
+      finish: `INSERT OR IGNORE INTO $T SELECT owner_id, ${PM_COLUMNS} FROM
+        (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
+        WHERE newest <= @keep ORDER BY owner_id, position`,
+      open() {
+        /** The inbox size the ops asked for (one constant, checked). */
+        let keep: number | null = null;
+        return {
+          params(op) {
+            if (keep !== null && keep !== op.keep) {
+              throw new Error(`inbox.add ops disagree on how many messages to keep (${keep}, ${op.keep})`);
+            }
+            keep = op.keep;
+            return [op.message.to_id, ...pmParams(op.message)];
+          },
+          finishParams: () => ({ keep: keep ?? 0 }),
+        };
+      },
+    },
+  },
+  queries(db) {
+    const newest = db.prepare(`SELECT * FROM (SELECT * FROM rm_inbox WHERE owner_id = ? ORDER BY position DESC LIMIT ?)
+      ORDER BY position`);
+    return { inbox: async (userId, limit) => (newest.all(userId, limit) as MessageRecord[]).map(toPm) };
+  },
+};

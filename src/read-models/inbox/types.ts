@@ -1,0 +1,15 @@
+import type { PrivateMessageRow } from '../kit/private-message';
+
+/** How many received private messages the inbox keeps per user: the brief's "last 20". */
+export const INBOX_SIZE = 20;
+
+/** Adds to the recipient's inbox, keeping only their newest `keep` messages. */
+export type InboxOp = { kind: 'inbox.add'; message: PrivateMessageRow; keep: number };
+
+export interface InboxQueries {
+  /** The user's newest received private messages, oldest first. */
+  inbox(userId: string, limit: number): Promise<PrivateMessageRow[]>;
+}
+
+/** The table (SQLite) and collection (MongoDB). */
+export const INBOX = 'rm_inbox';

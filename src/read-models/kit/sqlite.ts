@@ -1,0 +1,87 @@
+import type Database from 'better-sqlite3';
+import type { Op } from './read-model';
+import type { PrivateMessageRow } from './private-message';
+
+/** What an op handler writes through: the live tables, or a rebuild's shadows. */
+export interface SqliteWriter {
+  /**
+   * `sql` for the table whose live name is `table`, prepared on first use and kept under `key`.
+   * The writer picks the table actually written (a shadow's, during a rebuild) and refuses tables
+   * the projection does not own.
+   */
+  statement(key: string, table: string, sql: (table: string) => string): Database.Statement;
+}
+
+/** How to stage a table during a rebuild, then move the staged rows in once (see shadow-staging.ts). */
+export interface SqliteStaged<O extends Op> {
+  /** The one kind of op staged. */
+  readonly kind: O['kind'];
+  /** INSERT into the stage $S. */
+  readonly insert: string;
+  /** Moves the staged rows from $S into the shadow table $T. */
+  readonly finish: string;
+  /** Starts one rebuild's staging. */
+  open(): { params(op: O): unknown[]; finishParams(): Record<string, unknown> };
+}
+
+export type SqliteHandlers<O extends Op> = {
+  readonly [K in O['kind']]: (op: Extract<O, { kind: K }>, w: SqliteWriter) => void;
+};
+
+export interface SqliteReadModel<O extends Op, Q extends object> {
+  /** Each owned table's DDL as a template: $T is the table's name, $I a prefix for its index names. */
+  readonly ddl: Readonly<Record<string, string>>;
+  /** How each kind of op is written. Ops are idempotent: applying one twice changes nothing. */
+  readonly apply: SqliteHandlers<O>;
+  /** Tables a rebuild fills through a stage (random-keyed tables that only ever gain rows). */
+  readonly staged?: Readonly<Record<string, SqliteStaged<O>>>;
+  /** The queries, with statements prepared once on the read-model connection. */
+  queries(db: Database.Database): Q;
+}
+
+/** Erased for the registry: an op only ever reaches the handler registered for its kind. */
+export interface AnySqliteReadModel {
+  readonly ddl: Readonly<Record<string, string>>;
+  readonly apply: Readonly<Record<string, (op: never, w: SqliteWriter) => void>>;
+  readonly staged?: Readonly<Record<string, SqliteStaged<Op>>>;
+  queries(db: Database.Database): object;
+}
+
+/** A private message as stored in rm_inbox and rm_conversations (after their key column). */
+export interface MessageRecord {
+  id: string;
+  position: number;
+  from_id: string;
+  from_name: string;
+  to_id: string;
+  to_name: string;
+  text: string;
+  sent_at: string;
+}
+
+/** The columns of a stored private message, after the table's key column (rm_inbox, rm_conversations). */
+export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
+  id        TEXT    NOT NULL,
+  from_id   TEXT    NOT NULL,
+  from_name TEXT    NOT NULL,
+  to_id     TEXT    NOT NULL,
+  to_name   TEXT    NOT NULL,
+  text      TEXT    NOT NULL,
+  sent_at   TEXT    NOT NULL`;
+
+export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
+
+/** Parameters for PM_COLUMNS. */
+export const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
+
+export const toPm = (r: MessageRecord): PrivateMessageRow => ({
+  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, to_id: r.to_id, to: r.to_name, text: r.text,
+  sent_at: r.sent_at,
+});
+
+/** Position to page back from; null when `before` names no message. */
+export function cursor(before: string | undefined, positionOf: (id: string) => unknown): number | null {
+  if (before === undefined) return Number.MAX_SAFE_INTEGER;
+  const row = positionOf(before) as { position: number } | undefined;
+  return row ? row.position : null;
+}

@@ -1,0 +1,41 @@
+import type { PictureRef, PmPolicy } from '../../events';
+
+export interface UserRow {
+  user_id: string;
+  username: string;
+  /** The username normalised and case-folded: what look-ups and search compare. */
+  username_key: string;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  pm_policy: PmPolicy;
+  phone_public: boolean;
+  picture: PictureRef | null;
+  created_at: string;
+  updated_at: string;
+  /** Stream version of the user this row reflects: older changes are ignored. */
+  version: number;
+}
+
+export type UserChanges = Partial<
+  Pick<UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'picture'>
+>;
+
+export type UserOp =
+  | { kind: 'user.insert'; user: UserRow }
+  | { kind: 'user.change'; user_id: string; version: number; updated_at: string; changes: UserChanges };
+
+export interface UsersQueries {
+  userById(userId: string): Promise<UserRow | null>;
+  /** Looks a user up by the normalised, case-folded username key. */
+  userByKey(usernameKey: string): Promise<UserRow | null>;
+  /** Users whose key starts with `prefix`, ordered by key. */
+  searchUsers(prefixKey: string, limit: number): Promise<UserRow[]>;
+}
+
+/** The table (SQLite) and collection (MongoDB). */
+export const USERS = 'rm_users';
+
+/** Every key starting with a prefix sorts between the prefix and the prefix followed by U+10FFFF. */
+export const prefixEnd = (prefixKey: string): string => `${prefixKey}\u{10FFFF}`;
