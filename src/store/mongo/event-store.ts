@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MongoServerError, type ClientSession, type Collection, type Db, type MongoClient } from 'mongodb';
+import type { ClientSession, Collection, Db, MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
 import type { StoredEvent } from '../../events';
 import { CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
@@ -9,8 +10,11 @@ import {
 } from '../ports';
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
+import {
+  classifyGroupFailure, duplicateStreamVersion, eventTooLarge, transactionError, type TransactionStep,
+} from './group-commit';
 import { insertExported } from './import-events';
-import { COUNTERS, DUPLICATE_KEY, EVENTS, hasCode } from './schema';
+import { COUNTERS, EVENTS, logHead } from './schema';
 
 interface PendingAppend {
   appends: StreamAppend[];
@@ -27,6 +31,8 @@ const MAX_GROUP = 200;
 export interface MongoEventStoreOptions {
   /** How often an idle subscription reads the log in case the change stream missed something. */
   pollIntervalMs: number;
+  /** Where the change feed reports its failures. */
+  log?: Logger;
 }
 
 /**
@@ -38,6 +44,8 @@ export interface MongoEventStoreOptions {
  * Appends that arrive while a transaction is in flight wait and are committed together in the
  * next one (group commit: one round of the counter for many commands). Expected versions are
  * checked per append inside the transaction, so one command's conflict fails that command only.
+ * An append too large to store fails before the transaction; a group whose commit may have
+ * happened is never run again (see group-commit.ts).
  */
 export class MongoEventStore implements EventStore {
   private readonly events: Collection<EventDoc>;
@@ -53,7 +61,11 @@ export class MongoEventStore implements EventStore {
     this.feed = new ChangeFeed(client, this.events, {
       onEvents: (events) => { for (const follower of this.followers) follower.push(events); },
       onDiscontinuity: () => { for (const follower of this.followers) follower.notify(); },
-    });
+    }, options.log);
+  }
+
+  feedStatus(): { mode: 'push' | 'polling'; since?: string; error?: string } {
+    return this.feed.status();
   }
 
   /** Starts following the collection; call before the first subscribe(). */
@@ -80,20 +92,24 @@ export class MongoEventStore implements EventStore {
     }
   }
 
-  private async commitGroup(group: PendingAppend[]): Promise<void> {
+  private async commitGroup(pending: PendingAppend[]): Promise<void> {
+    // An event the store cannot take fails its own append here, never the transaction of others.
+    const group = pending.filter((item) => {
+      const tooLarge = eventTooLarge(item.appends, item.options);
+      if (tooLarge) item.reject(tooLarge);
+      return !tooLarge;
+    });
+    if (group.length === 0) return;
     let outcomes: Outcome[];
     try {
       outcomes = await this.transaction((session) => this.insertGroup(group, session));
     } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(asConcurrencyError(error, group[0]!));
-      } else if (error instanceof MongoServerError) {
-        // The server refused something in the group (say an oversized event): commit each append
-        // alone, so that only the culprit fails.
+      // 'unknown': the group may be stored, so none of it runs again (clients resend with their ref).
+      // 'split': nothing was stored and one append was refused: commit each alone, only the culprit fails.
+      if (classifyGroupFailure(error) === 'split' && group.length > 1) {
         for (const item of group) await this.commitGroup([item]);
       } else {
-        // Unreachable server and the like: every append would fail the same way.
-        for (const item of group) item.reject(error);
+        for (const item of group) item.reject(group.length === 1 ? asConcurrencyError(error, item) : error);
       }
       return;
     }
@@ -116,10 +132,7 @@ export class MongoEventStore implements EventStore {
     const count = accepted.reduce((n, a) => n + a.planned.length, 0);
     if (count === 0) return outcomes;
 
-    const counter = await this.counters.findOneAndUpdate(
-      { _id: EVENTS }, { $inc: { position: count } }, { session, upsert: true, returnDocument: 'after' },
-    );
-    let position = counter!.position - count;
+    let position = await this.reservePositions(count, session);
     const docs: EventDoc[] = [];
     for (const { index, planned } of accepted) {
       const stored = planned.map((doc) => ({ _id: ++position, ...doc }));
@@ -129,6 +142,21 @@ export class MongoEventStore implements EventStore {
     }
     await this.events.insertMany(docs, { session, ordered: true });
     return outcomes;
+  }
+
+  /**
+   * Moves the counter on by `count` and returns the position before. A missing counter (deleted, or
+   * a database restored without it) starts at the log's head: starting at 0 would make every append
+   * collide with stored positions. Two transactions creating it conflict, and one is retried.
+   */
+  private async reservePositions(count: number, session: ClientSession): Promise<number> {
+    const counter = await this.counters.findOneAndUpdate(
+      { _id: EVENTS }, { $inc: { position: count } }, { session, returnDocument: 'after' },
+    );
+    if (counter) return counter.position - count;
+    const head = await logHead(this.events, session);
+    await this.counters.insertOne({ _id: EVENTS, position: head + count }, { session });
+    return head;
   }
 
   /** Current version of each stream, read inside the transaction. */
@@ -145,10 +173,22 @@ export class MongoEventStore implements EventStore {
     return versions;
   }
 
+  /**
+   * withTransaction retries the work after transient errors and the commit while its outcome is
+   * unknown. What it gives up on at the commit step is turned into CommitUnknownError.
+   */
   private async transaction<T>(work: (session: ClientSession) => Promise<T>): Promise<T> {
     const session = this.client.startSession();
+    const at: TransactionStep = { step: 'work' };
     try {
-      return await session.withTransaction(() => work(session), TRANSACTION_OPTIONS);
+      return await session.withTransaction(async () => {
+        at.step = 'work';
+        const result = await work(session);
+        at.step = 'commit';
+        return result;
+      }, TRANSACTION_OPTIONS);
+    } catch (error) {
+      throw transactionError(error, at);
     } finally {
       await session.endSession();
     }
@@ -172,9 +212,8 @@ export class MongoEventStore implements EventStore {
     return docs.map(toEvent);
   }
 
-  async headPosition(): Promise<number> {
-    const last = await this.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?._id ?? 0;
+  headPosition(): Promise<number> {
+    return logHead(this.events);
   }
 
   async importEvents(events: RawEvent[]): Promise<void> {
@@ -225,11 +264,12 @@ const toStoredEvent = ({ _id, ...doc }: EventDoc): StoredEvent => ({ ...doc, pos
 
 /**
  * A duplicate (stream, version) can only come from a writer that bypassed the counter; it still
- * means the append lost a race, which callers handle as a version conflict.
+ * means the append lost a race, which callers handle as a version conflict. Any other error
+ * (a duplicate position included) is no conflict: retrying the command would meet it again.
  */
 function asConcurrencyError(error: unknown, item: PendingAppend): unknown {
-  if (!hasCode(error, DUPLICATE_KEY)) return error;
-  const key = (error as { keyValue?: { stream?: string; version?: number } }).keyValue;
-  const append = item.appends.find((a) => a.stream === key?.stream) ?? item.appends[0]!;
-  return new ConcurrencyError(append.stream, append.expectedVersion, key?.version ?? -1);
+  const key = duplicateStreamVersion(error);
+  if (!key) return error;
+  const append = item.appends.find((a) => a.stream === key.stream) ?? item.appends[0]!;
+  return new ConcurrencyError(append.stream, append.expectedVersion, key.version);
 }
