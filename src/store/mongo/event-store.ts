@@ -11,19 +11,10 @@ import {
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
 import {
-  classifyGroupFailure, duplicateStreamVersion, eventTooLarge, transactionError, type TransactionStep,
+  commitInGroup, inTransaction, type Outcome, type PendingAppend,
 } from './group-commit';
 import { insertExported } from './import-events';
 import { COUNTERS, EVENTS, logHead } from './schema';
-
-interface PendingAppend {
-  appends: StreamAppend[];
-  options: AppendOptions;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /** Most appends committed in one transaction (a transaction should stay small and short). */
 const MAX_GROUP = 200;
@@ -85,38 +76,11 @@ export class MongoEventStore implements EventStore {
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, MAX_GROUP);
-        await this.commitGroup(group);
+        await commitInGroup(group, (items) => this.transaction((session) => this.insertGroup(items, session)));
       }
     } finally {
       this.draining = null;
     }
-  }
-
-  private async commitGroup(pending: PendingAppend[]): Promise<void> {
-    // An event the store cannot take fails its own append here, never the transaction of others.
-    const group = pending.filter((item) => {
-      const tooLarge = eventTooLarge(item.appends, item.options);
-      if (tooLarge) item.reject(tooLarge);
-      return !tooLarge;
-    });
-    if (group.length === 0) return;
-    let outcomes: Outcome[];
-    try {
-      outcomes = await this.transaction((session) => this.insertGroup(group, session));
-    } catch (error) {
-      // 'unknown': the group may be stored, so none of it runs again (clients resend with their ref).
-      // 'split': nothing was stored and one append was refused: commit each alone, only the culprit fails.
-      if (classifyGroupFailure(error) === 'split' && group.length > 1) {
-        for (const item of group) await this.commitGroup([item]);
-      } else {
-        for (const item of group) item.reject(group.length === 1 ? asConcurrencyError(error, item) : error);
-      }
-      return;
-    }
-    outcomes.forEach((outcome, i) => {
-      if (outcome.ok) group[i]!.resolve(outcome.result);
-      else group[i]!.reject(outcome.error);
-    });
   }
 
   /** May run more than once: withTransaction retries it after a write conflict. */
@@ -173,22 +137,11 @@ export class MongoEventStore implements EventStore {
     return versions;
   }
 
-  /**
-   * withTransaction retries the work after transient errors and the commit while its outcome is
-   * unknown. What it gives up on at the commit step is turned into CommitUnknownError.
-   */
+  /** See inTransaction: a commit that may have happened fails with CommitUnknownError. */
   private async transaction<T>(work: (session: ClientSession) => Promise<T>): Promise<T> {
     const session = this.client.startSession();
-    const at: TransactionStep = { step: 'work' };
     try {
-      return await session.withTransaction(async () => {
-        at.step = 'work';
-        const result = await work(session);
-        at.step = 'commit';
-        return result;
-      }, TRANSACTION_OPTIONS);
-    } catch (error) {
-      throw transactionError(error, at);
+      return await inTransaction(session, () => work(session), TRANSACTION_OPTIONS);
     } finally {
       await session.endSession();
     }
@@ -261,15 +214,3 @@ function plan({ appends, options }: PendingAppend, versions: Map<string, number>
 }
 
 const toStoredEvent = ({ _id, ...doc }: EventDoc): StoredEvent => ({ ...doc, position: _id } as StoredEvent);
-
-/**
- * A duplicate (stream, version) can only come from a writer that bypassed the counter; it still
- * means the append lost a race, which callers handle as a version conflict. Any other error
- * (a duplicate position included) is no conflict: retrying the command would meet it again.
- */
-function asConcurrencyError(error: unknown, item: PendingAppend): unknown {
-  const key = duplicateStreamVersion(error);
-  if (!key) return error;
-  const append = item.appends.find((a) => a.stream === key.stream) ?? item.appends[0]!;
-  return new ConcurrencyError(append.stream, append.expectedVersion, key.version);
-}

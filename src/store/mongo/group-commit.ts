@@ -1,8 +1,66 @@
 import { randomUUID } from 'node:crypto';
-import { BSON, MongoError, MongoErrorLabel, MongoInvalidArgumentError, MongoServerError } from 'mongodb';
+import {
+  BSON, MongoError, MongoErrorLabel, MongoInvalidArgumentError, MongoServerError, type ClientSession, type TransactionOptions,
+} from 'mongodb';
 import { CURRENT_SCHEMA_VERSION } from '../../events/upcasters';
-import { CommitUnknownError, EventTooLargeError, type AppendOptions, type StreamAppend } from '../ports';
+import {
+  CommitUnknownError, ConcurrencyError, EventTooLargeError, type AppendOptions, type AppendResult, type StreamAppend,
+} from '../ports';
 import { DUPLICATE_KEY, hasCode } from './schema';
+
+/** An append waiting for the next group commit. */
+export interface PendingAppend {
+  appends: StreamAppend[];
+  options: AppendOptions;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What one transaction decided for each append of its group (a version conflict fails only its own). */
+export type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/**
+ * Commits a group of appends with `commit` (one transaction for all of them) and settles each.
+ * An append with an event too large to store fails first, alone. When the transaction fails, what
+ * happens depends on where (classifyGroupFailure): a group that may be committed is never run again.
+ */
+export async function commitInGroup(
+  pending: PendingAppend[], commit: (group: PendingAppend[]) => Promise<Outcome[]>,
+): Promise<void> {
+  const group = pending.filter((item) => {
+    const tooLarge = eventTooLarge(item.appends, item.options);
+    if (tooLarge) item.reject(tooLarge);
+    return !tooLarge;
+  });
+  if (group.length === 0) return;
+  let outcomes: Outcome[];
+  try {
+    outcomes = await commit(group);
+  } catch (error) {
+    if (classifyGroupFailure(error) === 'split' && group.length > 1) {
+      for (const item of group) await commitInGroup([item], commit);
+    } else {
+      for (const item of group) item.reject(group.length === 1 ? asConcurrencyError(error, item) : error);
+    }
+    return;
+  }
+  outcomes.forEach((outcome, i) => {
+    if (outcome.ok) group[i]!.resolve(outcome.result);
+    else group[i]!.reject(outcome.error);
+  });
+}
+
+/**
+ * A duplicate (stream, version) can only come from a writer that bypassed the counter; it still
+ * means the append lost a race, which callers handle as a version conflict. Any other error
+ * (a duplicate position included) is no conflict: retrying the command would meet it again.
+ */
+function asConcurrencyError(error: unknown, item: PendingAppend): unknown {
+  const key = duplicateStreamVersion(error);
+  if (!key) return error;
+  const append = item.appends.find((a) => a.stream === key.stream) ?? item.appends[0]!;
+  return new ConcurrencyError(append.stream, append.expectedVersion, key.version);
+}
 
 /**
  * The largest event document stored. The server takes 16 MiB per document, but the change stream
@@ -81,6 +139,28 @@ export function transactionError(error: unknown, at: TransactionStep): unknown {
   if (error instanceof CommitUnknownError) return error;
   if (at.step === 'commit' || isCommitUnknown(error)) return new CommitUnknownError(error);
   return error;
+}
+
+/**
+ * Runs `work` in a transaction with withTransaction, which retries the work after transient errors
+ * and the commit while its outcome is unknown. Which step failed is tracked (the work may run
+ * several times; the step is set again each time), so that what it gives up on at the commit step
+ * becomes CommitUnknownError.
+ */
+export async function inTransaction<T>(
+  session: Pick<ClientSession, 'withTransaction'>, work: () => Promise<T>, options: TransactionOptions,
+): Promise<T> {
+  const at: TransactionStep = { step: 'work' };
+  try {
+    return await session.withTransaction(async () => {
+      at.step = 'work';
+      const result = await work();
+      at.step = 'commit';
+      return result;
+    }, options);
+  } catch (error) {
+    throw transactionError(error, at);
+  }
 }
 
 /**
