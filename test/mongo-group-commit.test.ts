@@ -1,46 +1,84 @@
 import { expect } from 'chai';
 import {
-  BSON, MongoBulkWriteError, MongoClient, type ClientSession, MongoErrorLabel, MongoInvalidArgumentError, MongoNetworkError, MongoNotConnectedError,
-  MongoServerError, MongoWriteConcernError,
+  BSON,
+  MongoBulkWriteError,
+  MongoClient,
+  type ClientSession,
+  MongoErrorLabel,
+  MongoInvalidArgumentError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoWriteConcernError,
 } from 'mongodb';
 // The driver builds the entries of MongoBulkWriteError.writeErrors with this class; it is not exported at the top.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { WriteError } = require('mongodb/lib/bulk/common.js') as { WriteError: new (err: object) => unknown };
 import {
-  classifyGroupFailure, commitInGroup, duplicateStreamVersion, eventTooLarge, inTransaction, MAX_EVENT_BYTES, transactionError,
-  type Outcome, type PendingAppend,
+  classifyGroupFailure,
+  commitInGroup,
+  duplicateStreamVersion,
+  eventTooLarge,
+  inTransaction,
+  MAX_EVENT_BYTES,
+  transactionError,
+  type Outcome,
+  type PendingAppend,
 } from '../src/store/mongo/group-commit';
 import {
-  CommitUnknownError, ConcurrencyError, EventTooLargeError, type AppendOptions, type AppendResult, type StreamAppend,
+  CommitUnknownError,
+  ConcurrencyError,
+  EventTooLargeError,
+  type AppendOptions,
+  type AppendResult,
+  type StreamAppend,
 } from '../src/store/ports';
 import type { ParleyEvent } from '../src/events';
 
-const OPTIONS: AppendOptions = { time: '2026-01-01T00:00:00.000Z', metadata: { correlation_id: 'c', causation_id: 'k' } };
+const OPTIONS: AppendOptions = {
+  time: '2026-01-01T00:00:00.000Z',
+  metadata: { correlation_id: 'c', causation_id: 'k' },
+};
 
 const chat = (text: string): ParleyEvent => ({
-  type: 'ChatMessagePosted', data: { message_id: `m-${text.length}`, from_id: 'u', from: 'alice', text },
+  type: 'ChatMessagePosted',
+  data: { message_id: `m-${text.length}`, from_id: 'u', from: 'alice', text },
 });
-const appendOf = (text: string, stream = 'chat-1'): StreamAppend[] => [{ stream, expectedVersion: 'any', events: [chat(text)] }];
+const appendOf = (text: string, stream = 'chat-1'): StreamAppend[] => [
+  { stream, expectedVersion: 'any', events: [chat(text)] },
+];
 
 const labelled = (error: MongoServerError | MongoNetworkError, label: string) => {
   error.addErrorLabel(label);
   return error;
 };
-const serverError = (code: number, codeName: string, message = codeName) => new MongoServerError({ ok: 0, code, codeName, errmsg: message });
-const commitUnknown = () => labelled(new MongoNetworkError('connection reset during commitTransaction'), MongoErrorLabel.UnknownTransactionCommitResult);
+const serverError = (code: number, codeName: string, message = codeName) =>
+  new MongoServerError({ ok: 0, code, codeName, errmsg: message });
+const commitUnknown = () =>
+  labelled(
+    new MongoNetworkError('connection reset during commitTransaction'),
+    MongoErrorLabel.UnknownTransactionCommitResult,
+  );
 const writeConflict = () => labelled(serverError(112, 'WriteConflict'), MongoErrorLabel.TransientTransactionError);
 const tooLargeForDriver = () => new MongoInvalidArgumentError('Document is larger than the maximum size 16777216');
 
 function duplicate(index: string, op: object): MongoBulkWriteError {
   const errmsg = `E11000 duplicate key error collection: parley.events index: ${index} dup key: { ... }`;
-  return new MongoBulkWriteError({ message: errmsg, code: 11000, writeErrors: [new WriteError({ index: 0, code: 11000, errmsg, op })] } as never, {} as never);
+  return new MongoBulkWriteError(
+    { message: errmsg, code: 11000, writeErrors: [new WriteError({ index: 0, code: 11000, errmsg, op })] } as never,
+    {} as never,
+  );
 }
 
 describe('MongoDB group commit: what a failed transaction means for its appends', () => {
   describe('classifyGroupFailure', () => {
     it('treats a commit whose outcome is unknown as possibly stored', () => {
       expect(classifyGroupFailure(commitUnknown())).to.equal('unknown');
-      expect(classifyGroupFailure(labelled(serverError(50, 'MaxTimeMSExpired'), MongoErrorLabel.UnknownTransactionCommitResult))).to.equal('unknown');
+      expect(
+        classifyGroupFailure(
+          labelled(serverError(50, 'MaxTimeMSExpired'), MongoErrorLabel.UnknownTransactionCommitResult),
+        ),
+      ).to.equal('unknown');
       expect(classifyGroupFailure(new CommitUnknownError(new Error('x')))).to.equal('unknown');
     });
 
@@ -56,7 +94,9 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
 
     it('fails the whole group on store failures that say nothing about its content', () => {
       expect(classifyGroupFailure(writeConflict())).to.equal('fail');
-      expect(classifyGroupFailure(labelled(serverError(10107, 'NotWritablePrimary'), MongoErrorLabel.RetryableWriteError))).to.equal('fail');
+      expect(
+        classifyGroupFailure(labelled(serverError(10107, 'NotWritablePrimary'), MongoErrorLabel.RetryableWriteError)),
+      ).to.equal('fail');
       expect(classifyGroupFailure(new MongoNetworkError('connection refused'))).to.equal('fail');
       expect(classifyGroupFailure(new MongoNotConnectedError('client closed'))).to.equal('fail');
       expect(classifyGroupFailure(new TypeError('a bug'))).to.equal('fail');
@@ -88,8 +128,9 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
     });
   });
 
-  describe('inTransaction, on the driver\'s own withTransaction (commit and abort stand in for the server)', () => {
-    // Never connected: startTransaction and withTransaction run client-side; only commit and abort would talk to a server.
+  describe("inTransaction, on the driver's own withTransaction (commit and abort stand in for the server)", () => {
+    // Never connected: startTransaction and withTransaction run client-side;
+    // only commit and abort would talk to a server.
     const client = new MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 100 });
     after(() => client.close());
     type Txn = { transition(state: string): void };
@@ -106,7 +147,9 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
           const error = commitErrors[commits++];
           if (error) throw error;
         },
-        async abortTransaction() { txn().transition('TRANSACTION_ABORTED'); },
+        async abortTransaction() {
+          txn().transition('TRANSACTION_ABORTED');
+        },
       });
       return { session: s, commits: () => commits };
     }
@@ -123,7 +166,9 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
     }
 
     it('fails with CommitUnknownError, having run the work once, when the commit fails in a way the driver does not retry', async () => {
-      const failure = new MongoWriteConcernError({ writeConcernError: { code: 100, errmsg: 'UnsatisfiableWriteConcern' } } as never);
+      const failure = new MongoWriteConcernError({
+        writeConcernError: { code: 100, errmsg: 'UnsatisfiableWriteConcern' },
+      } as never);
       const { session: s, commits } = session([failure]);
       const w = work(s);
       const error = await inTransaction(s, w.run, {}).catch((e: unknown) => e);
@@ -142,7 +187,9 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
 
     it('tracks the step afresh on each run: a transient commit failure runs the work again, whose own error stays as it is', async () => {
       const refused = tooLargeForDriver();
-      const { session: s, commits } = session([labelled(serverError(251, 'NoSuchTransaction'), MongoErrorLabel.TransientTransactionError)]);
+      const { session: s, commits } = session([
+        labelled(serverError(251, 'NoSuchTransaction'), MongoErrorLabel.TransientTransactionError),
+      ]);
       const w = work(s, [undefined, refused]);
       expect(await inTransaction(s, w.run, {}).catch((e: unknown) => e)).to.equal(refused);
       expect([w.runs(), commits()]).to.deep.equal([2, 1]);
@@ -171,8 +218,15 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       const measured = eventTooLarge(appendOf('hello'), OPTIONS, 0)!.bytes;
       const [append] = appendOf('hello');
       const stored = {
-        _id: 1, id: crypto.randomUUID(), stream: append!.stream, version: 1, type: 'ChatMessagePosted', schema_version: 1,
-        time: OPTIONS.time, data: append!.events[0]!.data, metadata: OPTIONS.metadata,
+        _id: 1,
+        id: crypto.randomUUID(),
+        stream: append!.stream,
+        version: 1,
+        type: 'ChatMessagePosted',
+        schema_version: 1,
+        time: OPTIONS.time,
+        data: append!.events[0]!.data,
+        metadata: OPTIONS.metadata,
       };
       expect(measured).to.be.at.least(BSON.calculateObjectSize(stored));
       expect(measured).to.be.at.least(BSON.calculateObjectSize({ ...stored, _id: 2 ** 40, version: 2 ** 40 }));
@@ -186,12 +240,20 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
   });
 
   describe('duplicateStreamVersion', () => {
-    it('names the (stream, version) of an E11000 on the stream_version index, from insertMany\'s failed document', () => {
-      expect(duplicateStreamVersion(duplicate('stream_version', { _id: 7, stream: 's-1', version: 3 }))).to.deep.equal({ stream: 's-1', version: 3 });
+    it("names the (stream, version) of an E11000 on the stream_version index, from insertMany's failed document", () => {
+      expect(duplicateStreamVersion(duplicate('stream_version', { _id: 7, stream: 's-1', version: 3 }))).to.deep.equal({
+        stream: 's-1',
+        version: 3,
+      });
     });
 
     it('reads keyValue when the server error has it', () => {
-      const error = new MongoServerError({ ok: 0, code: 11000, errmsg: 'E11000', keyValue: { stream: 's-2', version: 4 } });
+      const error = new MongoServerError({
+        ok: 0,
+        code: 11000,
+        errmsg: 'E11000',
+        keyValue: { stream: 's-2', version: 4 },
+      });
       expect(duplicateStreamVersion(error)).to.deep.equal({ stream: 's-2', version: 4 });
     });
 
@@ -202,19 +264,31 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
   });
 
   describe('commitInGroup', () => {
-    interface Sent { text: string; settled?: { ok: true; result: AppendResult } | { ok: false; error: unknown } }
+    interface Sent {
+      text: string;
+      settled?: { ok: true; result: AppendResult } | { ok: false; error: unknown };
+    }
 
     function pending(texts: string[]): { items: PendingAppend[]; sent: Sent[] } {
       const sent: Sent[] = texts.map((text) => ({ text }));
       const items = sent.map((s): PendingAppend => ({
-        appends: appendOf(s.text), options: OPTIONS,
-        resolve: (result) => { s.settled = { ok: true, result }; },
-        reject: (error) => { s.settled = { ok: false, error }; },
+        appends: appendOf(s.text),
+        options: OPTIONS,
+        resolve: (result) => {
+          s.settled = { ok: true, result };
+        },
+        reject: (error) => {
+          s.settled = { ok: false, error };
+        },
       }));
       return { items, sent };
     }
-    const stored = (item: PendingAppend): Outcome => ({ ok: true, result: { events: [], position: item.appends[0]!.events.length } });
-    const textsOf = (group: PendingAppend[]) => group.map((g) => (g.appends[0]!.events[0]!.data as { text: string }).text);
+    const stored = (item: PendingAppend): Outcome => ({
+      ok: true,
+      result: { events: [], position: item.appends[0]!.events.length },
+    });
+    const textsOf = (group: PendingAppend[]) =>
+      group.map((g) => (g.appends[0]!.events[0]!.data as { text: string }).text);
 
     it('commits the group in one call and settles each append with its own outcome', async () => {
       const { items, sent } = pending(['a', 'b', 'c']);
@@ -237,7 +311,11 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
         throw transactionError(new MongoNetworkError('reset'), { step: 'commit' });
       });
       expect(calls).to.equal(1);
-      for (const s of sent) expect(s.settled).to.include({ ok: false }).and.to.have.property('error').that.is.instanceOf(CommitUnknownError);
+      for (const s of sent)
+        expect(s.settled)
+          .to.include({ ok: false })
+          .and.to.have.property('error')
+          .that.is.instanceOf(CommitUnknownError);
     });
 
     it('does not run a lone append again either', async () => {
@@ -278,7 +356,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       expect(sent.every((s) => s.settled !== undefined)).to.equal(true);
     });
 
-    it('answers a lone append\'s duplicate (stream, version) as a version conflict, and a duplicate position as it is', async () => {
+    it("answers a lone append's duplicate (stream, version) as a version conflict, and a duplicate position as it is", async () => {
       const { items, sent } = pending(['a', 'b']);
       const byPosition = duplicate('_id_', { _id: 1, stream: 'chat-1', version: 1 });
       await commitInGroup(items, async (group) => {

@@ -24,9 +24,11 @@ function engineWithMongoFailures(dataDir: string): { engine: Engine; feed: { sta
       if (property === 'append') {
         return async (...args: Parameters<EventStore['append']>) => {
           const text = JSON.stringify(args[0]);
-          if (text.includes('oversized')) throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
+          if (text.includes('oversized'))
+            throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
           const result = await target.append(...args);
-          if (text.includes('lost-answer')) throw new CommitUnknownError(new MongoNetworkError('connection reset during commit'));
+          if (text.includes('lost-answer'))
+            throw new CommitUnknownError(new MongoNetworkError('connection reset during commit'));
           return result;
         };
       }
@@ -53,10 +55,13 @@ describe('what clients see when the store cannot confirm or cannot take an appen
     alice = await registerAndLogin(api);
     bob = await registerAndLogin(api);
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   const send = (from: TestUser, json: object) => api.post('/messenger/messages', { json, token: from.access_token });
-  const conversation = async () => (await api.get(`/messenger/conversations/${bob.username}`, { token: alice.access_token })).body;
+  const conversation = async () =>
+    (await api.get(`/messenger/conversations/${bob.username}`, { token: alice.access_token })).body;
 
   it('answers a commit of unknown outcome with 503 commit_unknown; the resend with the same ref stores the message once', async () => {
     const message = { to: bob.username, text: 'lost-answer hello', ref: 'r-lost-1' };
@@ -85,11 +90,13 @@ describe('what clients see when the store cannot confirm or cannot take an appen
     const socket: ChatClient = await connect(server.url, alice.access_token);
     try {
       socket.send({ type: 'pm', to: bob.username, text: 'oversized', ref: 'ws-big' });
-      expect(await socket.next((f) => f.type === 'error' && f.ref === 'ws-big', 'the too-large error'))
-        .to.include({ code: 'event_too_large' });
+      expect(await socket.next((f) => f.type === 'error' && f.ref === 'ws-big', 'the too-large error')).to.include({
+        code: 'event_too_large',
+      });
       socket.send({ type: 'pm', to: bob.username, text: 'lost-answer on the socket', ref: 'ws-lost' });
-      expect(await socket.next((f) => f.type === 'error' && f.ref === 'ws-lost', 'the commit-unknown error'))
-        .to.include({ code: 'commit_unknown' });
+      expect(
+        await socket.next((f) => f.type === 'error' && f.ref === 'ws-lost', 'the commit-unknown error'),
+      ).to.include({ code: 'commit_unknown' });
       socket.send({ type: 'pm', to: bob.username, text: 'fine', ref: 'ws-fine' });
       expect(await socket.next((f) => f.type === 'ack' && f.ref === 'ws-fine', 'the ack')).to.have.property('id');
     } finally {
@@ -97,7 +104,7 @@ describe('what clients see when the store cannot confirm or cannot take an appen
     }
   });
 
-  it('reports in /readyz whether other instances\' events arrive pushed or by polling, without the error, and stays ready', async () => {
+  it("reports in /readyz whether other instances' events arrive pushed or by polling, without the error, and stays ready", async () => {
     const pushed = await api.get('/readyz');
     expect(pushed.status).to.equal(200);
     expect(pushed.body.feed).to.deep.equal({ mode: 'push' });

@@ -10,7 +10,7 @@ import { appendOptions, chatEvent, until } from './fixtures';
 forEachEngine('failure paths', (kind) => {
   const fixture = useEngine(kind);
 
-  it('refuses all but one of two instances\' first applies of a projection with CheckpointMovedError', async () => {
+  it("refuses all but one of two instances' first applies of a projection with CheckpointMovedError", async () => {
     // Two engines on one storage, like two app instances: their first checkpoint inserts race.
     const other = await fixture.storage.open();
     for (let round = 0; round < 10; round++) {
@@ -51,45 +51,78 @@ if (MONGO_KIND) {
     it('fails only the oversized append of a group; the others are stored, without gaps', async () => {
       const huge = 'x'.repeat(16 * 1024 * 1024);
       // Made in one turn of the event loop, so that they are committed as one group.
-      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store().append(
-        [{ stream: `chat-${i}`, expectedVersion: 0, events: [chatEvent(i === 7 ? huge : `line ${i}`)] }], appendOptions(),
-      )));
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          store().append(
+            [{ stream: `chat-${i}`, expectedVersion: 0, events: [chatEvent(i === 7 ? huge : `line ${i}`)] }],
+            appendOptions(),
+          ),
+        ),
+      );
       expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason))
-        .to.have.length(1).and.to.satisfy((errors: unknown[]) => errors[0] instanceof EventTooLargeError);
+        .to.have.length(1)
+        .and.to.satisfy((errors: unknown[]) => errors[0] instanceof EventTooLargeError);
       expect(outcomes[7]!.status).to.equal('rejected');
       const stored = (await store().readAll(0, 100)).map((e) => e.position);
       expect(stored).to.deep.equal(Array.from({ length: 19 }, (_, i) => i + 1));
     });
 
     it('starts a missing counter at the highest stored position, in a running engine and on start-up', async () => {
-      for (let i = 0; i < 3; i++) await store().append([{ stream: `s-${i}`, expectedVersion: 0, events: [chatEvent()] }], appendOptions());
+      for (let i = 0; i < 3; i++)
+        await store().append([{ stream: `s-${i}`, expectedVersion: 0, events: [chatEvent()] }], appendOptions());
       await withDb((db) => db.collection('counters').deleteMany({}));
-      const next = await store().append([{ stream: 's-3', expectedVersion: 0, events: [chatEvent()] }], appendOptions());
+      const next = await store().append(
+        [{ stream: 's-3', expectedVersion: 0, events: [chatEvent()] }],
+        appendOptions(),
+      );
       expect(next.position).to.equal(4);
 
       await withDb((db) => db.collection('counters').deleteMany({}));
       const reopened: Engine = await fixture.storage.open();
-      expect(await withDb((db) => db.collection<{ _id: string; position: number }>('counters').findOne({ _id: 'events' })))
-        .to.deep.equal({ _id: 'events', position: 4 });
-      expect((await reopened.events.append([{ stream: 's-4', expectedVersion: 0, events: [chatEvent()] }], appendOptions())).position).to.equal(5);
+      expect(
+        await withDb((db) => db.collection<{ _id: string; position: number }>('counters').findOne({ _id: 'events' })),
+      ).to.deep.equal({ _id: 'events', position: 4 });
+      expect(
+        (await reopened.events.append([{ stream: 's-4', expectedVersion: 0, events: [chatEvent()] }], appendOptions()))
+          .position,
+      ).to.equal(5);
       expect(await store().headPosition()).to.equal(5);
     });
 
     it('imports after the highest stored position when the counter is missing, and refuses positions below it', async () => {
-      const [first] = (await store().append([{ stream: 's-1', expectedVersion: 0, events: [chatEvent(), chatEvent()] }], appendOptions())).events;
+      const [first] = (
+        await store().append(
+          [{ stream: 's-1', expectedVersion: 0, events: [chatEvent(), chatEvent()] }],
+          appendOptions(),
+        )
+      ).events;
       await withDb((db) => db.collection('counters').deleteMany({}));
-      const raw = (position: number, stream: string): RawEvent => ({ ...(first as unknown as RawEvent), id: `imported-${position}`, stream, version: 1, position });
-      const refused = await store().importEvents([raw(2, 'elsewhere')]).catch((e: unknown) => e);
+      const raw = (position: number, stream: string): RawEvent => ({
+        ...(first as unknown as RawEvent),
+        id: `imported-${position}`,
+        stream,
+        version: 1,
+        position,
+      });
+      const refused = await store()
+        .importEvents([raw(2, 'elsewhere')])
+        .catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(ImportConflictError);
       await store().importEvents([raw(3, 'imported')]);
-      expect((await store().append([{ stream: 's-2', expectedVersion: 0, events: [chatEvent()] }], appendOptions())).position).to.equal(4);
+      expect(
+        (await store().append([{ stream: 's-2', expectedVersion: 0, events: [chatEvent()] }], appendOptions()))
+          .position,
+      ).to.equal(4);
     });
 
     it('reports its change stream as push once it answers, and /readyz says so', async () => {
       await until(() => store().feedStatus?.().mode === 'push', 'the change stream to answer');
       const server = await startTestServer(fixture.storage.env);
       try {
-        await until(async () => readyFeed((await client(server.url).get('/readyz')).body) === 'push', '/readyz to report push');
+        await until(
+          async () => readyFeed((await client(server.url).get('/readyz')).body) === 'push',
+          '/readyz to report push',
+        );
       } finally {
         await server.stop();
       }

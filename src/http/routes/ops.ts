@@ -35,7 +35,10 @@ const readySchema = object({
   head: { type: 'integer', description: 'position of the newest event in the log' },
   projections: { type: 'array', items: projectionReport },
   feed: object({
-    mode: { enum: ['push', 'polling'], description: 'polling: the change stream is down; other instances\' events arrive by polling' },
+    mode: {
+      enum: ['push', 'polling'],
+      description: 'polling: the change stream is down; other instances\' events arrive by polling',
+    },
     since: { type: 'string', format: 'date-time' },
   }, ['mode']),
 }, ['status', 'head', 'projections']);
@@ -113,7 +116,8 @@ export function opsRoutes(options: OpsOptions): Route[] {
         const { reasons, ...report } = await readiness(app);
         if (reasons.length === 0) return { status: 200, body: { status: 'ready', ...report } };
         // Returned, not thrown: a probe's answer is not a server error worth a log line each time.
-        return { status: 503, body: { error: { code: 'not_ready', message: reasons.join('; '), details: { reasons, ...report } } } };
+        const error = { code: 'not_ready', message: reasons.join('; '), details: { reasons, ...report } };
+        return { status: 503, body: { error } };
       },
     },
     {

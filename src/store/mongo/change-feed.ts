@@ -129,7 +129,9 @@ export class ChangeFeed {
 
   private pushing(): void {
     if (this.current.mode === 'push') return;
-    if (this.current.error !== undefined) this.log.info({ since: this.current.since }, 'change stream on events restored');
+    if (this.current.error !== undefined) {
+      this.log.info({ since: this.current.since }, 'change stream on events restored');
+    }
     this.current = { mode: 'push' };
   }
 

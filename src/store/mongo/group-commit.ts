@@ -1,10 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
-  BSON, MongoError, MongoErrorLabel, MongoInvalidArgumentError, MongoServerError, type ClientSession, type TransactionOptions,
+  BSON,
+  MongoError,
+  MongoErrorLabel,
+  MongoInvalidArgumentError,
+  MongoServerError,
+  type ClientSession,
+  type TransactionOptions,
 } from 'mongodb';
 import { CURRENT_SCHEMA_VERSION } from '../../events/upcasters';
 import {
-  CommitUnknownError, ConcurrencyError, EventTooLargeError, type AppendOptions, type AppendResult, type StreamAppend,
+  CommitUnknownError,
+  ConcurrencyError,
+  EventTooLargeError,
+  type AppendOptions,
+  type AppendResult,
+  type StreamAppend,
 } from '../ports';
 import { DUPLICATE_KEY, hasCode } from './schema';
 
@@ -25,7 +36,8 @@ export type Outcome = { ok: true; result: AppendResult } | { ok: false; error: u
  * happens depends on where (classifyGroupFailure): a group that may be committed is never run again.
  */
 export async function commitInGroup(
-  pending: PendingAppend[], commit: (group: PendingAppend[]) => Promise<Outcome[]>,
+  pending: PendingAppend[],
+  commit: (group: PendingAppend[]) => Promise<Outcome[]>,
 ): Promise<void> {
   const group = pending.filter((item) => {
     const tooLarge = eventTooLarge(item.appends, item.options);
@@ -79,15 +91,26 @@ const SAMPLE_ID = randomUUID();
  * and version, so that an append that passes here is never refused by the driver's own size check.
  */
 export function eventTooLarge(
-  appends: StreamAppend[], options: AppendOptions, limit = MAX_EVENT_BYTES,
+  appends: StreamAppend[],
+  options: AppendOptions,
+  limit = MAX_EVENT_BYTES,
 ): EventTooLargeError | null {
   for (const { stream, events } of appends) {
     for (const event of events) {
-      const bytes = BSON.calculateObjectSize({
-        _id: WIDEST_NUMBER, id: SAMPLE_ID, stream, version: WIDEST_NUMBER, type: event.type,
-        schema_version: CURRENT_SCHEMA_VERSION[event.type], time: options.time, data: event.data,
-        metadata: options.metadata,
-      }, { ignoreUndefined: true });
+      const bytes = BSON.calculateObjectSize(
+        {
+          _id: WIDEST_NUMBER,
+          id: SAMPLE_ID,
+          stream,
+          version: WIDEST_NUMBER,
+          type: event.type,
+          schema_version: CURRENT_SCHEMA_VERSION[event.type],
+          time: options.time,
+          data: event.data,
+          metadata: options.metadata,
+        },
+        { ignoreUndefined: true },
+      );
       if (bytes > limit) return new EventTooLargeError(event.type, bytes, limit);
     }
   }
@@ -121,8 +144,10 @@ export function isCommitUnknown(error: unknown): boolean {
 
 /** An error that says nothing about the group's content: the same group may succeed later. */
 function isTransient(error: MongoError): boolean {
-  return error.hasErrorLabel(MongoErrorLabel.TransientTransactionError)
-    || error.hasErrorLabel(MongoErrorLabel.RetryableWriteError);
+  return (
+    error.hasErrorLabel(MongoErrorLabel.TransientTransactionError) ||
+    error.hasErrorLabel(MongoErrorLabel.RetryableWriteError)
+  );
 }
 
 /** Which step of a transaction was running: the caller's work, or (after it returned) the commit. */
@@ -148,7 +173,9 @@ export function transactionError(error: unknown, at: TransactionStep): unknown {
  * becomes CommitUnknownError.
  */
 export async function inTransaction<T>(
-  session: Pick<ClientSession, 'withTransaction'>, work: () => Promise<T>, options: TransactionOptions,
+  session: Pick<ClientSession, 'withTransaction'>,
+  work: () => Promise<T>,
+  options: TransactionOptions,
 ): Promise<T> {
   const at: TransactionStep = { step: 'work' };
   try {

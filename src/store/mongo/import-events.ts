@@ -16,7 +16,8 @@ export async function insertExported(
   session: ClientSession,
 ): Promise<void> {
   // A missing counter stands for the log's head, as for appends.
-  const head = (await counters.findOne({ _id: EVENTS }, { session }))?.position ?? await logHead(eventsCollection, session);
+  const counter = await counters.findOne({ _id: EVENTS }, { session });
+  const head = counter?.position ?? await logHead(eventsCollection, session);
   let last = head;
   for (const e of events) {
     if (e.position <= last) {

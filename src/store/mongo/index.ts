@@ -37,9 +37,11 @@ const CLIENT_OPTIONS: MongoClientOptions = {
  * Written for both ways of configuring: MONGO_HOST/MONGO_PORT cannot carry connection options, so
  * anything that needs one (directConnection) points to MONGO_URL, which replaces them.
  */
-export const REPLICA_SET_HELP = 'parley needs a MongoDB replica set (transactions and change streams do not exist on a standalone mongod). '
+export const REPLICA_SET_HELP = 'parley needs a MongoDB replica set '
+  + '(transactions and change streams do not exist on a standalone mongod). '
   + 'A single-node one is enough: start mongod with --replSet rs0 and run rs.initiate() once in mongosh '
-  + '(or use `docker compose up`, which does both); the driver then finds the set from MONGO_HOST or MONGO_URL as they are.';
+  + '(or use `docker compose up`, which does both); '
+  + 'the driver then finds the set from MONGO_HOST or MONGO_URL as they are.';
 
 export const UNREACHABLE_HELP = 'Is mongod running? If it was started with --replSet, has rs.initiate() been run? '
   + 'If this machine cannot reach the members under the names the replica set was initiated with (say mongo:27017 '
@@ -54,7 +56,9 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
     await requireReplicaSet(client);
     const db = client.db(options.db);
     await ensureSchema(db);
-    const events = new MongoEventStore(client, db, { pollIntervalMs: options.pollIntervalMs ?? 1_000, log: options.log });
+    const events = new MongoEventStore(client, db, {
+      pollIntervalMs: options.pollIntervalMs ?? 1_000, log: options.log,
+    });
     await events.start();
     return {
       name: 'mongo',
@@ -72,7 +76,8 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
   } catch (error) {
     await client.close().catch(() => {});
     if (error instanceof MongoServerSelectionError) {
-      throw new Error(`cannot reach a MongoDB primary at ${redact(options.url)} (${error.message}). ${UNREACHABLE_HELP}`);
+      throw new Error(`cannot reach a MongoDB primary at ${redact(options.url)} (${error.message}). `
+        + UNREACHABLE_HELP);
     }
     throw error;
   }
