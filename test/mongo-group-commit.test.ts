@@ -17,6 +17,7 @@ const { WriteError } = require('mongodb/lib/bulk/common.js') as { WriteError: ne
 import {
   classifyGroupFailure,
   commitInGroup,
+  duplicateAsTransient,
   duplicateStreamVersion,
   eventTooLarge,
   inTransaction,
@@ -193,6 +194,20 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       const w = work(s, [undefined, refused]);
       expect(await inTransaction(s, w.run, {}).catch((e: unknown) => e)).to.equal(refused);
       expect([w.runs(), commits()]).to.deep.equal([2, 1]);
+      await s.endSession();
+    });
+
+    it('runs the work again after a duplicate key marked by duplicateAsTransient (a counter created meanwhile)', async () => {
+      const { session: s, commits } = session([]);
+      const duplicate = duplicateAsTransient(serverError(11000, 'DuplicateKey', 'E11000 index: _id_'));
+      const w = work(s, [duplicate]);
+      expect(await inTransaction(s, w.run, {})).to.equal('done');
+      expect([w.runs(), commits()]).to.deep.equal([2, 1]);
+      const other = writeConflict();
+      expect(duplicateAsTransient(tooLargeForDriver())).to.satisfy(
+        (e: MongoInvalidArgumentError) => !e.hasErrorLabel('TransientTransactionError'),
+      );
+      expect(duplicateAsTransient(other)).to.equal(other);
       await s.endSession();
     });
 

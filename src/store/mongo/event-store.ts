@@ -11,7 +11,7 @@ import {
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
 import {
-  commitInGroup, inTransaction, type Outcome, type PendingAppend,
+  commitInGroup, duplicateAsTransient, inTransaction, type Outcome, type PendingAppend,
 } from './group-commit';
 import { insertExported } from './import-events';
 import { COUNTERS, EVENTS, logHead } from './schema';
@@ -111,7 +111,7 @@ export class MongoEventStore implements EventStore {
   /**
    * Moves the counter on by `count` and returns the position before. A missing counter (deleted, or
    * a database restored without it) starts at the log's head: starting at 0 would make every append
-   * collide with stored positions. Two transactions creating it conflict, and one is retried.
+   * collide with stored positions. Of two transactions creating it, one is retried.
    */
   private async reservePositions(count: number, session: ClientSession): Promise<number> {
     const counter = await this.counters.findOneAndUpdate(
@@ -119,7 +119,12 @@ export class MongoEventStore implements EventStore {
     );
     if (counter) return counter.position - count;
     const head = await logHead(this.events, session);
-    await this.counters.insertOne({ _id: EVENTS, position: head + count }, { session });
+    try {
+      await this.counters.insertOne({ _id: EVENTS, position: head + count }, { session });
+    } catch (error) {
+      // Another instance created it after our snapshot: nothing of ours is stored; the next run finds it.
+      throw duplicateAsTransient(error);
+    }
     return head;
   }
 

@@ -191,6 +191,18 @@ export async function inTransaction<T>(
 }
 
 /**
+ * An E11000 raised inside a transaction by a document another transaction inserted after this
+ * one's snapshot, labelled so that withTransaction runs the work again: nothing of it is stored,
+ * and the next run sees that document.
+ */
+export function duplicateAsTransient(error: unknown): unknown {
+  if (error instanceof MongoError && hasCode(error, DUPLICATE_KEY)) {
+    error.addErrorLabel(MongoErrorLabel.TransientTransactionError);
+  }
+  return error;
+}
+
+/**
  * The (stream, version) an E11000 from inserting events names, or null when the duplicate is not
  * on the stream_version index (on _id it means the position counter is behind the log, which no
  * retry of the command can fix). insertMany reports the failed document, not the key.
