@@ -31,7 +31,7 @@ export interface ServerOptions {
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   // Per server, not the global registry: several servers may run in one process (tests).
   const metrics = createMetricsRegistry();
-  const engine = instrumentEngine(options.engine ?? await openEngine(config), metrics);
+  const engine = instrumentEngine(options.engine ?? await openEngine(config, log), metrics);
   const parley = await startParley(config, log, engine);
   registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
   const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });

@@ -44,6 +44,12 @@ describe('configuration', () => {
       .to.deep.equal({ url: 'mongodb://u:p%40ss@db:27018/?authSource=admin', db: 'chat' });
   });
 
+  it('refuses connection options in MONGO_HOST, pointing to MONGO_URL', () => {
+    for (const host of ['db:27017/?replicaSet=rs0', 'db?directConnection=true', 'db1,db2', 'u:p@db']) {
+      expect(refused({ MONGO_HOST: host }, 'MONGO_HOST').message).to.contain('MONGO_URL');
+    }
+  });
+
   for (const port of ['abc', '70000', '-1', '80.5']) {
     it(`refuses PORT=${port}, naming PORT`, () => { refused({ PORT: port }, 'PORT'); });
   }

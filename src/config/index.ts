@@ -99,6 +99,11 @@ function mongoConfig(env: Env): MongoConfig | null {
     }
     return null;
   }
+  // Only a host: the URL built from it carries no options, and a host with some in it builds a broken one.
+  if (/[/?@,]/.test(env.MONGO_HOST)) {
+    throw new ConfigError('MONGO_HOST', 'must be a host name; for connection options (replicaSet, directConnection) '
+      + 'or several hosts, set MONGO_URL, which replaces MONGO_HOST');
+  }
   const port = integer(env, 'MONGO_PORT', 27017, 1, 65535);
   if (Boolean(env.MONGO_USER) !== Boolean(env.MONGO_PASS)) {
     throw new ConfigError(env.MONGO_USER ? 'MONGO_PASS' : 'MONGO_USER', 'MONGO_USER and MONGO_PASS go together');

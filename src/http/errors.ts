@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { RetriesExhaustedError } from '../app/execute';
 import { DomainError, type DomainErrorCode } from '../commands/decider';
+import { CommitUnknownError, EventTooLargeError } from '../store/ports';
 
 /** An error with its HTTP status, code and message, as the API reports it. */
 export class HttpError extends Error {
@@ -52,6 +53,11 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof RetriesExhaustedError) {
     return new HttpError(409, 'concurrent_update', 'the resource was changed concurrently; try again');
   }
+  if (error instanceof CommitUnknownError) {
+    return new HttpError(503, 'commit_unknown', 'the store did not confirm whether this was saved; send it again '
+      + '(a message resent with the same ref is stored once)', undefined, { 'Retry-After': '1' });
+  }
+  if (error instanceof EventTooLargeError) return new HttpError(413, 'event_too_large', error.message);
   const status = (error as { status?: unknown })?.status;
   if (typeof status === 'number' && FRAMEWORK_CODES[status]) {
     const [code, message] = FRAMEWORK_CODES[status];

@@ -74,6 +74,13 @@ export interface EventStore {
    * when a position or a (stream, version) is already taken or out of order.
    */
   importEvents(events: RawEvent[]): Promise<void>;
+  /**
+   * How this instance learns of appends made by other processes, where the engine has a push feed
+   * (MongoDB's change stream): 'push' while it delivers them as they commit, 'polling' (since an ISO
+   * time, with the last error) while it is down and subscriptions only find them by reading the log
+   * every poll interval. Engines without a push feed leave it out.
+   */
+  feedStatus?(): { mode: 'push' | 'polling'; since?: string; error?: string };
 }
 
 /** Why importEvents() refused a batch; nothing of it was written. */
@@ -81,6 +88,26 @@ export class ImportConflictError extends Error {
   constructor(readonly position: number, message: string) {
     super(message);
     this.name = 'ImportConflictError';
+  }
+}
+
+/**
+ * The store could not learn whether an append was committed (the connection or the primary was lost
+ * during the commit): it may be stored or not, and is not tried again, since that could store it
+ * twice. Resending the command is safe where it is idempotent (a message with the same `ref`).
+ */
+export class CommitUnknownError extends Error {
+  constructor(cause: unknown) {
+    super(`the store did not confirm the commit: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'CommitUnknownError';
+  }
+}
+
+/** An event larger than the store takes. Nothing of its append was stored; other appends are not affected. */
+export class EventTooLargeError extends Error {
+  constructor(readonly type: string, readonly bytes: number, readonly limit: number) {
+    super(`a ${type} event of ${bytes} bytes is larger than the ${limit} bytes the store takes`);
+    this.name = 'EventTooLargeError';
   }
 }
 

@@ -34,6 +34,13 @@ const readySchema = object({
   status: { const: 'ready' },
   head: { type: 'integer', description: 'position of the newest event in the log' },
   projections: { type: 'array', items: projectionReport },
+  feed: object({
+    mode: {
+      enum: ['push', 'polling'],
+      description: 'polling: the change stream is down; other instances\' events arrive by polling',
+    },
+    since: { type: 'string', format: 'date-time' },
+  }, ['mode']),
 }, ['status', 'head', 'projections']);
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -67,7 +74,10 @@ async function readiness(app: Parley) {
     else if (!p.live) reasons.push(`projection '${p.name}' is catching up with the log`);
     else if (p.lag !== null && p.lag > READY_MAX_LAG) reasons.push(`projection '${p.name}' is ${p.lag} events behind (more than ${READY_MAX_LAG})`);
   }
-  return { reasons, head, projections };
+  // Reported, not a reason: polling still delivers every event, only later. The error stays in the log.
+  const status = app.engine.events.feedStatus?.();
+  const feed = status && { mode: status.mode, ...(status.since ? { since: status.since } : {}) };
+  return { reasons, head, projections, ...(feed ? { feed } : {}) };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -100,13 +110,14 @@ export function opsRoutes(options: OpsOptions): Route[] {
         + 'or when the store does not answer. The reasons are in error.details.reasons.',
       responses: {
         200: { description: 'ready', schema: readySchema },
-        503: errorResponse('not ready; details: {reasons, head, projections}'),
+        503: errorResponse('not ready; details: {reasons, head, projections, feed?}'),
       },
       async handle({ app }) {
-        const { reasons, head, projections } = await readiness(app);
-        if (reasons.length === 0) return { status: 200, body: { status: 'ready', head, projections } };
+        const { reasons, ...report } = await readiness(app);
+        if (reasons.length === 0) return { status: 200, body: { status: 'ready', ...report } };
         // Returned, not thrown: a probe's answer is not a server error worth a log line each time.
-        return { status: 503, body: { error: { code: 'not_ready', message: reasons.join('; '), details: { reasons, head, projections } } } };
+        const error = { code: 'not_ready', message: reasons.join('; '), details: { reasons, ...report } };
+        return { status: 503, body: { error } };
       },
     },
     {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeStream, ChangeStreamDocument, Collection, MongoClient, ResumeToken, Timestamp } from 'mongodb';
+import pino, { type Logger } from 'pino';
 import type { StoredEvent } from '../../events';
 import { toEvent, type EventDoc } from './event-doc';
 import { CHANGE_STREAM_HISTORY_LOST, hasCode } from './schema';
@@ -15,6 +16,15 @@ export interface ChangeFeedListener {
 const MAX_AWAIT_MS = 500;
 const RETRY_MAX_MS = 5_000;
 
+/** Whether pushed events arrive: see EventStore.feedStatus. */
+export interface FeedStatus {
+  mode: 'push' | 'polling';
+  /** ISO time the feed stopped delivering (or, before it first answered, was started). */
+  since?: string;
+  /** The last failure's message. */
+  error?: string;
+}
+
 /**
  * One change stream on `events` per app instance, shared by every subscription. It only speeds
  * delivery up: subscriptions (LogFollower) accept pushed events only when they continue exactly
@@ -25,6 +35,9 @@ const RETRY_MAX_MS = 5_000;
  * resume token it keeps; if that fails we resume from our own copy of the token, and if the oplog
  * no longer has it (ChangeStreamHistoryLost) we start again from now and tell subscriptions to read
  * by position what happened in between.
+ *
+ * Until the stream first answers, and from a failure until it answers again, it reports 'polling':
+ * subscriptions then see other instances' events only through their poll of the log.
  */
 export class ChangeFeed {
   private stream: ChangeStream<EventDoc, ChangeStreamDocument<EventDoc>> | null = null;
@@ -33,12 +46,18 @@ export class ChangeFeed {
   private running: Promise<void> | null = null;
   /** Cuts a back-off sleep short on close(). */
   private readonly closing = new AbortController();
+  private current: FeedStatus = { mode: 'polling', since: new Date().toISOString() };
 
   constructor(
     private readonly client: MongoClient,
     private readonly events: Collection<EventDoc>,
     private readonly listener: ChangeFeedListener,
+    private readonly log: Logger = pino({ level: 'silent' }),
   ) {}
+
+  status(): FeedStatus {
+    return { ...this.current };
+  }
 
   async start(): Promise<void> {
     const startAt = await this.operationTime();
@@ -68,12 +87,20 @@ export class ChangeFeed {
         });
         this.stream = stream;
         while (!this.closed) {
-          const change = await stream.next();
+          // tryNext answers null after an empty wait, which tells that the stream works.
+          const change = await stream.tryNext();
           if (this.closed) break;
           failures = 0;
+          this.pushing();
+          if (change === null) {
+            // The stream's position moves on while idle too: resuming from it re-reads less.
+            this.resumeToken = stream.resumeToken ?? this.resumeToken;
+            continue;
+          }
           this.resumeToken = change._id;
           if (change.operationType !== 'insert') {
             // The collection was dropped or renamed: there is nothing to resume; start afresh.
+            this.log.warn({ operation: change.operationType }, 'change stream on events invalidated; starting afresh');
             this.resumeToken = null;
             startAt = await this.operationTime();
             this.listener.onDiscontinuity();
@@ -84,6 +111,7 @@ export class ChangeFeed {
       } catch (error) {
         if (this.closed) break;
         failures += 1;
+        this.polling(error, failures);
         // The driver already tried to resume once. Our token gets one more try; after that, or if
         // the oplog has moved past it, start from now and let subscriptions read what they missed.
         if (failures > 1 || hasCode(error, CHANGE_STREAM_HISTORY_LOST)) {
@@ -99,13 +127,31 @@ export class ChangeFeed {
     }
   }
 
+  private pushing(): void {
+    if (this.current.mode === 'push') return;
+    if (this.current.error !== undefined) {
+      this.log.info({ since: this.current.since }, 'change stream on events restored');
+    }
+    this.current = { mode: 'push' };
+  }
+
+  /** Logged at every failure (at most one per back-off step), so that a lasting outage stays visible. */
+  private polling(error: unknown, failures: number): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.current.mode === 'push') this.current = { mode: 'polling', since: new Date().toISOString() };
+    this.current.error = message;
+    this.log.warn({ err: error, failures, since: this.current.since },
+      'change stream on events failed; other instances\' events arrive by polling until it is back');
+  }
+
   private deliver(doc: EventDoc): void {
     let event: StoredEvent;
     try {
       event = toEvent(doc);
-    } catch {
+    } catch (error) {
       // An event this build cannot read (written by a newer version): subscriptions meet it when
       // they read by position, and stop there with the error, as on any engine.
+      this.log.warn({ err: error, position: doc._id }, 'change stream brought an event this build cannot read');
       this.listener.onDiscontinuity();
       return;
     }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSession, Collection, Db } from 'mongodb';
-import { CHECKPOINTS } from './schema';
+import { CheckpointMovedError } from '../read-models';
+import { CHECKPOINTS, DUPLICATE_KEY, hasCode } from './schema';
 
 export interface CheckpointDoc {
   _id: string;
@@ -33,8 +34,20 @@ export class Checkpoints {
     return { position: doc?.position ?? 0, fenced };
   }
 
-  save(projection: string, position: number, session: ClientSession): Promise<unknown> {
-    return this.collection.updateOne({ _id: projection }, { $set: { position } }, { upsert: true, session });
+  /**
+   * Moves the checkpoint from `from` (read earlier in this transaction) to `position`. A first save
+   * races with another process's first save: the loser's upsert fails with E11000 on _id (a document
+   * committed after its snapshot), which means the checkpoint moved. The position it moved to is
+   * read outside the aborted transaction, for the message only.
+   */
+  async save(projection: string, from: number, position: number, session: ClientSession): Promise<void> {
+    try {
+      await this.collection.updateOne({ _id: projection }, { $set: { position } }, { upsert: true, session });
+    } catch (error) {
+      if (!hasCode(error, DUPLICATE_KEY)) throw error;
+      const actual = await this.position(projection).catch(() => -1);
+      throw new CheckpointMovedError(projection, from, actual);
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MongoServerError, type ClientSession, type Collection, type Db, type MongoClient } from 'mongodb';
+import type { ClientSession, Collection, Db, MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
 import type { StoredEvent } from '../../events';
 import { CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
@@ -9,17 +10,11 @@ import {
 } from '../ports';
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
+import {
+  commitInGroup, duplicateAsTransient, inTransaction, type Outcome, type PendingAppend,
+} from './group-commit';
 import { insertExported } from './import-events';
-import { COUNTERS, DUPLICATE_KEY, EVENTS, hasCode } from './schema';
-
-interface PendingAppend {
-  appends: StreamAppend[];
-  options: AppendOptions;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+import { COUNTERS, EVENTS, logHead } from './schema';
 
 /** Most appends committed in one transaction (a transaction should stay small and short). */
 const MAX_GROUP = 200;
@@ -27,6 +22,8 @@ const MAX_GROUP = 200;
 export interface MongoEventStoreOptions {
   /** How often an idle subscription reads the log in case the change stream missed something. */
   pollIntervalMs: number;
+  /** Where the change feed reports its failures. */
+  log?: Logger;
 }
 
 /**
@@ -38,6 +35,8 @@ export interface MongoEventStoreOptions {
  * Appends that arrive while a transaction is in flight wait and are committed together in the
  * next one (group commit: one round of the counter for many commands). Expected versions are
  * checked per append inside the transaction, so one command's conflict fails that command only.
+ * An append too large to store fails before the transaction; a group whose commit may have
+ * happened is never run again (see group-commit.ts).
  */
 export class MongoEventStore implements EventStore {
   private readonly events: Collection<EventDoc>;
@@ -53,7 +52,11 @@ export class MongoEventStore implements EventStore {
     this.feed = new ChangeFeed(client, this.events, {
       onEvents: (events) => { for (const follower of this.followers) follower.push(events); },
       onDiscontinuity: () => { for (const follower of this.followers) follower.notify(); },
-    });
+    }, options.log);
+  }
+
+  feedStatus(): { mode: 'push' | 'polling'; since?: string; error?: string } {
+    return this.feed.status();
   }
 
   /** Starts following the collection; call before the first subscribe(). */
@@ -73,34 +76,11 @@ export class MongoEventStore implements EventStore {
     try {
       while (this.queue.length > 0) {
         const group = this.queue.splice(0, MAX_GROUP);
-        await this.commitGroup(group);
+        await commitInGroup(group, (items) => this.transaction((session) => this.insertGroup(items, session)));
       }
     } finally {
       this.draining = null;
     }
-  }
-
-  private async commitGroup(group: PendingAppend[]): Promise<void> {
-    let outcomes: Outcome[];
-    try {
-      outcomes = await this.transaction((session) => this.insertGroup(group, session));
-    } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(asConcurrencyError(error, group[0]!));
-      } else if (error instanceof MongoServerError) {
-        // The server refused something in the group (say an oversized event): commit each append
-        // alone, so that only the culprit fails.
-        for (const item of group) await this.commitGroup([item]);
-      } else {
-        // Unreachable server and the like: every append would fail the same way.
-        for (const item of group) item.reject(error);
-      }
-      return;
-    }
-    outcomes.forEach((outcome, i) => {
-      if (outcome.ok) group[i]!.resolve(outcome.result);
-      else group[i]!.reject(outcome.error);
-    });
   }
 
   /** May run more than once: withTransaction retries it after a write conflict. */
@@ -116,10 +96,7 @@ export class MongoEventStore implements EventStore {
     const count = accepted.reduce((n, a) => n + a.planned.length, 0);
     if (count === 0) return outcomes;
 
-    const counter = await this.counters.findOneAndUpdate(
-      { _id: EVENTS }, { $inc: { position: count } }, { session, upsert: true, returnDocument: 'after' },
-    );
-    let position = counter!.position - count;
+    let position = await this.reservePositions(count, session);
     const docs: EventDoc[] = [];
     for (const { index, planned } of accepted) {
       const stored = planned.map((doc) => ({ _id: ++position, ...doc }));
@@ -129,6 +106,26 @@ export class MongoEventStore implements EventStore {
     }
     await this.events.insertMany(docs, { session, ordered: true });
     return outcomes;
+  }
+
+  /**
+   * Moves the counter on by `count` and returns the position before. A missing counter (deleted, or
+   * a database restored without it) starts at the log's head: starting at 0 would make every append
+   * collide with stored positions. Of two transactions creating it, one is retried.
+   */
+  private async reservePositions(count: number, session: ClientSession): Promise<number> {
+    const counter = await this.counters.findOneAndUpdate(
+      { _id: EVENTS }, { $inc: { position: count } }, { session, returnDocument: 'after' },
+    );
+    if (counter) return counter.position - count;
+    const head = await logHead(this.events, session);
+    try {
+      await this.counters.insertOne({ _id: EVENTS, position: head + count }, { session });
+    } catch (error) {
+      // Another instance created it after our snapshot: nothing of ours is stored; the next run finds it.
+      throw duplicateAsTransient(error);
+    }
+    return head;
   }
 
   /** Current version of each stream, read inside the transaction. */
@@ -145,10 +142,11 @@ export class MongoEventStore implements EventStore {
     return versions;
   }
 
+  /** See inTransaction: a commit that may have happened fails with CommitUnknownError. */
   private async transaction<T>(work: (session: ClientSession) => Promise<T>): Promise<T> {
     const session = this.client.startSession();
     try {
-      return await session.withTransaction(() => work(session), TRANSACTION_OPTIONS);
+      return await inTransaction(session, () => work(session), TRANSACTION_OPTIONS);
     } finally {
       await session.endSession();
     }
@@ -172,9 +170,8 @@ export class MongoEventStore implements EventStore {
     return docs.map(toEvent);
   }
 
-  async headPosition(): Promise<number> {
-    const last = await this.events.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?._id ?? 0;
+  headPosition(): Promise<number> {
+    return logHead(this.events);
   }
 
   async importEvents(events: RawEvent[]): Promise<void> {
@@ -222,14 +219,3 @@ function plan({ appends, options }: PendingAppend, versions: Map<string, number>
 }
 
 const toStoredEvent = ({ _id, ...doc }: EventDoc): StoredEvent => ({ ...doc, position: _id } as StoredEvent);
-
-/**
- * A duplicate (stream, version) can only come from a writer that bypassed the counter; it still
- * means the append lost a race, which callers handle as a version conflict.
- */
-function asConcurrencyError(error: unknown, item: PendingAppend): unknown {
-  if (!hasCode(error, DUPLICATE_KEY)) return error;
-  const key = (error as { keyValue?: { stream?: string; version?: number } }).keyValue;
-  const append = item.appends.find((a) => a.stream === key?.stream) ?? item.appends[0]!;
-  return new ConcurrencyError(append.stream, append.expectedVersion, key?.version ?? -1);
-}

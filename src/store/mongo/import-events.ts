@@ -2,7 +2,7 @@ import { MongoBulkWriteError, type ClientSession, type Collection } from 'mongod
 import type { RawEvent } from '../../events/upcasters';
 import { ImportConflictError } from '../ports';
 import type { EventDoc } from './event-doc';
-import { DUPLICATE_KEY, EVENTS, hasCode } from './schema';
+import { DUPLICATE_KEY, EVENTS, hasCode, logHead } from './schema';
 
 /**
  * Writes exported events as they are, in the caller's transaction: positions must increase and
@@ -15,7 +15,9 @@ export async function insertExported(
   events: RawEvent[],
   session: ClientSession,
 ): Promise<void> {
-  const head = (await counters.findOne({ _id: EVENTS }, { session }))?.position ?? 0;
+  // A missing counter stands for the log's head, as for appends.
+  const counter = await counters.findOne({ _id: EVENTS }, { session });
+  const head = counter?.position ?? await logHead(eventsCollection, session);
   let last = head;
   for (const e of events) {
     if (e.position <= last) {

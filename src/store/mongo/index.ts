@@ -1,4 +1,5 @@
 import { MongoClient, MongoServerSelectionError, type MongoClientOptions } from 'mongodb';
+import type { Logger } from 'pino';
 import { RateLimiterMongo } from 'rate-limiter-flexible';
 import type { Engine } from '../ports';
 import { MongoEventStore } from './event-store';
@@ -11,6 +12,8 @@ export interface MongoOptions {
   db: string;
   /** How often an idle subscription reads the log in case the change stream missed something. */
   pollIntervalMs?: number;
+  /** Where the engine reports failures it recovers from on its own (the change feed's). */
+  log?: Logger;
 }
 
 /**
@@ -30,9 +33,20 @@ const CLIENT_OPTIONS: MongoClientOptions = {
   ignoreUndefined: true,
 };
 
-const REPLICA_SET_HELP = 'parley needs a MongoDB replica set (transactions and change streams do not exist on a standalone mongod). '
+/**
+ * Written for both ways of configuring: MONGO_HOST/MONGO_PORT cannot carry connection options, so
+ * anything that needs one (directConnection) points to MONGO_URL, which replaces them.
+ */
+export const REPLICA_SET_HELP = 'parley needs a MongoDB replica set '
+  + '(transactions and change streams do not exist on a standalone mongod). '
   + 'A single-node one is enough: start mongod with --replSet rs0 and run rs.initiate() once in mongosh '
-  + '(or use `docker compose up`, which does both), then add ?replicaSet=rs0 to MONGO_URL.';
+  + '(or use `docker compose up`, which does both); '
+  + 'the driver then finds the set from MONGO_HOST or MONGO_URL as they are.';
+
+export const UNREACHABLE_HELP = 'Is mongod running? If it was started with --replSet, has rs.initiate() been run? '
+  + 'If this machine cannot reach the members under the names the replica set was initiated with (say mongo:27017 '
+  + 'inside docker), connect to one member directly: MONGO_URL=mongodb://<host>:<port>/?directConnection=true '
+  + '(MONGO_URL replaces MONGO_HOST/MONGO_PORT, which cannot carry that option).';
 
 /** The production engine: events, read models, pictures and rate limits in one MongoDB database. */
 export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
@@ -42,7 +56,9 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
     await requireReplicaSet(client);
     const db = client.db(options.db);
     await ensureSchema(db);
-    const events = new MongoEventStore(client, db, { pollIntervalMs: options.pollIntervalMs ?? 1_000 });
+    const events = new MongoEventStore(client, db, {
+      pollIntervalMs: options.pollIntervalMs ?? 1_000, log: options.log,
+    });
     await events.start();
     return {
       name: 'mongo',
@@ -61,7 +77,7 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
     await client.close().catch(() => {});
     if (error instanceof MongoServerSelectionError) {
       throw new Error(`cannot reach a MongoDB primary at ${redact(options.url)} (${error.message}). `
-        + 'Is mongod running? If it was started with --replSet, has rs.initiate() been run?');
+        + UNREACHABLE_HELP);
     }
     throw error;
   }

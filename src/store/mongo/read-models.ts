@@ -31,7 +31,7 @@ export class MongoReadModels extends withQueries<ReadModelQueries>() implements 
         const { position, fenced } = await this.checkpoints.positionUnlessFenced(projection, session);
         if (position !== from || fenced) throw new CheckpointMovedError(projection, from, position);
         await applyOps(this.db, LIVE_COLLECTIONS, ops, session);
-        await this.checkpoints.save(projection, to, session);
+        await this.checkpoints.save(projection, from, to, session);
       }, TRANSACTION_OPTIONS);
     } finally {
       await session.endSession();

@@ -1,4 +1,4 @@
-import type { Db, IndexDescription } from 'mongodb';
+import type { ClientSession, Collection, Db, IndexDescription } from 'mongodb';
 import { READ_MODELS } from '../../read-models';
 
 /** Collection names. Read-model collections are prefixed rm_ and can be rebuilt from events. */
@@ -42,10 +42,20 @@ export async function ensureSchema(db: Db): Promise<void> {
   // than by every limiter in the background.
   await db.collection(RATE_LIMITS).createIndex({ expire: -1 }, { expireAfterSeconds: 0 });
   await db.collection(RATE_LIMITS).createIndex({ key: 1 }, { unique: true });
-  // The counter exists before any append, so appends only ever $inc it.
+  // The counter exists before any append, so appends only ever $inc it. Created at the log's head:
+  // a database restored without it must not hand out positions that are taken.
+  const head = await logHead(db.collection<{ _id: number }>(EVENTS));
   await db.collection<{ _id: string; position: number }>(COUNTERS).updateOne(
-    { _id: EVENTS }, { $setOnInsert: { position: 0 } }, { upsert: true },
+    { _id: EVENTS }, { $setOnInsert: { position: head } }, { upsert: true },
   );
+}
+
+/** Position of the newest stored event (0 for an empty log): the _id index's last entry. */
+export async function logHead<T extends { _id: number }>(
+  events: Collection<T>, session?: ClientSession,
+): Promise<number> {
+  const last = await events.find({}, { session, projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
+  return typeof last?._id === 'number' ? last._id : 0;
 }
 
 export async function ensureCollections(db: Db, names: string[]): Promise<void> {
