@@ -9,7 +9,7 @@ import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerP
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
 import { ChatServer, type ChatServerOptions } from './ws/chat-server';
-import { messengerPage } from './ws/page';
+import { messengerPage } from './http/page';
 
 export interface RunningServer {
   url: string;

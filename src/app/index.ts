@@ -7,6 +7,10 @@ import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
 import { Messaging } from './messaging';
 
+export type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
+export type { Principal } from './accounts';
+export type { SentMessage } from './messaging';
+
 /** The running service, as the HTTP and WebSocket edges see it. */
 export interface Parley {
   config: Config;

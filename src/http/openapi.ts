@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Route } from './route';
-import { chatSchema, createdUserSchema, errorSchema, meSchema, pmSchema, publicUserSchema, tokenPairSchema } from './schemas';
-import type { Schema } from './validation';
+import { chatSchema, createdUserSchema, errorSchema, meSchema, pmSchema, publicUserSchema, tokenPairSchema } from '../edge/schemas';
+import type { Schema } from '../edge/validation';
 
 /**
  * The OpenAPI 3.1 document, generated from the very Route objects and schemas the router mounts

@@ -1,8 +1,20 @@
 import type { Context } from 'koa';
 import type { Principal } from '../app/accounts';
 import type { Parley } from '../app';
-import type { RouteRateLimit } from './rate-limits';
-import type { Schema } from './validation';
+import type { RateLimitSettings } from '../config';
+import type { Schema } from '../edge/validation';
+
+/** A limit a route counts its requests against. */
+export interface RouteRateLimit {
+  limit: keyof RateLimitSettings;
+  /** What is counted: the client's address, or a key taken from the validated request (e.g. the account). */
+  key: 'ip' | ((input: RouteInput) => string);
+  /**
+   * What a successful request does to its count: `keep` it (every attempt counts), `refund` it (only
+   * failures count), or `reset` the key altogether (a successful login clears the account's failures).
+   */
+  onSuccess: 'keep' | 'refund' | 'reset';
+}
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 

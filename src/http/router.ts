@@ -5,11 +5,11 @@ import { koaBody } from 'koa-body';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
 import { bearerToken } from '../auth/tokens';
-import { HttpError, toHttpError } from './errors';
+import { HttpError, toHttpError } from '../edge/errors';
 import type { RateLimits } from './rate-limits';
 import type { Route } from './route';
 import { MAX_PICTURE_BYTES } from './routes/users';
-import { bodyValidator, paramValidator, type Validator } from './validation';
+import { bodyValidator, paramValidator, type Validator } from '../edge/validation';
 
 const JSON_LIMIT = '64kb';
 const FORMIDABLE_MAX_FILES_EXCEEDED = 1015;

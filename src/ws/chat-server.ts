@@ -5,8 +5,9 @@ import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
 import type { StoredEvent } from '../events';
 import { chatMessageRow, privateMessageRow } from '../projections/messages';
-import { toHttpError } from '../http/errors';
-import { chatView, pmView } from '../http/views';
+import { toHttpError } from '../edge/errors';
+import { chatView, pmView } from '../edge/views';
+import type { ChatStats } from '../metrics/chat';
 import type { Subscription } from '../store/ports';
 import { ChatConnection, type ConnectionHost, type ConnectionLimits } from './connection';
 import { CLOSE, SUBPROTOCOL, WS_PATH } from './protocol';
@@ -30,27 +31,6 @@ export const DEFAULT_CHAT_OPTIONS: ChatServerOptions = {
   maxBufferedBytes: 1024 * 1024,
   maxPending: 100,
 };
-
-/**
- * Counters for /metrics. `connections` and `users` are gauges (open sockets, distinct users with
- * one); the rest count since start: frames received and sent, error frames sent, frames refused by
- * the rate limit, upgrades refused (bad token, wrong path, shutting down), and sockets closed by the
- * server for each reason. `feed_position` is the last log position the delivery feed handed out.
- */
-export interface ChatStats {
-  connections: number;
-  users: number;
-  frames_in: number;
-  frames_out: number;
-  errors_out: number;
-  rate_limited: number;
-  upgrades_refused: number;
-  closed_slow_reader: number;
-  closed_dead_peer: number;
-  closed_token_expired: number;
-  closed_session_revoked: number;
-  feed_position: number;
-}
 
 type Counters = Omit<ChatStats, 'connections' | 'users' | 'feed_position'>;
 

@@ -5,8 +5,8 @@ import type WebSocket from 'ws';
 import type { Parley } from '../app';
 import type { Principal } from '../app/accounts';
 import { INBOX_SIZE } from '../projections/messages';
-import { toHttpError } from '../http/errors';
-import { pmView } from '../http/views';
+import { toHttpError } from '../edge/errors';
+import { pmView } from '../edge/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
 import { TokenBucket } from './token-bucket';
 

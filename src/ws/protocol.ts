@@ -1,12 +1,11 @@
 import { parseChatLine, type ChatLine } from '../app/chat-syntax';
 import { DomainError } from '../commands/decider';
 import { TEXT_MAX } from '../commands/rules';
-import { HttpError } from '../http/errors';
-import { object, refSchema } from '../http/schemas';
-import { bodyValidator } from '../http/validation';
+import { HttpError } from '../edge/errors';
+import { object, refSchema } from '../edge/schemas';
+import { bodyValidator } from '../edge/validation';
 
-/** The path the chat socket is served on. */
-export const WS_PATH = '/messenger/ws';
+export { WS_PATH } from '../edge/paths';
 /** The subprotocol a browser offers next to its token (Sec-WebSocket-Protocol: parley, <token>). */
 export const SUBPROTOCOL = 'parley';
 

@@ -1,6 +1,6 @@
 import { usernameKey } from '../../commands/rules';
 import { defineRoutes } from '../route';
-import { errorResponse, object, tokenPairSchema } from '../schemas';
+import { errorResponse, object, tokenPairSchema } from '../../edge/schemas';
 
 const credentials = object({
   username: { type: 'string', minLength: 1, maxLength: 256 },

@@ -2,10 +2,10 @@ import { parseChatLine, type ChatLine } from '../../app/chat-syntax';
 import { DomainError } from '../../commands/decider';
 import { usernameKey } from '../../commands/rules';
 import { INBOX_SIZE } from '../../projections/messages';
-import { HttpError } from '../errors';
+import { HttpError } from '../../edge/errors';
 import { defineRoutes } from '../route';
-import { chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema } from '../schemas';
-import { chatView, pmView, sentView } from '../views';
+import { chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema } from '../../edge/schemas';
+import { chatView, pmView, sentView } from '../../edge/views';
 
 const messages = (item: object) => object({ messages: { type: 'array', items: item } }, ['messages']);
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");

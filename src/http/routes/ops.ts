@@ -5,10 +5,10 @@ import { bearerToken } from '../../auth/tokens';
 import { exposition } from '../../metrics';
 import { MAX_LIVE_LAG } from '../../projections/runner';
 import { DOCS_CSP, DOCS_PAGE, DOCS_PATH } from '../docs/page';
-import { HttpError } from '../errors';
+import { HttpError } from '../../edge/errors';
 import { buildOpenApi, type OpenApiDocument } from '../openapi';
 import { defineRoutes, type Route } from '../route';
-import { errorResponse, object } from '../schemas';
+import { errorResponse, object } from '../../edge/schemas';
 
 /** How many events a projection may trail the log by and still count as ready. */
 export const READY_MAX_LAG = MAX_LIVE_LAG;

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { usernameKey } from '../../commands/rules';
 import { sendCacheable } from '../cacheable';
-import { HttpError } from '../errors';
+import { HttpError } from '../../edge/errors';
 import { defineRoutes } from '../route';
 import {
   createdUserSchema, emailSchema, errorResponse, meSchema, object, passwordSchema, profileFields, publicUserSchema,
   settingsSchema, usernameParam, usernameSchema,
-} from '../schemas';
-import { createdUserView, meView, publicUserView } from '../views';
+} from '../../edge/schemas';
+import { createdUserView, meView, publicUserView } from '../../edge/views';
 
 export const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
 

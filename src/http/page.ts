@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Middleware } from 'koa';
-import { sendCacheable } from '../http/cacheable';
-import { HttpError } from '../http/errors';
-import { WS_PATH } from './protocol';
-
-const PAGE_PREFIX = '/messenger/';
+import { sendCacheable } from './cacheable';
+import { HttpError } from '../edge/errors';
+import { PAGE_PREFIX, WS_PATH } from '../edge/paths';
 
 /** The page's scripts and styles are files of its own, so no inline code is needed or allowed. */
 export const PAGE_CSP = [
