@@ -5,21 +5,34 @@ import { PROJECTIONS } from '../projections';
 import { ProjectionRunner } from '../projections/runner';
 import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
+import { commandHandler } from './execute';
 import { Messaging } from './messaging';
+import { Operations } from './operations';
 
 export type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Principal } from './accounts';
-export type { SentMessage } from './messaging';
+export type { CommandContext } from './execute';
+export type { Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';
+export { READY_MAX_LAG } from './operations';
+/** How many received private messages the inbox holds. */
+export { INBOX_SIZE } from '../projections/messages';
 
-/** The running service, as the HTTP and WebSocket edges see it. */
+/**
+ * The running service: the one door of the HTTP and WebSocket edges, which call only its use cases
+ * (accounts, messaging, operations) and never the store or the projections.
+ */
 export interface Parley {
   config: Config;
   log: Logger;
+  accounts: Accounts;
+  messaging: Messaging;
+  operations: Operations;
+  /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
+  createRateLimiter: Engine['createRateLimiter'];
+  /** For the composition root (src/server.ts) and tests; the edges do not use these. */
   engine: Engine;
   projector: ProjectionRunner;
   tokens: Tokens;
-  accounts: Accounts;
-  messaging: Messaging;
 }
 
 /** Starts the projections on an open engine and resolves once they have caught up with the log. */
@@ -27,6 +40,10 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
   const projector = new ProjectionRunner(engine, PROJECTIONS, log);
   await projector.start();
   const tokens = new Tokens(config);
-  const deps = { engine, projector, tokens, log };
-  return { config, log, engine, projector, tokens, accounts: new Accounts(deps), messaging: new Messaging(deps) };
+  const deps = { engine, projector, tokens, log, handle: commandHandler(engine.events, projector) };
+  return {
+    config, log, engine, projector, tokens,
+    accounts: new Accounts(deps), messaging: new Messaging(deps), operations: new Operations(deps),
+    createRateLimiter: (options) => engine.createRateLimiter(options),
+  };
 }

@@ -26,7 +26,7 @@ export function httpRoutes(metrics: Registry): Route[] {
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
 /** A request id (the client's X-Request-Id if sane), and one log line per request — without the query string, which may hold a token. */
-function requestLog(app: Parley): Middleware {
+function requestLog(parley: Parley): Middleware {
   return async (ctx, next) => {
     const given = ctx.get('X-Request-Id');
     ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID();
@@ -36,7 +36,7 @@ function requestLog(app: Parley): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      app.log.info({ request_id: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      parley.log.info({ request_id: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
     }
   };
 }
@@ -48,17 +48,17 @@ export interface HttpAppOptions {
   metrics?: Registry;
 }
 
-export function createHttpApp(app: Parley, options: HttpAppOptions = {}): Koa {
+export function createHttpApp(parley: Parley, options: HttpAppOptions = {}): Koa {
   // X-Forwarded-For is believed only from as many proxies as configured: the address each limit counts.
-  const koa = new Koa({ proxy: app.config.trustProxy > 0, maxIpsCount: app.config.trustProxy });
+  const koa = new Koa({ proxy: parley.config.trustProxy > 0, maxIpsCount: parley.config.trustProxy });
   const metrics = options.metrics ?? createMetricsRegistry();
-  const router = buildRouter(app, httpRoutes(metrics), new RateLimits(app.engine, app.config.rateLimits));
-  koa.use(requestLog(app));
+  const router = buildRouter(parley, httpRoutes(metrics), new RateLimits(parley.createRateLimiter, parley.config.rateLimits));
+  koa.use(requestLog(parley));
   koa.use(httpMetrics(metrics));
   koa.use(securityHeaders);
-  const cors = corsPolicy(app.config.corsOrigins);
+  const cors = corsPolicy(parley.config.corsOrigins);
   if (cors) koa.use(cors);
-  koa.use(errorMiddleware(app.log));
+  koa.use(errorMiddleware(parley.log));
   koa.use(docsAssets());
   koa.use(router.routes());
   koa.use(router.allowedMethods({

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSettings } from '../config';
-import type { Engine } from '../store/ports';
+import type { Parley } from '../app';
 import { HttpError } from '../edge/errors';
 import type { RouteInput, RouteRateLimit } from './route';
 
@@ -49,9 +49,9 @@ type Counted = { limiter: RateLimiterAbstract; key: string; onSuccess: RouteRate
 export class RateLimits {
   private readonly limiters = new Map<RateLimitName, RateLimiterAbstract>();
 
-  constructor(engine: Engine, settings: RateLimitSettings) {
+  constructor(createLimiter: Parley['createRateLimiter'], settings: RateLimitSettings) {
     for (const [limit, points] of Object.entries(settings) as [RateLimitName, number][]) {
-      if (points > 0) this.limiters.set(limit, engine.createRateLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
+      if (points > 0) this.limiters.set(limit, createLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
     }
   }
 

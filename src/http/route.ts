@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
-import type { Principal } from '../app/accounts';
-import type { Parley } from '../app';
+import type { Parley, Principal } from '../app';
 import type { RateLimitSettings } from '../config';
 import type { Schema } from '../edge/validation';
 
@@ -40,7 +39,7 @@ export interface RouteInput {
   /** Set on routes with `auth: true`. */
   principal: Principal;
   ctx: Context;
-  app: Parley;
+  parley: Parley;
 }
 
 /**

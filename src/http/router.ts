@@ -2,8 +2,7 @@ import { unlink } from 'node:fs/promises';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
-import type { Parley } from '../app';
-import type { Principal } from '../app/accounts';
+import type { Parley, Principal } from '../app';
 import { bearerToken } from '../auth/tokens';
 import { HttpError, toHttpError } from '../edge/errors';
 import type { RateLimits } from './rate-limits';
@@ -23,10 +22,10 @@ function requiredBearerToken(ctx: Context): string {
 }
 
 /** Resolves the caller for routes that need one; 401 with a Bearer challenge otherwise. */
-export function authenticate(app: Parley): Middleware {
+export function authenticate(parley: Parley): Middleware {
   return async (ctx, next) => {
     try {
-      ctx.state.principal = await app.accounts.authenticate(requiredBearerToken(ctx)) satisfies Principal;
+      ctx.state.principal = await parley.accounts.authenticate(requiredBearerToken(ctx)) satisfies Principal;
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status === 401) httpError.headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
@@ -98,7 +97,7 @@ async function removeUploads(ctx: Context): Promise<void> {
 }
 
 /** Mounts the routes with their validation, and answers 405 for known paths with other methods. */
-export function buildRouter(app: Parley, routes: Route[], limits?: RateLimits): Router {
+export function buildRouter(parley: Parley, routes: Route[], limits?: RateLimits): Router {
   const router = new Router();
   for (const route of routes) {
     const validators = compile(route);
@@ -116,7 +115,7 @@ export function buildRouter(app: Parley, routes: Route[], limits?: RateLimits): 
         validate?.(body);
       }
       try {
-        const input = { params, query, body, principal: ctx.state.principal, ctx, app };
+        const input = { params, query, body, principal: ctx.state.principal, ctx, parley };
         const succeeded = route.rateLimits && limits ? await limits.enter(route.rateLimits, input) : null;
         const result = await route.handle(input);
         await succeeded?.();
@@ -128,7 +127,7 @@ export function buildRouter(app: Parley, routes: Route[], limits?: RateLimits): 
         await removeUploads(ctx);
       }
     };
-    const chain = [...(route.auth ? [authenticate(app)] : []), ...bodyParser(route), handler];
+    const chain = [...(route.auth ? [authenticate(parley)] : []), ...bodyParser(route), handler];
     router.register(koaPath(route.path), [route.method], chain);
   }
   return router;

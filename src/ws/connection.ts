@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import jwt from 'jsonwebtoken';
 import type WebSocket from 'ws';
-import type { Parley } from '../app';
-import type { Principal } from '../app/accounts';
-import { INBOX_SIZE } from '../projections/messages';
+import type { Parley, Principal } from '../app';
 import { toHttpError } from '../edge/errors';
 import { pmView } from '../edge/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
@@ -212,17 +210,16 @@ export class ChatConnection {
    * it (or both, and then the live copy is dropped) — never lost in between.
    */
   private async sendHistory(): Promise<void> {
-    const { projector, engine } = this.host.parley;
+    const { accounts, messaging } = this.host.parley;
     try {
-      await projector.waitFor(this.host.deliveredPosition());
       // A revocation the feed handed out before this socket was registered would otherwise be missed.
-      const session = await engine.readModels.session(this.principal.session_id);
-      if (!session || session.revoked) {
+      const ended = await accounts.sessionEnded(this.principal.session_id, { after: this.host.deliveredPosition() });
+      if (ended !== null) {
         this.host.counters.closed_session_revoked++;
-        this.close(CLOSE.sessionRevoked, `session ended: ${session?.revoked ?? 'unknown session'}`);
+        this.close(CLOSE.sessionRevoked, `session ended: ${ended}`);
         return;
       }
-      const rows = await engine.readModels.inbox(this.principal.user_id, INBOX_SIZE);
+      const rows = await messaging.inbox(this.principal.user_id);
       this.send(encode({ type: 'history', messages: rows.map(pmView) }));
       const inHistory = new Set(rows.map((r) => r.id));
       const held = this.backlog ?? [];

@@ -33,9 +33,9 @@ export const authRoutes = defineRoutes([
       { limit: 'login_ip', key: 'ip', onSuccess: 'refund' },
       { limit: 'login_account', key: ({ body }) => usernameKey((body as { username: string }).username), onSuccess: 'reset' },
     ],
-    async handle({ body, app, ctx }) {
+    async handle({ body, parley, ctx }) {
       const { username, password } = body as { username: string; password: string };
-      return { status: 200, body: await app.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
+      return { status: 200, body: await parley.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
     },
   },
   {
@@ -49,17 +49,17 @@ export const authRoutes = defineRoutes([
       429: errorResponse('too many refreshes from this address (see Retry-After)'),
     },
     rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
-    async handle({ body, app, ctx }) {
+    async handle({ body, parley, ctx }) {
       const { refresh_token } = body as { refresh_token: string };
-      return { status: 200, body: await app.accounts.refresh(refresh_token, { correlationId: ctx.state.requestId }) };
+      return { status: 200, body: await parley.accounts.refresh(refresh_token, { correlationId: ctx.state.requestId }) };
     },
   },
   {
     method: 'POST', path: '/auth/logout', operationId: 'logout', tag: 'auth', auth: true,
     summary: "End this session: its access and refresh tokens stop working",
     responses: { 204: { description: 'logged out' }, 401: errorResponse('not authenticated') },
-    async handle({ principal, app, ctx }) {
-      await app.accounts.logout(principal, { correlationId: ctx.state.requestId });
+    async handle({ principal, parley, ctx }) {
+      await parley.accounts.logout(principal, { correlationId: ctx.state.requestId });
       return { status: 204 };
     },
   },

@@ -1,7 +1,6 @@
+import { INBOX_SIZE } from '../../app';
 import { parseChatLine, type ChatLine } from '../../app/chat-syntax';
 import { DomainError } from '../../commands/decider';
-import { usernameKey } from '../../commands/rules';
-import { INBOX_SIZE } from '../../projections/messages';
 import { HttpError } from '../../edge/errors';
 import { defineRoutes } from '../route';
 import { chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema } from '../../edge/schemas';
@@ -23,12 +22,11 @@ export const messengerRoutes = defineRoutes([
       400: errorResponse('malformed request'), 401: errorResponse('not authenticated'), 403: errorResponse('the recipient does not accept private messages'),
       404: errorResponse('no such recipient'), 422: errorResponse('empty or too long text, or a message to yourself'),
     },
-    async handle({ body, principal, app, ctx }) {
+    async handle({ body, principal, parley, ctx }) {
       const { to, text, ref } = body as { to?: string; text: string; ref?: string };
       const line: ChatLine | DomainError = to === undefined ? parseChatLine(text) : { kind: 'pm', to, text };
       if (line instanceof DomainError) throw line;
-      const sent = await app.messaging.send(principal, line, ref, { correlationId: ctx.state.requestId });
-      await app.projector.waitFor(sent.position);
+      const sent = await parley.messaging.send(principal, line, ref, { correlationId: ctx.state.requestId }, { consistent: true });
       return { status: 201, body: sentView(sent) };
     },
   },
@@ -36,8 +34,8 @@ export const messengerRoutes = defineRoutes([
     method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
     summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
     responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errorResponse('not authenticated') },
-    async handle({ principal, app }) {
-      const rows = await app.engine.readModels.inbox(principal.user_id, INBOX_SIZE);
+    async handle({ principal, parley }) {
+      const rows = await parley.messaging.inbox(principal.user_id);
       return { status: 200, body: { messages: rows.map(pmView) } };
     },
   },
@@ -50,10 +48,8 @@ export const messengerRoutes = defineRoutes([
       200: { description: 'a page of messages', schema: messages(pmSchema) },
       400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
     },
-    async handle({ params, query, principal, app }) {
-      const other = await app.engine.readModels.userByKey(usernameKey(params.username as string));
-      if (!other) throw new HttpError(404, 'user_not_found', `there is no user '${params.username}'`);
-      const rows = await app.engine.readModels.conversation(principal.user_id, other.user_id, query as never);
+    async handle({ params, query, principal, parley }) {
+      const rows = await parley.messaging.conversation(principal, params.username as string, query as never);
       if (!rows) throw cursorNotFound();
       return { status: 200, body: { messages: rows.map(pmView) } };
     },
@@ -66,8 +62,8 @@ export const messengerRoutes = defineRoutes([
       200: { description: 'a page of messages', schema: messages(chatSchema) },
       400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'),
     },
-    async handle({ query, app }) {
-      const rows = await app.engine.readModels.chat(query as never);
+    async handle({ query, parley }) {
+      const rows = await parley.messaging.chatPage(query as never);
       if (!rows) throw cursorNotFound();
       return { status: 200, body: { messages: rows.map(chatView) } };
     },

@@ -1,17 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import type { Parley } from '../../app';
+import { READY_MAX_LAG, type Parley } from '../../app';
 import { bearerToken } from '../../auth/tokens';
 import { exposition } from '../../metrics';
-import { MAX_LIVE_LAG } from '../../projections/runner';
 import { DOCS_CSP, DOCS_PAGE, DOCS_PATH } from '../docs/page';
 import { HttpError } from '../../edge/errors';
 import { buildOpenApi, type OpenApiDocument } from '../openapi';
 import { defineRoutes, type Route } from '../route';
 import { errorResponse, object } from '../../edge/schemas';
 
-/** How many events a projection may trail the log by and still count as ready. */
-export const READY_MAX_LAG = MAX_LIVE_LAG;
+export { READY_MAX_LAG };
 /** How long the store may take to answer a readiness check. */
 const STORE_TIMEOUT_MS = 2000;
 
@@ -45,16 +43,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Whether this instance can serve: the store answers, and every projection is live and close to the head. */
-async function readiness(app: Parley) {
+async function readiness(parley: Parley) {
   const reasons: string[] = [];
   let head: number | null = null;
   try {
-    head = await withTimeout(app.engine.events.headPosition(), STORE_TIMEOUT_MS);
+    head = await withTimeout(parley.operations.head(), STORE_TIMEOUT_MS);
   } catch (error) {
-    app.log.warn({ err: error }, 'readiness: the event store does not answer');
+    parley.log.warn({ err: error }, 'readiness: the event store does not answer');
     reasons.push(`the event store does not answer (${(error as Error).message})`);
   }
-  const projections = app.projector.status().map((s) => ({
+  const projections = parley.operations.projections().map((s) => ({
     name: s.name,
     position: s.position,
     lag: head === null ? null : Math.max(0, head - s.position),
@@ -102,8 +100,8 @@ export function opsRoutes(options: OpsOptions): Route[] {
         200: { description: 'ready', schema: readySchema },
         503: errorResponse('not ready; details: {reasons, head, projections}'),
       },
-      async handle({ app }) {
-        const { reasons, head, projections } = await readiness(app);
+      async handle({ parley }) {
+        const { reasons, head, projections } = await readiness(parley);
         if (reasons.length === 0) return { status: 200, body: { status: 'ready', head, projections } };
         // Returned, not thrown: a probe's answer is not a server error worth a log line each time.
         return { status: 503, body: { error: { code: 'not_ready', message: reasons.join('; '), details: { reasons, head, projections } } } };
@@ -119,8 +117,8 @@ export function opsRoutes(options: OpsOptions): Route[] {
         200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
         401: errorResponse('METRICS_TOKEN is set and was not sent'),
       },
-      async handle({ app, ctx }) {
-        checkMetricsToken(app.config.metricsToken, ctx.get('Authorization'));
+      async handle({ parley, ctx }) {
+        checkMetricsToken(parley.config.metricsToken, ctx.get('Authorization'));
         const { contentType, text } = await exposition(options.registry);
         ctx.set('Cache-Control', 'no-store');
         ctx.type = contentType;
@@ -131,8 +129,8 @@ export function opsRoutes(options: OpsOptions): Route[] {
       method: 'GET', path: '/openapi.json', operationId: 'openapi', tag: 'documentation', auth: false,
       summary: 'This API, described in OpenAPI 3.1',
       responses: { 200: { description: 'the OpenAPI document', schema: { type: 'object' } } },
-      async handle({ app }) {
-        document ??= buildOpenApi(options.documentedRoutes(), { security: app.config.metricsToken ? { metrics: 'metricsToken' } : {} });
+      async handle({ parley }) {
+        document ??= buildOpenApi(options.documentedRoutes(), { security: parley.config.metricsToken ? { metrics: 'metricsToken' } : {} });
         return { status: 200, body: document };
       },
     },

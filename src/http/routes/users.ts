@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { usernameKey } from '../../commands/rules';
 import { sendCacheable } from '../cacheable';
 import { HttpError } from '../../edge/errors';
 import { defineRoutes } from '../route';
@@ -26,8 +25,8 @@ export const userRoutes = defineRoutes([
       429: errorResponse('too many registrations from this address (see Retry-After)'),
     },
     rateLimits: [{ limit: 'register_ip', key: 'ip', onSuccess: 'keep' }],
-    async handle({ body, app, ctx }) {
-      const user = await app.accounts.register(body as never, { correlationId: ctx.state.requestId });
+    async handle({ body, parley, ctx }) {
+      const user = await parley.accounts.register(body as never, { correlationId: ctx.state.requestId });
       return { status: 201, body: createdUserView(user) };
     },
   },
@@ -35,8 +34,8 @@ export const userRoutes = defineRoutes([
     method: 'GET', path: '/users/me', operationId: 'getMe', tag: 'users', auth: true,
     summary: 'Your own profile and settings',
     responses: { 200: { description: 'your profile', schema: meSchema }, 401: errorResponse('not authenticated') },
-    async handle({ principal, app }) {
-      return { status: 200, body: meView(await app.accounts.profile(principal.user_id)) };
+    async handle({ principal, parley }) {
+      return { status: 200, body: meView(await parley.accounts.profile(principal.user_id)) };
     },
   },
   {
@@ -54,8 +53,8 @@ export const userRoutes = defineRoutes([
       400: errorResponse('malformed request'), 401: errorResponse('not authenticated, or wrong current password'),
       409: errorResponse('email taken'), 422: errorResponse('invalid field'),
     },
-    async handle({ principal, body, app, ctx }) {
-      const user = await app.accounts.update(principal, body as never, { correlationId: ctx.state.requestId });
+    async handle({ principal, body, parley, ctx }) {
+      const user = await parley.accounts.update(principal, body as never, { correlationId: ctx.state.requestId });
       return { status: 200, body: meView(user) };
     },
   },
@@ -70,7 +69,7 @@ export const userRoutes = defineRoutes([
       400: errorResponse('no file'), 401: errorResponse('not authenticated'), 413: errorResponse('larger than 5 MiB'),
       415: errorResponse('not a PNG, JPEG, GIF or WebP image'),
     },
-    async handle({ principal, app, ctx }) {
+    async handle({ principal, parley, ctx }) {
       const files = ctx.request.files ?? {};
       const names = Object.keys(files);
       const file = files.file;
@@ -79,7 +78,7 @@ export const userRoutes = defineRoutes([
       }
       if (file.size > MAX_PICTURE_BYTES) throw new HttpError(413, 'payload_too_large', 'the picture is larger than 5 MiB');
       const bytes = await readFile(file.filepath);
-      await app.accounts.setPicture(principal, bytes, { correlationId: ctx.state.requestId });
+      await parley.accounts.setPicture(principal, bytes, { correlationId: ctx.state.requestId });
       return { status: 200, body: { picture: `/users/${encodeURIComponent(principal.username)}/picture` } };
     },
   },
@@ -94,8 +93,8 @@ export const userRoutes = defineRoutes([
       200: { description: 'matching users', schema: object({ users: { type: 'array', items: publicUserSchema } }, ['users']) },
       400: errorResponse('malformed query'),
     },
-    async handle({ query, app }) {
-      const users = await app.engine.readModels.searchUsers(usernameKey(query.search as string), query.limit as number);
+    async handle({ query, parley }) {
+      const users = await parley.accounts.search(query.search as string, query.limit as number);
       return { status: 200, body: { users: users.map(publicUserView) } };
     },
   },
@@ -104,10 +103,8 @@ export const userRoutes = defineRoutes([
     summary: "A user's public profile (username matched case-insensitively)",
     params: usernameParam,
     responses: { 200: { description: 'the profile', schema: publicUserSchema }, 404: errorResponse('no such user') },
-    async handle({ params, app }) {
-      const user = await app.engine.readModels.userByKey(usernameKey(params.username as string));
-      if (!user) throw new HttpError(404, 'user_not_found', `there is no user '${params.username}'`);
-      return { status: 200, body: publicUserView(user) };
+    async handle({ params, parley }) {
+      return { status: 200, body: publicUserView(await parley.accounts.profileByName(params.username as string)) };
     },
   },
   {
@@ -119,12 +116,11 @@ export const userRoutes = defineRoutes([
       304: { description: 'not modified (If-None-Match matched)' },
       404: errorResponse('no such user, or no picture'),
     },
-    async handle({ params, app, ctx }) {
-      const user = await app.engine.readModels.userByKey(usernameKey(params.username as string));
-      const picture = user?.picture && await app.engine.pictures.get(user.picture.id);
-      if (!user?.picture || !picture) throw new HttpError(404, 'picture_not_found', 'this user has no picture');
+    async handle({ params, parley, ctx }) {
+      const picture = await parley.accounts.picture(params.username as string);
+      if (!picture) throw new HttpError(404, 'picture_not_found', 'this user has no picture');
       // The URL stays the same when the picture changes, so caches must revalidate; the ETag is the hash.
-      sendCacheable(ctx, { etag: user.picture.id, contentType: picture.content_type, bytes: picture.bytes, cacheControl: 'public, max-age=60, must-revalidate' });
+      sendCacheable(ctx, { etag: picture.id, contentType: picture.content_type, bytes: picture.bytes, cacheControl: 'public, max-age=60, must-revalidate' });
     },
   },
 ]);
