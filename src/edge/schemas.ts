@@ -1,102 +1,113 @@
+import { Type, type ObjectOptions, type SchemaOptions, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, TEXT_MAX, USERNAME_MAX, USERNAME_MIN } from '../commands/rules';
-import type { Schema } from './validation';
 
 /**
- * JSON Schemas shared by the routes: they validate requests and, unchanged, describe the API in
- * the OpenAPI document. Shapes only; the deciders own the finer rules.
+ * JSON Schemas shared by both edges, written with TypeBox: ajv validates requests with them, the
+ * OpenAPI document shows them unchanged, and TypeScript reads the handlers' types off them
+ * (Static<typeof schema>). Shapes only; the deciders own the finer rules.
  */
-export const object = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
-  type: 'object', properties, required, additionalProperties: false,
-});
 
-const nullableString = (maxLength: number, description: string): Schema => ({ type: ['string', 'null'], maxLength, description });
+/** A closed object: unknown fields are refused. Properties not wrapped in Type.Optional are required. */
+export const object = <T extends TProperties>(properties: T, options: ObjectOptions = {}) =>
+  Type.Object(properties, { additionalProperties: false, ...options });
+
+/** A constant, written as plain `{const}` (TypeBox's Literal would add a `type`). */
+export const literal = <T extends string>(value: T, options: SchemaOptions = {}) => Type.Unsafe<T>({ const: value, ...options });
+
+/** One of a few strings, as plain `{enum}`. */
+export const oneOfStrings = <T extends string>(values: readonly T[], options: SchemaOptions = {}) =>
+  Type.Unsafe<T>({ enum: [...values], ...options });
+
+/** `type: [t, 'null']`, as the document has always written it (TypeBox would write an anyOf). */
+export const nullable = <T extends 'string' | 'integer'>(type: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<(T extends 'string' ? string : number) | null>({ type: [type, 'null'], ...options });
+
+/**
+ * An optional field with a `default`: optional to the client and in the schema, but always there
+ * by the time a handler sees it (the parameter validator fills defaults in), so typed as present.
+ */
+export const defaulted = <T extends TSchema>(schema: T): T => Type.Optional(schema) as unknown as T;
+
+export type { Static };
 
 // Lengths below the domain's minimum are the deciders' to refuse (422 with the rule); the schemas only
 // cap sizes generously against abuse, so that a well-formed but invalid value is never a 400.
-export const usernameSchema: Schema = { type: 'string', maxLength: USERNAME_MAX * 2, description: `${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ . -; case-insensitive` };
-export const passwordSchema: Schema = { type: 'string', maxLength: PASSWORD_MAX * 4, description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters` };
-export const emailSchema: Schema = { type: 'string', maxLength: EMAIL_MAX };
-export const textSchema: Schema = { type: 'string', maxLength: TEXT_MAX * 2, description: `1–${TEXT_MAX} characters once trimmed` };
-export const refSchema: Schema = { type: 'string', minLength: 1, maxLength: 128, description: 'client idempotency key: a resend with the same ref stores nothing new' };
-
-export const profileFields: Record<string, Schema> = {
-  first_name: nullableString(NAME_MAX, 'null clears it'),
-  last_name: nullableString(NAME_MAX, 'null clears it'),
-  phone: nullableString(NAME_MAX, 'null clears it'),
-};
-
-export const settingsSchema: Schema = object({
-  pm_policy: { enum: ['everyone', 'nobody'], description: 'who may send you private messages' },
-  phone_public: { type: 'boolean', description: 'whether your phone appears on your public profile' },
+export const usernameSchema = Type.String({
+  maxLength: USERNAME_MAX * 2, description: `${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ . -; case-insensitive`,
+});
+export const passwordSchema = Type.String({ maxLength: PASSWORD_MAX * 4, description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters` });
+export const emailSchema = Type.String({ maxLength: EMAIL_MAX });
+export const textSchema = Type.String({ maxLength: TEXT_MAX * 2, description: `1–${TEXT_MAX} characters once trimmed` });
+export const refSchema = Type.String({
+  minLength: 1, maxLength: 128, description: 'client idempotency key: a resend with the same ref stores nothing new',
 });
 
-const pictureUrl: Schema = { type: ['string', 'null'], description: 'URL of the profile picture' };
-const time: Schema = { type: 'string', format: 'date-time' };
+export const profileFields = {
+  first_name: Type.Optional(nullable('string', { maxLength: NAME_MAX, description: 'null clears it' })),
+  last_name: Type.Optional(nullable('string', { maxLength: NAME_MAX, description: 'null clears it' })),
+  phone: Type.Optional(nullable('string', { maxLength: NAME_MAX, description: 'null clears it' })),
+};
 
-export const publicUserSchema: Schema = object({
-  username: { type: 'string' },
-  first_name: { type: ['string', 'null'] },
-  last_name: { type: ['string', 'null'] },
+const settingsFields = {
+  pm_policy: oneOfStrings(['everyone', 'nobody'], { description: 'who may send you private messages' }),
+  phone_public: Type.Boolean({ description: 'whether your phone appears on your public profile' }),
+};
+export const settingsSchema = object({
+  pm_policy: Type.Optional(settingsFields.pm_policy), phone_public: Type.Optional(settingsFields.phone_public),
+});
+
+const pictureUrl = nullable('string', { description: 'URL of the profile picture' });
+const time = Type.String({ format: 'date-time' });
+const str = () => Type.String();
+const nullableStr = () => nullable('string');
+
+export const publicUserSchema = object({
+  username: str(),
+  first_name: nullableStr(),
+  last_name: nullableStr(),
   picture: pictureUrl,
-  phone: { type: ['string', 'null'], description: 'present only when the user made it public' },
-}, ['username', 'first_name', 'last_name', 'picture']);
+  phone: Type.Optional(nullable('string', { description: 'present only when the user made it public' })),
+});
 
-export const createdUserSchema: Schema = object({
-  user_id: { type: 'string' },
-  username: { type: 'string' },
-  email: { type: 'string' },
-  first_name: { type: ['string', 'null'] },
-  last_name: { type: ['string', 'null'] },
-  phone: { type: ['string', 'null'] },
-}, ['user_id', 'username', 'email', 'first_name', 'last_name', 'phone']);
+const createdUserFields = {
+  user_id: str(), username: str(), email: str(), first_name: nullableStr(), last_name: nullableStr(), phone: nullableStr(),
+};
+export const createdUserSchema = object(createdUserFields);
 
-export const meSchema: Schema = object({
-  ...(createdUserSchema.properties as Record<string, Schema>),
+export const meSchema = object({
+  ...createdUserFields,
   picture: pictureUrl,
-  settings: { ...settingsSchema, required: ['pm_policy', 'phone_public'] },
+  settings: object(settingsFields),
   created_at: time,
   updated_at: time,
-}, ['user_id', 'username', 'email', 'first_name', 'last_name', 'phone', 'picture', 'settings', 'created_at', 'updated_at']);
+});
 
-export const tokenPairSchema: Schema = object({
-  access_token: { type: 'string' },
-  refresh_token: { type: 'string' },
-  token_type: { const: 'bearer' },
-  expires_in: { type: 'integer', description: 'access-token lifetime in seconds' },
-}, ['access_token', 'refresh_token', 'token_type', 'expires_in']);
+export const tokenPairSchema = object({
+  access_token: str(),
+  refresh_token: str(),
+  token_type: literal('bearer'),
+  expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
+});
 
-export const pmSchema: Schema = object({
-  type: { const: 'pm' },
-  id: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  text: { type: 'string' },
-  sent_at: time,
-}, ['type', 'id', 'from', 'to', 'text', 'sent_at']);
+export const pmSchema = object({
+  type: literal('pm'), id: str(), from: str(), to: str(), text: str(), sent_at: time,
+});
 
-export const chatSchema: Schema = object({
-  type: { const: 'chat' },
-  id: { type: 'string' },
-  from: { type: 'string' },
-  text: { type: 'string' },
-  sent_at: time,
-}, ['type', 'id', 'from', 'text', 'sent_at']);
+export const chatSchema = object({
+  type: literal('chat'), id: str(), from: str(), text: str(), sent_at: time,
+});
 
-export const errorSchema: Schema = object({
-  error: object({
-    code: { type: 'string' },
-    message: { type: 'string' },
-    details: {},
-  }, ['code', 'message']),
-}, ['error']);
+export const errorSchema = object({
+  error: object({ code: str(), message: str(), details: Type.Optional(Type.Unknown()) }),
+});
 
-export const pageQuery = (maxLimit: number): Schema => object({
-  before: { type: 'string', minLength: 1, maxLength: 64, description: 'id of a message: return only older ones' },
-  limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: 50 },
+export const pageQuery = (maxLimit: number) => object({
+  before: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'id of a message: return only older ones' })),
+  limit: defaulted(Type.Integer({ minimum: 1, maximum: maxLimit, default: 50 })),
 });
 
 /** A documented error response: the one error shape. */
 export const errorResponse = (description: string) => ({ description, schema: errorSchema });
 
 /** A `{username}` path parameter (matched case-insensitively by the routes). */
-export const usernameParam: Schema = object({ username: { type: 'string', minLength: 1, maxLength: 200 } }, ['username']);
+export const usernameParam = object({ username: Type.String({ minLength: 1, maxLength: 200 }) });

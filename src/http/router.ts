@@ -6,11 +6,9 @@ import type { Parley, Principal } from '../app';
 import { bearerToken } from '../auth/tokens';
 import { HttpError, toHttpError } from '../edge/errors';
 import type { RateLimits } from './rate-limits';
-import type { Route } from './route';
-import { MAX_PICTURE_BYTES } from './routes/users';
 import { bodyValidator, paramValidator, type Validator } from '../edge/validation';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BYTES, type Route } from './route';
 
-const JSON_LIMIT = '64kb';
 const FORMIDABLE_MAX_FILES_EXCEEDED = 1015;
 
 export const koaPath = (openApiPath: string): string => openApiPath.replace(/\{(\w+)\}/g, ':$1');
@@ -35,10 +33,14 @@ export function authenticate(parley: Parley): Middleware {
   };
 }
 
+const sizeText = (bytes: number) =>
+  bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+
 /** Parses the body only in the content types the route declares: anything else is a 415. */
 function bodyParser(route: Route): Middleware[] {
   const types = Object.keys(route.body ?? {});
   if (types.length === 0) return [];
+  const maxBytes = route.body?.[MAX_BYTES] ?? DEFAULT_MAX_BODY_BYTES;
   const accepts: Middleware = async (ctx, next) => {
     if (ctx.request.length !== 0 && ctx.get('Content-Type') === '') {
       throw new HttpError(415, 'unsupported_media_type', `send the body as ${types.join(' or ')}`);
@@ -59,15 +61,17 @@ function bodyParser(route: Route): Middleware[] {
     multipart: types.includes('multipart/form-data'),
     text: false,
     jsonStrict: true,
-    jsonLimit: JSON_LIMIT,
-    formLimit: JSON_LIMIT,
-    formidable: { maxFiles: 1, maxFileSize: MAX_PICTURE_BYTES, maxTotalFileSize: MAX_PICTURE_BYTES, maxFields: 10, maxFieldsSize: 64 * 1024, allowEmptyFiles: false },
+    jsonLimit: maxBytes,
+    formLimit: maxBytes,
+    formidable: {
+      maxFiles: 1, maxFileSize: maxBytes, maxTotalFileSize: maxBytes, maxFields: 10, maxFieldsSize: DEFAULT_MAX_BODY_BYTES, allowEmptyFiles: false,
+    },
     onError(error) {
       const e = error as Error & { status?: number; httpCode?: number };
       const status = e.status ?? e.httpCode ?? 400;
       // formidable reports "too many files" (its error code 1015) as 413; that is a malformed form, not a large one.
       if ((e as { code?: unknown }).code === FORMIDABLE_MAX_FILES_EXCEEDED) throw new HttpError(400, 'invalid_request', "send exactly one file, in the form field 'file'");
-      if (status === 413) throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (JSON ${JSON_LIMIT}, pictures 5 MiB)`);
+      if (status === 413) throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (${sizeText(maxBytes)})`);
       throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
     },
   });

@@ -1,24 +1,27 @@
+import { Type } from '@sinclair/typebox';
 import { usernameKey } from '../../commands/rules';
-import { defineRoutes } from '../route';
-import { errorResponse, object, tokenPairSchema } from '../../edge/schemas';
+import { errorResponse, literal, object, tokenPairSchema } from '../../edge/schemas';
+import { route, type Route } from '../route';
 
-const credentials = object({
-  username: { type: 'string', minLength: 1, maxLength: 256 },
-  password: { type: 'string', minLength: 1, maxLength: 1024 },
-}, ['username', 'password']);
+const credentialFields = {
+  username: Type.String({ minLength: 1, maxLength: 256 }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+};
+const credentials = object(credentialFields);
 
 // The OAuth2 password form (what the original service took) also carries these optional fields.
 const oauthForm = object({
-  ...(credentials.properties as Record<string, object>),
-  grant_type: { const: 'password' },
-  scope: { type: 'string', maxLength: 1024 },
-  client_id: { type: 'string', maxLength: 256 },
-  client_secret: { type: 'string', maxLength: 1024 },
-}, ['username', 'password']);
+  ...credentialFields,
+  grant_type: Type.Optional(literal('password')),
+  scope: Type.Optional(Type.String({ maxLength: 1024 })),
+  client_id: Type.Optional(Type.String({ maxLength: 256 })),
+  client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
+});
 
+const refreshBody = object({ refresh_token: Type.String({ minLength: 1, maxLength: 4096 }) });
 
-export const authRoutes = defineRoutes([
-  {
+export const authRoutes: Route[] = [
+  route({
     method: 'POST', path: '/auth/login', operationId: 'login', tag: 'auth', auth: false,
     summary: 'Log in: a new session with an access and a refresh token',
     description: 'Takes the OAuth2 password form or JSON. The username is matched case-insensitively.',
@@ -31,18 +34,18 @@ export const authRoutes = defineRoutes([
     // Failures count per address and per account (by its normalised name, existing or not); success clears the account's.
     rateLimits: [
       { limit: 'login_ip', key: 'ip', onSuccess: 'refund' },
-      { limit: 'login_account', key: ({ body }) => usernameKey((body as { username: string }).username), onSuccess: 'reset' },
+      { limit: 'login_account', key: ({ body }) => usernameKey(body.username), onSuccess: 'reset' },
     ],
     async handle({ body, parley, ctx }) {
-      const { username, password } = body as { username: string; password: string };
+      const { username, password } = body;
       return { status: 200, body: await parley.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', auth: false,
     summary: 'Trade a refresh token for a new pair (the old refresh token is spent)',
     description: 'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
-    body: { 'application/json': object({ refresh_token: { type: 'string', minLength: 1, maxLength: 4096 } }, ['refresh_token']) },
+    body: { 'application/json': refreshBody },
     responses: {
       200: { description: 'a new pair', schema: tokenPairSchema },
       400: errorResponse('malformed request'), 401: errorResponse('invalid, expired, spent or revoked refresh token'),
@@ -50,11 +53,10 @@ export const authRoutes = defineRoutes([
     },
     rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, parley, ctx }) {
-      const { refresh_token } = body as { refresh_token: string };
-      return { status: 200, body: await parley.accounts.refresh(refresh_token, { correlationId: ctx.state.requestId }) };
+      return { status: 200, body: await parley.accounts.refresh(body.refresh_token, { correlationId: ctx.state.requestId }) };
     },
-  },
-  {
+  }),
+  route({
     method: 'POST', path: '/auth/logout', operationId: 'logout', tag: 'auth', auth: true,
     summary: "End this session: its access and refresh tokens stop working",
     responses: { 204: { description: 'logged out' }, 401: errorResponse('not authenticated') },
@@ -62,5 +64,5 @@ export const authRoutes = defineRoutes([
       await parley.accounts.logout(principal, { correlationId: ctx.state.requestId });
       return { status: 204 };
     },
-  },
-]);
+  }),
+];

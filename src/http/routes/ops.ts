@@ -6,8 +6,9 @@ import { exposition } from '../../metrics';
 import { DOCS_CSP, DOCS_PAGE, DOCS_PATH } from '../docs/page';
 import { HttpError } from '../../edge/errors';
 import { buildOpenApi, type OpenApiDocument } from '../openapi';
-import { defineRoutes, type Route } from '../route';
-import { errorResponse, object } from '../../edge/schemas';
+import { Type } from '@sinclair/typebox';
+import { errorResponse, literal, nullable, object } from '../../edge/schemas';
+import { route, type Route } from '../route';
 
 export { READY_MAX_LAG };
 /** How long the store may take to answer a readiness check. */
@@ -21,18 +22,18 @@ export interface OpsOptions {
 }
 
 const projectionReport = object({
-  name: { type: 'string' },
-  position: { type: 'integer', description: 'last event applied' },
-  lag: { type: ['integer', 'null'], description: 'events behind the head of the log (null when the store did not answer)' },
-  live: { type: 'boolean', description: 'caught up and following the log' },
-  stopped_at: { type: ['integer', 'null'], description: 'while the projection is stopped on a failure: the log position it failed at' },
-}, ['name', 'position', 'lag', 'live', 'stopped_at']);
+  name: Type.String(),
+  position: Type.Integer({ description: 'last event applied' }),
+  lag: nullable('integer', { description: 'events behind the head of the log (null when the store did not answer)' }),
+  live: Type.Boolean({ description: 'caught up and following the log' }),
+  stopped_at: nullable('integer', { description: 'while the projection is stopped on a failure: the log position it failed at' }),
+});
 
 const readySchema = object({
-  status: { const: 'ready' },
-  head: { type: 'integer', description: 'position of the newest event in the log' },
-  projections: { type: 'array', items: projectionReport },
-}, ['status', 'head', 'projections']);
+  status: literal('ready'),
+  head: Type.Integer({ description: 'position of the newest event in the log' }),
+  projections: Type.Array(projectionReport),
+});
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -82,16 +83,16 @@ function checkMetricsToken(expected: string | null, authorization: string): void
 /** Health, readiness, metrics and the API's documentation. */
 export function opsRoutes(options: OpsOptions): Route[] {
   let document: OpenApiDocument | null = null;
-  return defineRoutes([
-    {
+  return [
+    route({
       method: 'GET', path: '/healthz', operationId: 'health', tag: 'operations', auth: false,
       summary: 'Liveness: the process is up and serving HTTP',
-      responses: { 200: { description: 'up', schema: object({ status: { const: 'ok' } }, ['status']) } },
+      responses: { 200: { description: 'up', schema: object({ status: literal('ok') }) } },
       async handle() {
         return { status: 200, body: { status: 'ok' } };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET', path: '/readyz', operationId: 'ready', tag: 'operations', auth: false,
       summary: 'Readiness: the event store answers and every projection is live and close to the head of the log',
       description: `Not ready (503) while a projection catches up, is stopped on an event, or trails the log by more than ${READY_MAX_LAG} events, `
@@ -106,15 +107,15 @@ export function opsRoutes(options: OpsOptions): Route[] {
         // Returned, not thrown: a probe's answer is not a server error worth a log line each time.
         return { status: 503, body: { error: { code: 'not_ready', message: reasons.join('; '), details: { reasons, head, projections } } } };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET', path: '/metrics', operationId: 'metrics', tag: 'operations', auth: false,
       summary: 'Prometheus metrics, in the text exposition format',
       description: 'HTTP request durations by route and status, WebSocket connections and frames, messages by kind, '
         + 'event append latency, projection lag, event-loop delay and process metrics. '
         + 'When METRICS_TOKEN is set, send it as a bearer token (the document then declares the metricsToken scheme here).',
       responses: {
-        200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
+        200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: Type.String() },
         401: errorResponse('METRICS_TOKEN is set and was not sent'),
       },
       async handle({ parley, ctx }) {
@@ -124,25 +125,25 @@ export function opsRoutes(options: OpsOptions): Route[] {
         ctx.type = contentType;
         ctx.body = text;
       },
-    },
-    {
+    }),
+    route({
       method: 'GET', path: '/openapi.json', operationId: 'openapi', tag: 'documentation', auth: false,
       summary: 'This API, described in OpenAPI 3.1',
-      responses: { 200: { description: 'the OpenAPI document', schema: { type: 'object' } } },
+      responses: { 200: { description: 'the OpenAPI document', schema: Type.Unsafe<object>({ type: 'object' }) } },
       async handle({ parley }) {
         document ??= buildOpenApi(options.documentedRoutes(), { security: parley.config.metricsToken ? { metrics: 'metricsToken' } : {} });
         return { status: 200, body: document };
       },
-    },
-    {
+    }),
+    route({
       method: 'GET', path: DOCS_PATH, operationId: 'docs', tag: 'documentation', auth: false,
       summary: 'Interactive API documentation (Swagger UI): try every endpoint from the browser',
-      responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: { type: 'string' } } },
+      responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: Type.String() } },
       async handle({ ctx }) {
         ctx.set('Content-Security-Policy', DOCS_CSP);
         ctx.type = 'text/html; charset=utf-8';
         ctx.body = DOCS_PAGE;
       },
-    },
-  ]);
+    }),
+  ];
 }
