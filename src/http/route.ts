@@ -81,6 +81,11 @@ export interface Route<I = RouteInput> {
   responses: Record<number, ResponseSpec>;
   /** Abuse limits counted (after validation) before the handler runs; a used-up one answers 429. */
   rateLimits?: RouteRateLimit<I>[];
+  /**
+   * The answers carry tokens or personal data: `Cache-Control: no-store` and `Pragma: no-cache`
+   * (RFC 6749 §5.1), so that no cache along the way keeps a copy.
+   */
+  noStore?: boolean;
   /** Returns the status and JSON body; or sets ctx itself and returns nothing (for bytes). */
   handle(input: I): Promise<{ status: number; body?: unknown } | void>;
 }

@@ -1,5 +1,6 @@
 import { unlink } from 'node:fs/promises';
 import Router from '@koa/router';
+import type { TSchema } from '@sinclair/typebox';
 import type { Context, Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Parley, Principal } from '../app';
@@ -36,18 +37,45 @@ export function authenticate(parley: Parley): Middleware {
 const sizeText = (bytes: number) =>
   bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 
+/** Resolves true if the stream ends before it yields a byte (it is left paused otherwise). */
+function endsEmpty(stream: NodeJS.ReadableStream): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (empty: boolean) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onEnd);
+      resolve(empty);
+    };
+    const onData = () => { stream.pause(); done(false); };
+    const onEnd = () => done(true);
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onEnd);
+  });
+}
+
+/**
+ * Whether the request carries no body at all: Content-Length 0, neither a length nor chunked
+ * encoding, or (when its type would be refused) a chunked body that ends at once. A request
+ * without a body means the same whatever its Content-Type says.
+ */
+async function carriesNoBody(ctx: Context, types: string[]): Promise<boolean> {
+  if (ctx.get('Transfer-Encoding') === '') return ctx.request.length === undefined || ctx.request.length === 0;
+  // A type the parser takes is read by it: an empty JSON or form body parses as {} anyway.
+  if (ctx.get('Content-Type') !== '' && ctx.is(types)) return false;
+  return endsEmpty(ctx.req);
+}
+
 /** Parses the body only in the content types the route declares: anything else is a 415. */
 function bodyParser(route: Route): Middleware[] {
   const types = Object.keys(route.body ?? {});
   if (types.length === 0) return [];
   const maxBytes = route.body?.[MAX_BYTES] ?? DEFAULT_MAX_BODY_BYTES;
   const accepts: Middleware = async (ctx, next) => {
-    if (ctx.request.length !== 0 && ctx.get('Content-Type') === '') {
+    if (ctx.get('Content-Type') === '') {
       throw new HttpError(415, 'unsupported_media_type', `send the body as ${types.join(' or ')}`);
     }
-    if (ctx.request.length !== 0 && !ctx.is(types)) {
-      throw new HttpError(415, 'unsupported_media_type', `this endpoint takes ${types.join(' or ')}`);
-    }
+    if (!ctx.is(types)) throw new HttpError(415, 'unsupported_media_type', `this endpoint takes ${types.join(' or ')}`);
     // Bodies are read as UTF-8: another declared charset would be decoded wrongly, not refused.
     const charset = ctx.request.charset.toLowerCase();
     if (charset !== '' && charset !== 'utf-8' && charset !== 'utf8') {
@@ -75,7 +103,14 @@ function bodyParser(route: Route): Middleware[] {
       throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
     },
   });
-  return [accepts, parse];
+  const parseAny: Middleware = async (ctx, next) => {
+    if (await carriesNoBody(ctx, types)) {
+      ctx.state.noBody = true;
+      return next();
+    }
+    return accepts(ctx, () => parse(ctx, next));
+  };
+  return [parseAny];
 }
 
 interface Validators {
@@ -96,6 +131,20 @@ function compile(route: Route): Validators {
   };
 }
 
+/**
+ * A multipart form's files are the route's to check, but its field names meet the schema like any
+ * body's: a field the form does not declare is refused, as additionalProperties: false says.
+ */
+function checkFormFields(form: TSchema, ctx: Context): void {
+  const declared = new Set(Object.keys((form.properties ?? {}) as object));
+  const fields = Object.keys((ctx.request.body ?? {}) as object);
+  const given = [...fields, ...Object.keys(ctx.request.files ?? {})];
+  const unknown = given.filter((name) => !declared.has(name));
+  if (unknown.length === 0) return;
+  const details = unknown.map((name) => ({ path: '/', message: `unknown field '${name}'` }));
+  throw new HttpError(400, 'invalid_request', `body: / ${details[0]!.message}`, details);
+}
+
 async function removeUploads(ctx: Context): Promise<void> {
   for (const file of Object.values(ctx.request.files ?? {}).flat()) await unlink(file.filepath).catch(() => {});
 }
@@ -105,20 +154,24 @@ export function buildRouter(parley: Parley, routes: Route[], limits?: RateLimits
   const router = new Router();
   for (const route of routes) {
     const validators = compile(route);
+    const form = route.body?.['multipart/form-data'];
     const handler: Middleware = async (ctx) => {
-      const params = { ...ctx.params };
-      const query = { ...ctx.query };
-      validators.params?.(params);
-      validators.query?.(query);
-      let body: unknown;
-      // Only a route that takes multipart skips the schema for it (it checks its files itself); any other
-      // body — even an empty one under a multipart or other type — meets the schema.
-      if (route.body && !(route.body['multipart/form-data'] && ctx.is('multipart/form-data'))) {
-        body = ctx.request.body;
-        const validate = validators.body[ctx.request.type] ?? Object.values(validators.body)[0];
-        validate?.(body);
-      }
       try {
+        const params = { ...ctx.params };
+        const query = { ...ctx.query };
+        validators.params?.(params);
+        validators.query?.(query);
+        let body: unknown;
+        // A multipart form is checked by its field names here and its files by the route; any other body,
+        // even an empty one under a multipart or other type, meets the schema. No body at all is an empty
+        // one: nothing to change where that is allowed, the schema's 400 where not.
+        if (form && !ctx.state.noBody && ctx.is('multipart/form-data')) checkFormFields(form, ctx);
+        else if (route.body) {
+          body = ctx.state.noBody ? {} : ctx.request.body;
+          const validate = validators.body[ctx.request.type] ?? Object.values(validators.body)[0];
+          validate?.(body);
+        }
+        if (route.noStore) ctx.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
         const input = { params, query, body, principal: ctx.state.principal, ctx, parley };
         const succeeded = route.rateLimits && limits ? await limits.enter(route.rateLimits, input) : null;
         const result = await route.handle(input);

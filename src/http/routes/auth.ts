@@ -9,16 +9,20 @@ const credentialFields = {
 };
 const credentials = object(credentialFields);
 
-// The OAuth2 password form (what the original service took) also carries these optional fields.
-const oauthForm = object({
-  ...credentialFields,
-  grant_type: Type.Optional(literal('password')),
+// OAuth2 token requests (RFC 6749 §4.3, §6) may also carry a scope and client credentials; parley has one client.
+const clientFields = {
   scope: Type.Optional(Type.String({ maxLength: 1024 })),
   client_id: Type.Optional(Type.String({ maxLength: 256 })),
   client_secret: Type.Optional(Type.String({ maxLength: 1024 })),
-});
+};
 
-const refreshBody = object({ refresh_token: Type.String({ minLength: 1, maxLength: 4096 }) });
+/** The OAuth2 password form (what the original service took). */
+const oauthForm = object({ ...credentialFields, grant_type: Type.Optional(literal('password')), ...clientFields });
+
+const refreshToken = Type.String({ minLength: 1, maxLength: 4096 });
+const refreshBody = object({ refresh_token: refreshToken });
+/** The standard OAuth2 refresh request: grant_type=refresh_token&refresh_token=… */
+const oauthRefreshForm = object({ grant_type: Type.Optional(literal('refresh_token')), refresh_token: refreshToken, ...clientFields });
 
 export const authRoutes: Route[] = [
   route({
@@ -26,6 +30,7 @@ export const authRoutes: Route[] = [
     summary: 'Log in: a new session with an access and a refresh token',
     description: 'Takes the OAuth2 password form or JSON. The username is matched case-insensitively.',
     body: { 'application/x-www-form-urlencoded': oauthForm, 'application/json': credentials },
+    noStore: true,
     responses: {
       200: { description: 'logged in', schema: tokenPairSchema },
       400: errorResponse('malformed request'), 401: errorResponse('incorrect username or password'),
@@ -44,8 +49,10 @@ export const authRoutes: Route[] = [
   route({
     method: 'POST', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', auth: false,
     summary: 'Trade a refresh token for a new pair (the old refresh token is spent)',
-    description: 'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
-    body: { 'application/json': refreshBody },
+    description: 'Takes the OAuth2 refresh form (grant_type=refresh_token) or JSON. '
+      + 'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
+    body: { 'application/x-www-form-urlencoded': oauthRefreshForm, 'application/json': refreshBody },
+    noStore: true,
     responses: {
       200: { description: 'a new pair', schema: tokenPairSchema },
       400: errorResponse('malformed request'), 401: errorResponse('invalid, expired, spent or revoked refresh token'),

@@ -31,6 +31,7 @@ export const userRoutes: Route[] = [
     method: 'POST', path: '/users/create', operationId: 'createUser', tag: 'users', auth: false,
     summary: 'Register a new user',
     body: { 'application/json': registration },
+    noStore: true,
     responses: {
       201: { description: 'registered', schema: createdUserSchema },
       400: errorResponse('malformed request'), 409: errorResponse('username or email taken'), 422: errorResponse('invalid field'),
@@ -45,6 +46,7 @@ export const userRoutes: Route[] = [
   route({
     method: 'GET', path: '/users/me', operationId: 'getMe', tag: 'users', auth: true,
     summary: 'Your own profile and settings',
+    noStore: true,
     responses: { 200: { description: 'your profile', schema: meSchema }, 401: errorResponse('not authenticated') },
     async handle({ principal, parley }) {
       return { status: 200, body: meView(await parley.accounts.profile(principal.user_id)) };
@@ -53,7 +55,9 @@ export const userRoutes: Route[] = [
   route({
     method: 'POST', path: '/users/update', operationId: 'updateMe', tag: 'users', auth: true,
     summary: 'Change your profile, settings or password (all given fields at once, or none)',
+    description: 'A request without a body changes nothing and answers with your profile, whatever its Content-Type.',
     body: { 'application/json': accountChanges },
+    noStore: true,
     responses: {
       200: { description: 'the updated profile', schema: meSchema },
       400: errorResponse('malformed request'), 401: errorResponse('not authenticated, or wrong current password'),
