@@ -9,7 +9,6 @@ import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerP
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
 import { ChatServer, type ChatServerOptions } from './ws/chat-server';
-import { messengerPage } from './http/page';
 
 export interface RunningServer {
   url: string;
@@ -34,7 +33,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const engine = instrumentEngine(options.engine ?? await openEngine(config), metrics);
   const parley = await startParley(config, log, engine);
   registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
-  const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });
+  const koa = createHttpApp(parley, { metrics });
   const server = http.createServer(koa.callback());
   answerMalformedRequests(server);
   const chat = await ChatServer.attach(parley, server, {

@@ -6,6 +6,7 @@ import { createMetricsRegistry, httpMetrics } from '../metrics';
 import { docsAssets } from './docs/page';
 import { HttpError } from '../edge/errors';
 import { errorMiddleware } from './errors';
+import { messengerPage, pageRoutes } from './page';
 import { RateLimits } from './rate-limits';
 import { buildRouter } from './router';
 import type { Route } from './route';
@@ -17,9 +18,9 @@ import { corsPolicy, securityHeaders } from './security';
 
 export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
 
-/** Every route the server mounts: the API, and health, readiness, metrics and docs (which document them all). */
+/** Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs (which document them all). */
 export function httpRoutes(metrics: Registry): Route[] {
-  const routes: Route[] = [...API_ROUTES, ...opsRoutes({ registry: metrics, documentedRoutes: () => routes })];
+  const routes: Route[] = [...API_ROUTES, ...pageRoutes, ...opsRoutes({ registry: metrics, documentedRoutes: () => routes })];
   return routes;
 }
 
@@ -42,7 +43,7 @@ function requestLog(parley: Parley): Middleware {
 }
 
 export interface HttpAppOptions {
-  /** Extra routers or middleware mounted after the API (the chat page, docs, metrics). */
+  /** Extra routers or middleware mounted after the API and the chat page's files. */
   extra?: Middleware[];
   /** This server's metrics registry (GET /metrics); a fresh one when not given. */
   metrics?: Registry;
@@ -67,6 +68,7 @@ export function createHttpApp(parley: Parley, options: HttpAppOptions = {}): Koa
     // A method nothing here knows (PROPFIND, FOO) is the client's mistake, not a server fault: 405, not 501.
     notImplemented: () => new HttpError(405, 'method_not_allowed', 'this method is not supported'),
   }));
+  koa.use(messengerPage());
   for (const middleware of options.extra ?? []) koa.use(middleware);
   // Koa would otherwise log every error to stderr a second time.
   koa.silent = true;
