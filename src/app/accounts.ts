@@ -20,6 +20,11 @@ export interface Principal {
   session_id: string;
 }
 
+/** A caller whose access token was verified, and when that token expires (ms since the epoch). */
+export interface Authenticated extends Principal {
+  expiresAt: number;
+}
+
 export interface Registration extends Partial<Omit<ProfileFields, 'email'>> {
   username: string;
   email: string;
@@ -106,12 +111,13 @@ export class Accounts {
   }
 
   /** Verifies an access token and that its session is still live (one indexed read). */
-  async authenticate(accessToken: string): Promise<Principal> {
+  async authenticate(accessToken: string): Promise<Authenticated> {
     const claims = this.verify(() => this.deps.tokens.verifyAccess(accessToken));
     const session = await this.deps.engine.readModels.session(claims.sid);
     if (!session || session.user_id !== claims.sub) throw sessionInvalid('the session does not exist');
     if (session.revoked) throw sessionInvalid('the session has ended');
-    return { user_id: claims.sub, username: claims.username, session_id: claims.sid };
+    const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    return { user_id: claims.sub, username: claims.username, session_id: claims.sid, expiresAt };
   }
 
   /**

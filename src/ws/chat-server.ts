@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Feed, FeedBatch, FeedNotice, Parley, Principal } from '../app';
+import type { Authenticated, Feed, FeedBatch, FeedNotice, Parley } from '../app';
 import { toHttpError } from '../edge/errors';
 import { chatView, pmView } from '../edge/views';
 import type { ChatStats } from '../metrics/chat';
@@ -141,7 +141,7 @@ export class ChatServer implements ConnectionHost {
       if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         socket.off('error', ignoreErrors);
-        this.accept(ws, principal, token);
+        this.accept(ws, principal);
       });
     }, (error: unknown) => {
       const mapped = toHttpError(error);
@@ -150,8 +150,8 @@ export class ChatServer implements ConnectionHost {
     });
   }
 
-  private accept(ws: WebSocket, principal: Principal, token: string): void {
-    const connection = new ChatConnection(ws, principal, token, this);
+  private accept(ws: WebSocket, principal: Authenticated): void {
+    const connection = new ChatConnection(ws, principal, this);
     this.connections.add(connection);
     addTo(this.byUser, principal.user_id, connection);
     addTo(this.bySession, principal.session_id, connection);

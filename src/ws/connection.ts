@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import jwt from 'jsonwebtoken';
 import type WebSocket from 'ws';
-import type { Parley, Principal } from '../app';
+import type { Authenticated, Parley } from '../app';
 import { toHttpError } from '../edge/errors';
 import { pmView } from '../edge/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
@@ -39,12 +38,6 @@ const SLOW_READER_GRACE_MS = 5_000;
 
 const encode = (frame: object): Buffer => Buffer.from(JSON.stringify(frame));
 
-/** Seconds-since-epoch expiry of a token that authenticate() has already verified. */
-function expiryOf(token: string): number {
-  const exp = (jwt.decode(token) as { exp?: unknown } | null)?.exp;
-  return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY;
-}
-
 /**
  * One open chat socket of an authenticated user: turns its frames into the messaging use cases, one
  * at a time so a client's messages are stored in the order it sent them, and writes frames to it.
@@ -63,12 +56,11 @@ export class ChatConnection {
 
   constructor(
     readonly ws: WebSocket,
-    public principal: Principal,
-    token: string,
+    public principal: Authenticated,
     private readonly host: ConnectionHost,
   ) {
     this.bucket = new TokenBucket(host.limits.ratePerSecond, host.limits.rateBurst);
-    this.expiresAt = expiryOf(token);
+    this.expiresAt = principal.expiresAt;
     this.armExpiry();
     this.queue = this.sendHistory();
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
@@ -186,7 +178,7 @@ export class ChatConnection {
     }
     const previousSession = this.principal.session_id;
     this.principal = principal;
-    this.expiresAt = expiryOf(token);
+    this.expiresAt = principal.expiresAt;
     this.armExpiry();
     if (previousSession !== principal.session_id) this.host.rebind(this, previousSession);
     this.send(encode({ type: 'authenticated', username: principal.username, expires_at: new Date(this.expiresAt).toISOString() }));
