@@ -30,17 +30,23 @@ const dir = mkdtempSync(path.join(tmpdir(), 'parley-openapi-'));
 try {
   const given = process.argv[2];
   // With and without the metrics token: the document differs in /metrics' security.
-  const documents: Record<string, unknown> = given ? { [path.basename(given)]: JSON.parse(readFileSync(given, 'utf8')) } : {
-    'openapi.json': buildOpenApi(httpRoutes(createMetricsRegistry())),
-    'openapi-metrics-token.json': buildOpenApi(httpRoutes(createMetricsRegistry()), { security: { metrics: 'metricsToken' } }),
-  };
+  const documents: Record<string, unknown> = given
+    ? { [path.basename(given)]: JSON.parse(readFileSync(given, 'utf8')) }
+    : {
+        'openapi.json': buildOpenApi(httpRoutes(createMetricsRegistry())),
+        'openapi-metrics-token.json': buildOpenApi(httpRoutes(createMetricsRegistry()), {
+          security: { metrics: 'metricsToken' },
+        }),
+      };
   let failed = false;
   for (const [name, document] of Object.entries(documents)) {
     writeFileSync(path.join(dir, name), JSON.stringify(document, null, 2));
     writeFileSync(path.join(dir, '.redocly.lint-ignore.yaml'), IGNORED.replace('openapi.json', name));
     const cli = require.resolve('@redocly/cli/bin/cli.js');
     const run = spawnSync(process.execPath, [cli, 'lint', '--extends=recommended', '--format=json', name], {
-      cwd: dir, encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     });
     const start = run.stdout.indexOf('{');
     if (start < 0) throw new Error(`redocly gave no report (exit ${run.status}): ${run.stderr}`);

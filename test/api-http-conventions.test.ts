@@ -6,15 +6,27 @@ import { fileForm, png } from './helpers/images';
 import { useServer } from './helpers/suite';
 
 /** A raw request, for header combinations fetch will not send (no Content-Type, chunked with nothing in it). */
-function raw(url: string, method: string, path: string, headers: Record<string, string>, chunks: string[] = []): Promise<Reply> {
+function raw(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  chunks: string[] = [],
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(new URL(path, url), { method, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => resolve({
-        status: res.statusCode!, headers: new Headers(res.headers as Record<string, string>), body: text ? JSON.parse(text) : text,
-      }));
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          headers: new Headers(res.headers as Record<string, string>),
+          body: text ? JSON.parse(text) : text,
+        }),
+      );
     });
     req.on('error', reject);
     for (const chunk of chunks) req.write(chunk);
@@ -37,20 +49,28 @@ describe('HTTP conventions: OAuth2 forms, caching of tokens and personal data, b
 
   describe('OAuth2', () => {
     it('logs in with the password form, grant_type=password included, with no-store on the tokens', async () => {
-      const reply = await fixture.api.post('/auth/login', { form: { grant_type: 'password', username: alice.username, password: alice.password } });
+      const reply = await fixture.api.post('/auth/login', {
+        form: { grant_type: 'password', username: alice.username, password: alice.password },
+      });
       expectStatus(reply, 200);
       expect(reply.body).to.include.keys('access_token', 'refresh_token');
       expectNoStore(reply);
     });
 
     it('refuses another grant_type in the login form', async () => {
-      const reply = await fixture.api.post('/auth/login', { form: { grant_type: 'client_credentials', username: alice.username, password: alice.password } });
+      const reply = await fixture.api.post('/auth/login', {
+        form: { grant_type: 'client_credentials', username: alice.username, password: alice.password },
+      });
       expectError(reply, 400, 'invalid_request');
     });
 
     it('refreshes with the standard form request, and the new refresh token works as JSON', async () => {
-      const login = await fixture.api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
-      const form = await fixture.api.post('/auth/refresh', { form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token } });
+      const login = await fixture.api.post('/auth/login', {
+        json: { username: alice.username, password: alice.password },
+      });
+      const form = await fixture.api.post('/auth/refresh', {
+        form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token },
+      });
       expectStatus(form, 200);
       expectNoStore(form);
       const json = await fixture.api.post('/auth/refresh', { json: { refresh_token: form.body.refresh_token } });
@@ -61,26 +81,44 @@ describe('HTTP conventions: OAuth2 forms, caching of tokens and personal data, b
     });
 
     it('a refresh form with a spent token ends the session, as the JSON one does', async () => {
-      const login = await fixture.api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
-      const first = await fixture.api.post('/auth/refresh', { form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token } });
+      const login = await fixture.api.post('/auth/login', {
+        json: { username: alice.username, password: alice.password },
+      });
+      const first = await fixture.api.post('/auth/refresh', {
+        form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token },
+      });
       expectStatus(first, 200);
-      const again = await fixture.api.post('/auth/refresh', { form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token } });
+      const again = await fixture.api.post('/auth/refresh', {
+        form: { grant_type: 'refresh_token', refresh_token: login.body.refresh_token },
+      });
       expectError(again, 401, 'refresh_token_reused');
       expectNoStore(again);
       expectError(await fixture.api.get('/users/me', { token: first.body.access_token }), 401, 'session_invalid');
     });
 
     it('refuses a refresh form with another grant_type or without the token', async () => {
-      expectError(await fixture.api.post('/auth/refresh', { form: { grant_type: 'password', refresh_token: 'x' } }), 400, 'invalid_request');
-      expectError(await fixture.api.post('/auth/refresh', { form: { grant_type: 'refresh_token' } }), 400, 'invalid_request');
+      expectError(
+        await fixture.api.post('/auth/refresh', { form: { grant_type: 'password', refresh_token: 'x' } }),
+        400,
+        'invalid_request',
+      );
+      expectError(
+        await fixture.api.post('/auth/refresh', { form: { grant_type: 'refresh_token' } }),
+        400,
+        'invalid_request',
+      );
     });
   });
 
   it('answers with your own account under no-store: /users/me, /users/update, /users/create', async () => {
     expectNoStore(await fixture.api.get('/users/me', { token: alice.access_token }));
-    expectNoStore(await fixture.api.post('/users/update', { token: alice.access_token, json: { first_name: 'Alice' } }));
+    expectNoStore(
+      await fixture.api.post('/users/update', { token: alice.access_token, json: { first_name: 'Alice' } }),
+    );
     const name = uniqueName();
-    const created = await fixture.api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'correct horse' } });
+    const created = await fixture.api.post('/users/create', {
+      json: { username: name, email: `${name}@example.test`, password: 'correct horse' },
+    });
     expectStatus(created, 201);
     expectNoStore(created);
   });
@@ -99,13 +137,23 @@ describe('HTTP conventions: OAuth2 forms, caching of tokens and personal data, b
       ['Content-Length: 0 with text/plain', { 'Content-Length': '0', 'Content-Type': 'text/plain' }, []],
       ['empty chunked body, no Content-Type', { 'Transfer-Encoding': 'chunked' }, []],
       ['empty chunked body with text/plain', { 'Transfer-Encoding': 'chunked', 'Content-Type': 'text/plain' }, []],
-      ['empty chunked body with application/json', { 'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json' }, []],
+      [
+        'empty chunked body with application/json',
+        { 'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json' },
+        [],
+      ],
     ];
 
     it('to POST /users/update changes nothing and answers 200 with the profile, whatever the headers', async () => {
       const before = await fixture.api.get('/users/me', { token: alice.access_token });
       for (const [what, headers, chunks] of cases) {
-        const reply = await raw(fixture.server.url, 'POST', '/users/update', { Authorization: `Bearer ${alice.access_token}`, ...headers }, chunks);
+        const reply = await raw(
+          fixture.server.url,
+          'POST',
+          '/users/update',
+          { Authorization: `Bearer ${alice.access_token}`, ...headers },
+          chunks,
+        );
         expect(reply.status, `${what}: ${JSON.stringify(reply.body)}`).to.equal(200);
         expect(reply.body, what).to.deep.equal(before.body);
       }
@@ -122,9 +170,17 @@ describe('HTTP conventions: OAuth2 forms, caching of tokens and personal data, b
     });
 
     it('a body in a type the endpoint does not take is still a 415', async () => {
-      const reply = await raw(fixture.server.url, 'POST', '/users/update', {
-        Authorization: `Bearer ${alice.access_token}`, 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked',
-      }, ['first_name=x']);
+      const reply = await raw(
+        fixture.server.url,
+        'POST',
+        '/users/update',
+        {
+          Authorization: `Bearer ${alice.access_token}`,
+          'Content-Type': 'text/plain',
+          'Transfer-Encoding': 'chunked',
+        },
+        ['first_name=x'],
+      );
       expectError(reply, 415, 'unsupported_media_type');
     });
   });

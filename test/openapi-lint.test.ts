@@ -8,9 +8,12 @@ import { buildOpenApi } from '../src/http/openapi';
 import { createMetricsRegistry } from '../src/metrics';
 
 const ROOT = path.join(__dirname, '..');
-const lint = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/lint-openapi.ts', ...args], {
-  cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-});
+const lint = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/lint-openapi.ts', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 
 describe('OpenAPI lint (Redocly, recommended rules): npm run lint:openapi', function () {
   this.timeout(90_000);
@@ -25,7 +28,9 @@ describe('OpenAPI lint (Redocly, recommended rules): npm run lint:openapi', func
   it('fails, naming the rules, on a document that breaks them', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'parley-lint-test-'));
     try {
-      const doc = buildOpenApi(httpRoutes(createMetricsRegistry())) as Record<string, unknown> & { info: Record<string, unknown> };
+      const doc = buildOpenApi(httpRoutes(createMetricsRegistry())) as Record<string, unknown> & {
+        info: Record<string, unknown>;
+      };
       delete doc.servers;
       delete doc.info.license;
       const file = path.join(dir, 'broken.json');
@@ -42,6 +47,8 @@ describe('OpenAPI lint (Redocly, recommended rules): npm run lint:openapi', func
     const op = buildOpenApi(httpRoutes(createMetricsRegistry())).paths['/messenger/']!.get!;
     expect(op.operationId).to.equal('chatPage');
     expect(op.security).to.deep.equal([]);
-    expect(Object.keys((op.responses as Record<string, { content?: object }>)['200']!.content!)).to.deep.equal(['text/html']);
+    expect(Object.keys((op.responses as Record<string, { content?: object }>)['200']!.content!)).to.deep.equal([
+      'text/html',
+    ]);
   });
 });

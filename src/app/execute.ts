@@ -76,7 +76,9 @@ async function execute<C, S, E extends ParleyEvent>(
     const state = (loaded.events as unknown as E[]).reduce(decider.evolve, decider.initialState());
     const decided = decideAll(decider, list, state);
     if (decided instanceof DomainError) throw decided;
-    if (decided.length === 0) return { events: [], position: loaded.events.reduce((max, e) => Math.max(max, e.position), 0) };
+    if (decided.length === 0) {
+      return { events: [], position: loaded.events.reduce((max, e) => Math.max(max, e.position), 0) };
+    }
 
     const appends = groupByStream(decided, loaded.versions);
     try {

@@ -68,14 +68,21 @@ export class Messaging {
   constructor(private readonly deps: AppDeps) {}
 
   /** With `consistent`, resolves once the read models (inbox, histories) have the message. */
-  send(principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {}): Promise<SentMessage> {
+  send(
+    principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+  ): Promise<SentMessage> {
     return line.kind === 'pm'
       ? this.sendPrivate(principal, line.to, line.text, ref, ctx, options)
       : this.postChat(principal, line.text, ref, ctx, options);
   }
 
   async sendPrivate(
-    principal: Principal, to: string, text: string, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    to: string,
+    text: string,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     const recipientId = await this.recipientId(to);
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
@@ -84,7 +91,8 @@ export class Messaging {
       type: 'SendPrivateMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
       from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
     };
-    const event = await this.store(command, [userStream(recipientId), pmStream(command.message_id)], principal, ctx, options);
+    const streams = [userStream(recipientId), pmStream(command.message_id)];
+    const event = await this.store(command, streams, principal, ctx, options);
     return { kind: 'pm', message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), position: event.position };
   }
 
@@ -150,7 +158,8 @@ export class Messaging {
   private async store(
     command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
   ): Promise<StoredEvent> {
-    const done = await this.deps.handle(messageDecider, streams, command, { ...ctx, userId: principal.user_id }, options);
+    const context = { ...ctx, userId: principal.user_id };
+    const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
     if (stored) return stored;
     const messageStream = streams[streams.length - 1]!;

@@ -1,5 +1,20 @@
-import { Type, type ObjectOptions, type SchemaOptions, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
-import { EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, TEXT_MAX, USERNAME_MAX, USERNAME_MIN } from '../commands/rules';
+import {
+  Type,
+  type ObjectOptions,
+  type SchemaOptions,
+  type Static,
+  type TProperties,
+  type TSchema,
+} from '@sinclair/typebox';
+import {
+  EMAIL_MAX,
+  NAME_MAX,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  TEXT_MAX,
+  USERNAME_MAX,
+  USERNAME_MIN,
+} from '../commands/rules';
 
 /**
  * JSON Schemas shared by both edges, written with TypeBox: ajv validates requests with them, the
@@ -12,7 +27,8 @@ export const object = <T extends TProperties>(properties: T, options: ObjectOpti
   Type.Object(properties, { additionalProperties: false, ...options });
 
 /** A constant, written as plain `{const}` (TypeBox's Literal would add a `type`). */
-export const literal = <T extends string>(value: T, options: SchemaOptions = {}) => Type.Unsafe<T>({ const: value, ...options });
+export const literal = <T extends string>(value: T, options: SchemaOptions = {}) =>
+  Type.Unsafe<T>({ const: value, ...options });
 
 /** One of a few strings, as plain `{enum}`. */
 export const oneOfStrings = <T extends string>(values: readonly T[], options: SchemaOptions = {}) =>
@@ -33,13 +49,22 @@ export type { Static };
 // Lengths below the domain's minimum are the deciders' to refuse (422 with the rule); the schemas only
 // cap sizes generously against abuse, so that a well-formed but invalid value is never a 400.
 export const usernameSchema = Type.String({
-  maxLength: USERNAME_MAX * 2, description: `${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ . -; case-insensitive`,
+  maxLength: USERNAME_MAX * 2,
+  description: `${USERNAME_MIN}–${USERNAME_MAX} letters, digits, _ . -; case-insensitive`,
 });
-export const passwordSchema = Type.String({ maxLength: PASSWORD_MAX * 4, description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters` });
+export const passwordSchema = Type.String({
+  maxLength: PASSWORD_MAX * 4,
+  description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters`,
+});
 export const emailSchema = Type.String({ maxLength: EMAIL_MAX });
-export const textSchema = Type.String({ maxLength: TEXT_MAX * 2, description: `1–${TEXT_MAX} characters once trimmed` });
+export const textSchema = Type.String({
+  maxLength: TEXT_MAX * 2,
+  description: `1–${TEXT_MAX} characters once trimmed`,
+});
 export const refSchema = Type.String({
-  minLength: 1, maxLength: 128, description: 'client idempotency key: a resend with the same ref stores nothing new',
+  minLength: 1,
+  maxLength: 128,
+  description: 'client idempotency key: a resend with the same ref stores nothing new',
 });
 
 export const profileFields = {
@@ -53,7 +78,8 @@ const settingsFields = {
   phone_public: Type.Boolean({ description: 'whether your phone appears on your public profile' }),
 };
 export const settingsSchema = object({
-  pm_policy: Type.Optional(settingsFields.pm_policy), phone_public: Type.Optional(settingsFields.phone_public),
+  pm_policy: Type.Optional(settingsFields.pm_policy),
+  phone_public: Type.Optional(settingsFields.phone_public),
 });
 
 const pictureUrl = nullable('string', { description: 'URL of the profile picture' });
@@ -70,7 +96,12 @@ export const publicUserSchema = object({
 });
 
 const createdUserFields = {
-  user_id: str(), username: str(), email: str(), first_name: nullableStr(), last_name: nullableStr(), phone: nullableStr(),
+  user_id: str(),
+  username: str(),
+  email: str(),
+  first_name: nullableStr(),
+  last_name: nullableStr(),
+  phone: nullableStr(),
 };
 export const createdUserSchema = object(createdUserFields);
 
@@ -90,21 +121,33 @@ export const tokenPairSchema = object({
 });
 
 export const pmSchema = object({
-  type: literal('pm'), id: str(), from: str(), to: str(), text: str(), sent_at: time,
+  type: literal('pm'),
+  id: str(),
+  from: str(),
+  to: str(),
+  text: str(),
+  sent_at: time,
 });
 
 export const chatSchema = object({
-  type: literal('chat'), id: str(), from: str(), text: str(), sent_at: time,
+  type: literal('chat'),
+  id: str(),
+  from: str(),
+  text: str(),
+  sent_at: time,
 });
 
 export const errorSchema = object({
   error: object({ code: str(), message: str(), details: Type.Optional(Type.Unknown()) }),
 });
 
-export const pageQuery = (maxLimit: number) => object({
-  before: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'id of a message: return only older ones' })),
-  limit: defaulted(Type.Integer({ minimum: 1, maximum: maxLimit, default: 50 })),
-});
+export const pageQuery = (maxLimit: number) =>
+  object({
+    before: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'id of a message: return only older ones' }),
+    ),
+    limit: defaulted(Type.Integer({ minimum: 1, maximum: maxLimit, default: 50 })),
+  });
 
 /** A documented error response: the one error shape. */
 export const errorResponse = (description: string) => ({ description, schema: errorSchema });

@@ -18,9 +18,13 @@ import { corsPolicy, securityHeaders } from './security';
 
 export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
 
-/** Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs (which document them all). */
+/**
+ * Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs
+ * (which document them all).
+ */
 export function httpRoutes(metrics: Registry): Route[] {
-  const routes: Route[] = [...API_ROUTES, ...pageRoutes, ...opsRoutes({ registry: metrics, documentedRoutes: () => routes })];
+  const ops = opsRoutes({ registry: metrics, documentedRoutes: () => routes });
+  const routes: Route[] = [...API_ROUTES, ...pageRoutes, ...ops];
   return routes;
 }
 
@@ -53,7 +57,8 @@ export function createHttpApp(parley: Parley, options: HttpAppOptions = {}): Koa
   // X-Forwarded-For is believed only from as many proxies as configured: the address each limit counts.
   const koa = new Koa({ proxy: parley.config.trustProxy > 0, maxIpsCount: parley.config.trustProxy });
   const metrics = options.metrics ?? createMetricsRegistry();
-  const router = buildRouter(parley, httpRoutes(metrics), new RateLimits(parley.createRateLimiter, parley.config.rateLimits));
+  const limits = new RateLimits(parley.createRateLimiter, parley.config.rateLimits);
+  const router = buildRouter(parley, httpRoutes(metrics), limits);
   koa.use(requestLog(parley));
   koa.use(httpMetrics(metrics));
   koa.use(securityHeaders);

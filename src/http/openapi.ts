@@ -137,14 +137,16 @@ function operation(route: Route, options: OpenApiOptions): Operation {
 
 function packageJson(): { version: string; license: string } {
   // The same relative path from src/http (tsx) and dist/http (node).
-  return JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string; license: string };
+  const text = readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
+  return JSON.parse(text) as { version: string; license: string };
 }
 
 /** What each tag's operations are about, for the document's readers. */
 const TAG_DESCRIPTIONS: Record<string, string> = {
   users: 'Accounts: registration, profiles, settings, pictures and user search.',
   auth: 'Sessions: log in, trade a refresh token for a new pair, log out.',
-  messenger: 'Private messages and the general chat over REST, and the chat page (live chat: the WebSocket at /messenger/ws).',
+  messenger: 'Private messages and the general chat over REST, and the chat page '
+    + '(live chat runs over the WebSocket at /messenger/ws).',
   operations: 'Health, readiness and metrics, for operators and orchestrators.',
   documentation: 'This document and the interactive documentation built on it.',
 };

@@ -10,8 +10,14 @@ import { route, type Route } from './route';
 
 /** The page's scripts and styles are files of its own, so no inline code is needed or allowed. */
 export const PAGE_CSP = [
-  "default-src 'self'", "connect-src 'self'", "img-src 'self' data:", "style-src 'self'", "script-src 'self'",
-  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
@@ -67,7 +73,11 @@ function sendAsset(ctx: Context, asset: Asset): void {
 /** The page itself, as a route of its own so that the API's document shows it. */
 export const pageRoutes: Route[] = [
   route({
-    method: 'GET', path: PAGE_PREFIX, operationId: 'chatPage', tag: 'messenger', auth: false,
+    method: 'GET',
+    path: PAGE_PREFIX,
+    operationId: 'chatPage',
+    tag: 'messenger',
+    auth: false,
     summary: 'The chat page: log in and chat from the browser',
     description: `An HTML page; its scripts and styles are files beside it under ${PAGE_PREFIX}, and it chats over the WebSocket at ${WS_PATH}.`,
     responses: {
@@ -91,7 +101,13 @@ export function messengerPage(): Middleware {
       return;
     }
     if (ctx.path === WS_PATH) {
-      throw new HttpError(426, 'upgrade_required', 'this is the chat WebSocket: connect with a WebSocket client', undefined, { Upgrade: 'websocket' });
+      throw new HttpError(
+        426,
+        'upgrade_required',
+        'this is the chat WebSocket: connect with a WebSocket client',
+        undefined,
+        { Upgrade: 'websocket' },
+      );
     }
     if (!ctx.path.startsWith(PAGE_PREFIX)) return next();
     const asset = table.get(ctx.path.slice(PAGE_PREFIX.length) || 'index.html');

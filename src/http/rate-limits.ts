@@ -51,7 +51,8 @@ export class RateLimits {
 
   constructor(createLimiter: Parley['createRateLimiter'], settings: RateLimitSettings) {
     for (const [limit, points] of Object.entries(settings) as [RateLimitName, number][]) {
-      if (points > 0) this.limiters.set(limit, createLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
+      if (points === 0) continue;
+      this.limiters.set(limit, createLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
     }
   }
 

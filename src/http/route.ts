@@ -90,7 +90,10 @@ export interface Route<I = RouteInput> {
   handle(input: I): Promise<{ status: number; body?: unknown } | void>;
 }
 
-type TypedRoute<P, Q, C extends BodyContent> = Omit<Route<RouteInput<Parsed<P>, Parsed<Q>, ParsedBody<C>>>, 'params' | 'query' | 'body'> & {
+type TypedRoute<P, Q, C extends BodyContent> = Omit<
+  Route<RouteInput<Parsed<P>, Parsed<Q>, ParsedBody<C>>>,
+  'params' | 'query' | 'body'
+> & {
   params?: P;
   query?: Q;
   body?: BodySpec<C>;

@@ -34,8 +34,10 @@ export function authenticate(parley: Parley): Middleware {
   };
 }
 
-const sizeText = (bytes: number) =>
-  bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+function sizeText(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
 
 /** Resolves true if the stream ends before it yields a byte (it is left paused otherwise). */
 function endsEmpty(stream: NodeJS.ReadableStream): Promise<boolean> {
@@ -92,14 +94,17 @@ function bodyParser(route: Route): Middleware[] {
     jsonLimit: maxBytes,
     formLimit: maxBytes,
     formidable: {
-      maxFiles: 1, maxFileSize: maxBytes, maxTotalFileSize: maxBytes, maxFields: 10, maxFieldsSize: DEFAULT_MAX_BODY_BYTES, allowEmptyFiles: false,
+      maxFiles: 1, maxFileSize: maxBytes, maxTotalFileSize: maxBytes,
+      maxFields: 10, maxFieldsSize: DEFAULT_MAX_BODY_BYTES, allowEmptyFiles: false,
     },
     onError(error) {
       const e = error as Error & { status?: number; httpCode?: number };
       const status = e.status ?? e.httpCode ?? 400;
       // formidable reports "too many files" (its error code 1015) as 413; that is a malformed form, not a large one.
       if ((e as { code?: unknown }).code === FORMIDABLE_MAX_FILES_EXCEEDED) throw new HttpError(400, 'invalid_request', "send exactly one file, in the form field 'file'");
-      if (status === 413) throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (${sizeText(maxBytes)})`);
+      if (status === 413) {
+        throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (${sizeText(maxBytes)})`);
+      }
       throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
     },
   });

@@ -40,10 +40,14 @@ export function corsPolicy(origins: readonly string[]): Middleware | null {
 
 /** Status, reason phrase, error code and message, by Node's error code. */
 const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are too large'],
+  HPE_HEADER_OVERFLOW: [
+    431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are too large',
+  ],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive'],
 };
-const NOT_HTTP: [number, string, string, string] = [400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP'];
+const NOT_HTTP: [number, string, string, string] = [
+  400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP',
+];
 
 /**
  * Requests Node cannot even parse never reach Koa: answer them in the API's error shape, with the

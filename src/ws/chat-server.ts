@@ -188,7 +188,8 @@ export class ChatServer implements ConnectionHost {
         try {
           this.deliver(notice);
         } catch (error) {
-          this.parley.log.error({ err: error, message_id: notice.kind === 'revoked' ? undefined : notice.message.id }, 'chat delivery failed for a notice');
+          const about = notice.kind === 'revoked' ? { session_id: notice.session_id } : { message_id: notice.message.id };
+          this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
         }
       }
     } finally {

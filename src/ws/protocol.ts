@@ -53,7 +53,9 @@ const recipient = Type.String({ minLength: 1, maxLength: 200 });
 const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
   chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
-  auth: bodyValidator(object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame'),
+  auth: bodyValidator(
+    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
+  ),
 };
 
 /** The `ref` of a JSON frame, when it has a usable one: error frames echo it. */

@@ -22,7 +22,9 @@ const oauthForm = object({ ...credentialFields, grant_type: Type.Optional(litera
 const refreshToken = Type.String({ minLength: 1, maxLength: 4096 });
 const refreshBody = object({ refresh_token: refreshToken });
 /** The standard OAuth2 refresh request: grant_type=refresh_token&refresh_token=… */
-const oauthRefreshForm = object({ grant_type: Type.Optional(literal('refresh_token')), refresh_token: refreshToken, ...clientFields });
+const oauthRefreshForm = object({
+  grant_type: Type.Optional(literal('refresh_token')), refresh_token: refreshToken, ...clientFields,
+});
 
 export const authRoutes: Route[] = [
   route({
@@ -43,7 +45,8 @@ export const authRoutes: Route[] = [
     ],
     async handle({ body, parley, ctx }) {
       const { username, password } = body;
-      return { status: 200, body: await parley.accounts.login(username, password, { correlationId: ctx.state.requestId }) };
+      const tokens = await parley.accounts.login(username, password, { correlationId: ctx.state.requestId });
+      return { status: 200, body: tokens };
     },
   }),
   route({
@@ -60,7 +63,8 @@ export const authRoutes: Route[] = [
     },
     rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
     async handle({ body, parley, ctx }) {
-      return { status: 200, body: await parley.accounts.refresh(body.refresh_token, { correlationId: ctx.state.requestId }) };
+      const tokens = await parley.accounts.refresh(body.refresh_token, { correlationId: ctx.state.requestId });
+      return { status: 200, body: tokens };
     },
   }),
   route({

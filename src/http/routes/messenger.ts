@@ -3,7 +3,9 @@ import { parseChatLine, type ChatLine } from '../../app/chat-syntax';
 import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
-import { chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema } from '../../edge/schemas';
+import {
+  chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
+} from '../../edge/schemas';
 import { chatView, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
 
@@ -28,7 +30,8 @@ export const messengerRoutes: Route[] = [
       const { to, text, ref } = body;
       const line: ChatLine | DomainError = to === undefined ? parseChatLine(text) : { kind: 'pm', to, text };
       if (line instanceof DomainError) throw line;
-      const sent = await parley.messaging.send(principal, line, ref, { correlationId: ctx.state.requestId }, { consistent: true });
+      const context = { correlationId: ctx.state.requestId };
+      const sent = await parley.messaging.send(principal, line, ref, context, { consistent: true });
       return { status: 201, body: sentView(sent) };
     },
   }),

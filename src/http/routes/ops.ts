@@ -26,7 +26,9 @@ const projectionReport = object({
   position: Type.Integer({ description: 'last event applied' }),
   lag: nullable('integer', { description: 'events behind the head of the log (null when the store did not answer)' }),
   live: Type.Boolean({ description: 'caught up and following the log' }),
-  stopped_at: nullable('integer', { description: 'while the projection is stopped on a failure: the log position it failed at' }),
+  stopped_at: nullable('integer', {
+    description: 'while the projection is stopped on a failure: the log position it failed at',
+  }),
 });
 
 const readySchema = object({
@@ -131,7 +133,9 @@ export function opsRoutes(options: OpsOptions): Route[] {
       summary: 'This API, described in OpenAPI 3.1',
       responses: { 200: { description: 'the OpenAPI document', schema: Type.Unsafe<object>({ type: 'object' }) } },
       async handle({ parley }) {
-        document ??= buildOpenApi(options.documentedRoutes(), { security: parley.config.metricsToken ? { metrics: 'metricsToken' } : {} });
+        document ??= buildOpenApi(options.documentedRoutes(), {
+          security: parley.config.metricsToken ? { metrics: 'metricsToken' } : {},
+        });
         return { status: 200, body: document };
       },
     }),

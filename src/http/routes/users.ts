@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  createdUserSchema, defaulted, emailSchema, errorResponse, meSchema, object, passwordSchema, profileFields, publicUserSchema,
-  settingsSchema, usernameParam, usernameSchema,
+  createdUserSchema, defaulted, emailSchema, errorResponse, meSchema, object, passwordSchema, profileFields,
+  publicUserSchema, settingsSchema, usernameParam, usernameSchema,
 } from '../../edge/schemas';
 import { createdUserView, meView, publicUserView } from '../../edge/views';
 import { sendCacheable } from '../cacheable';
@@ -11,7 +11,9 @@ import { MAX_BYTES, route, type Route } from '../route';
 
 export const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
 
-const registration = object({ username: usernameSchema, email: emailSchema, password: passwordSchema, ...profileFields });
+const registration = object({
+  username: usernameSchema, email: emailSchema, password: passwordSchema, ...profileFields,
+});
 
 const accountChanges = object({
   email: Type.Optional(emailSchema), ...profileFields, settings: Type.Optional(settingsSchema),
@@ -19,7 +21,9 @@ const accountChanges = object({
   new_password: Type.Optional(passwordSchema),
 });
 
-const pictureForm = object({ file: Type.String({ contentMediaType: 'application/octet-stream', description: 'the image' }) });
+const pictureForm = object({
+  file: Type.String({ contentMediaType: 'application/octet-stream', description: 'the image' }),
+});
 
 const searchQuery = object({
   search: Type.String({ minLength: 1, maxLength: 64 }),
@@ -125,7 +129,10 @@ export const userRoutes: Route[] = [
       const picture = await parley.accounts.picture(params.username);
       if (!picture) throw new HttpError(404, 'picture_not_found', 'this user has no picture');
       // The URL stays the same when the picture changes, so caches must revalidate; the ETag is the hash.
-      sendCacheable(ctx, { etag: picture.id, contentType: picture.content_type, bytes: picture.bytes, cacheControl: 'public, max-age=60, must-revalidate' });
+      sendCacheable(ctx, {
+        etag: picture.id, contentType: picture.content_type, bytes: picture.bytes,
+        cacheControl: 'public, max-age=60, must-revalidate',
+      });
     },
   }),
 ];
