@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { startParley, type Parley } from './app';
+import { startParley, type RunningParley } from './app';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
 import { answerMalformedRequests } from './http/security';
@@ -13,7 +13,7 @@ import { ChatServer, type ChatServerOptions } from './ws/chat-server';
 export interface RunningServer {
   url: string;
   port: number;
-  parley: Parley;
+  parley: RunningParley;
   /** The chat WebSocket at /messenger/ws; its stats() feed /metrics. */
   chat: ChatServer;
   /** Stops taking connections, finishes what is in flight, stops projections, closes the store. */

@@ -18,8 +18,8 @@ export { READY_MAX_LAG } from './operations';
 export { INBOX_SIZE } from '../projections/messages';
 
 /**
- * The running service: the one door of the HTTP and WebSocket edges, which call only its use cases
- * (accounts, messaging, operations) and never the store or the projections.
+ * The application object: the one door of the HTTP and WebSocket edges, which call only its use
+ * cases (accounts, messaging, operations), never the store or the projections.
  */
 export interface Parley {
   config: Config;
@@ -29,14 +29,17 @@ export interface Parley {
   operations: Operations;
   /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
   createRateLimiter: Engine['createRateLimiter'];
-  /** For the composition root (src/server.ts) and tests; the edges do not use these. */
+}
+
+/** The application object with what it runs on: for the composition root (src/server.ts), tools and tests. */
+export interface RunningParley extends Parley {
   engine: Engine;
   projector: ProjectionRunner;
   tokens: Tokens;
 }
 
 /** Starts the projections on an open engine and resolves once they have caught up with the log. */
-export async function startParley(config: Config, log: Logger, engine: Engine): Promise<Parley> {
+export async function startParley(config: Config, log: Logger, engine: Engine): Promise<RunningParley> {
   const projector = new ProjectionRunner(engine, PROJECTIONS, log);
   await projector.start();
   const tokens = new Tokens(config);
