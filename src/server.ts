@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { startParley, type Parley } from './app';
+import { startParley, type RunningParley } from './app';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
 import { answerMalformedRequests } from './http/security';
@@ -9,12 +9,11 @@ import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerP
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
 import { ChatServer, type ChatServerOptions } from './ws/chat-server';
-import { messengerPage } from './ws/page';
 
 export interface RunningServer {
   url: string;
   port: number;
-  parley: Parley;
+  parley: RunningParley;
   /** The chat WebSocket at /messenger/ws; its stats() feed /metrics. */
   chat: ChatServer;
   /** Stops taking connections, finishes what is in flight, stops projections, closes the store. */
@@ -34,7 +33,7 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
   const engine = instrumentEngine(options.engine ?? await openEngine(config, log), metrics);
   const parley = await startParley(config, log, engine);
   registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
-  const koa = createHttpApp(parley, { extra: [messengerPage()], metrics });
+  const koa = createHttpApp(parley, { metrics });
   const server = http.createServer(koa.callback());
   answerMalformedRequests(server);
   const chat = await ChatServer.attach(parley, server, {

@@ -10,7 +10,7 @@ import {
 } from '../events';
 import type { UserRow } from '../store/read-models';
 import type { AppDeps } from './deps';
-import { execute, type CommandContext } from './execute';
+import type { CommandContext } from './execute';
 import { claimantOf } from './username-claims';
 
 /** The authenticated caller of a request or WebSocket connection. */
@@ -18,6 +18,11 @@ export interface Principal {
   user_id: string;
   username: string;
   session_id: string;
+}
+
+/** A caller whose access token was verified, and when that token expires (ms since the epoch). */
+export interface Authenticated extends Principal {
+  expiresAt: number;
 }
 
 export interface Registration extends Partial<Omit<ProfileFields, 'email'>> {
@@ -33,6 +38,9 @@ export interface AccountChanges extends Partial<ProfileFields> {
 }
 
 const PICTURE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** Whoever asked over HTTP reads their own writes next: every account change waits for the projections. */
+const CONSISTENT = { consistent: true } as const;
 
 const invalidCredentials = () => new DomainError('invalid_credentials', 'incorrect username or password');
 const sessionInvalid = (message: string) => new DomainError('session_invalid', message);
@@ -55,13 +63,12 @@ export class Accounts {
     if (Object.keys(problems).length > 0) throw invalid(problems);
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
-    const done = await execute(this.deps.engine.events, userDecider, [
+    await this.deps.handle(userDecider, [
       usernameStream(usernameKey(input.username)), emailStream(emailKey(input.email)),
     ], {
       type: 'RegisterUser', user_id: userId, username: input.username, email: input.email, password_hash: passwordHash,
       first_name: input.first_name ?? null, last_name: input.last_name ?? null, phone: input.phone ?? null,
-    }, ctx);
-    await this.deps.projector.waitFor(done.position);
+    }, ctx, CONSISTENT);
     return this.profile(userId);
   }
 
@@ -73,11 +80,10 @@ export class Accounts {
 
     const sessionId = randomUUID();
     const refreshId = randomUUID();
-    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(sessionId)], {
+    await this.deps.handle(sessionDecider, [sessionStream(sessionId)], {
       type: 'StartSession', session_id: sessionId, user_id: user.id, username: user.username,
       refresh_id: refreshId, expires_at: this.deps.tokens.refreshExpiry(new Date()),
-    }, { ...ctx, userId: user.id });
-    await this.deps.projector.waitFor(done.position);
+    }, { ...ctx, userId: user.id }, CONSISTENT);
     return this.deps.tokens.issue({ sub: user.id, sid: sessionId, username: user.username }, refreshId);
   }
 
@@ -86,11 +92,10 @@ export class Accounts {
     const claims = this.verify(() => this.deps.tokens.verifyRefresh(refreshToken));
     const refreshId = randomUUID();
     const now = new Date();
-    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(claims.sid)], {
+    const done = await this.deps.handle(sessionDecider, [sessionStream(claims.sid)], {
       type: 'RefreshSession', session_id: claims.sid, presented_refresh_id: claims.jti, refresh_id: refreshId,
       expires_at: this.deps.tokens.refreshExpiry(now), now: now.toISOString(),
-    }, { ...ctx, userId: claims.sub });
-    await this.deps.projector.waitFor(done.position);
+    }, { ...ctx, userId: claims.sub }, CONSISTENT);
     if (done.events.some((e) => e.type === 'SessionRevoked')) {
       throw new DomainError('refresh_token_reused', 'this refresh token was already used; the session has been ended');
     }
@@ -100,25 +105,56 @@ export class Accounts {
   }
 
   async logout(principal: Principal, ctx: CommandContext): Promise<void> {
-    const done = await execute(this.deps.engine.events, sessionDecider, [sessionStream(principal.session_id)], {
+    await this.deps.handle(sessionDecider, [sessionStream(principal.session_id)], {
       type: 'RevokeSession', session_id: principal.session_id, reason: 'logout',
-    }, { ...ctx, userId: principal.user_id });
-    await this.deps.projector.waitFor(done.position);
+    }, { ...ctx, userId: principal.user_id }, CONSISTENT);
   }
 
   /** Verifies an access token and that its session is still live (one indexed read). */
-  async authenticate(accessToken: string): Promise<Principal> {
+  async authenticate(accessToken: string): Promise<Authenticated> {
     const claims = this.verify(() => this.deps.tokens.verifyAccess(accessToken));
     const session = await this.deps.engine.readModels.session(claims.sid);
     if (!session || session.user_id !== claims.sub) throw sessionInvalid('the session does not exist');
     if (session.revoked) throw sessionInvalid('the session has ended');
-    return { user_id: claims.sub, username: claims.username, session_id: claims.sid };
+    const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : Number.POSITIVE_INFINITY;
+    return { user_id: claims.sub, username: claims.username, session_id: claims.sid, expiresAt };
+  }
+
+  /**
+   * How a session ended ('logout', …), or null while it is live. With `after`, the read models are
+   * first brought up to that log position, so that an end the caller has already seen is found.
+   */
+  async sessionEnded(sessionId: string, options: { after?: number } = {}): Promise<string | null> {
+    if (options.after) await this.deps.projector.waitFor(options.after);
+    const session = await this.deps.engine.readModels.session(sessionId);
+    if (!session) return 'unknown session';
+    return session.revoked ?? null;
   }
 
   async profile(userId: string): Promise<UserRow> {
     const user = await this.deps.engine.readModels.userById(userId);
     if (!user) throw new DomainError('user_not_found', 'no such user');
     return user;
+  }
+
+  /** A user's profile by username, matched case-insensitively. */
+  async profileByName(username: string): Promise<UserRow> {
+    const user = await this.deps.engine.readModels.userByKey(usernameKey(username));
+    if (!user) throw new DomainError('user_not_found', `there is no user '${username}'`);
+    return user;
+  }
+
+  /** Users whose username starts with `prefix` (case-insensitive), sorted by username. */
+  search(prefix: string, limit: number): Promise<UserRow[]> {
+    return this.deps.engine.readModels.searchUsers(usernameKey(prefix), limit);
+  }
+
+  /** A user's current picture with its bytes; null when there is no such user or no picture. */
+  async picture(username: string): Promise<(PictureRef & { bytes: Buffer }) | null> {
+    const user = await this.deps.engine.readModels.userByKey(usernameKey(username));
+    if (!user?.picture) return null;
+    const stored = await this.deps.engine.pictures.get(user.picture.id);
+    return stored ? { ...user.picture, content_type: stored.content_type, bytes: stored.bytes } : null;
   }
 
   /** Profile, settings and password in one atomic change: all of it happens, or none. */
@@ -138,8 +174,7 @@ export class Accounts {
       // Most likely a client that meant to change the password: say so rather than change nothing.
       throw new DomainError('validation_failed', 'current_password goes with new_password', { new_password: 'required with current_password' });
     }
-    const done = await execute(this.deps.engine.events, userDecider, streams, commands, { ...ctx, userId: principal.user_id });
-    await this.deps.projector.waitFor(done.position);
+    await this.deps.handle(userDecider, streams, commands, { ...ctx, userId: principal.user_id }, CONSISTENT);
     return this.profile(principal.user_id);
   }
 
@@ -163,10 +198,9 @@ export class Accounts {
     }
     const picture: PictureRef = { id: createHash('sha256').update(bytes).digest('hex'), content_type: detected.mime, size: bytes.length };
     await this.deps.engine.pictures.put(picture.id, picture.content_type, bytes);
-    const done = await execute(this.deps.engine.events, userDecider, [userStream(principal.user_id)], {
+    await this.deps.handle(userDecider, [userStream(principal.user_id)], {
       type: 'SetPicture', user_id: principal.user_id, picture,
-    }, { ...ctx, userId: principal.user_id });
-    await this.deps.projector.waitFor(done.position);
+    }, { ...ctx, userId: principal.user_id }, CONSISTENT);
     return picture;
   }
 

@@ -9,11 +9,33 @@ export interface CommandContext {
   userId?: string;
 }
 
-export interface Executed<S> {
+export interface Executed {
   /** The events stored; empty when the command changed nothing (an idempotent repeat). */
   events: StoredEvent[];
-  /** The log position to wait for to see this command's effect (0 when nothing was stored). */
+  /**
+   * The log position that holds this command's effect: its last event, or for a repeat that stored
+   * nothing the newest event it was decided on (0 for streams that were empty).
+   */
   position: number;
+}
+
+export interface HandleOptions {
+  /** Resolve only once the projections have the result, so that a query right after sees it. */
+  consistent?: boolean;
+}
+
+/** What a use case runs its commands with; see commandHandler. */
+export type Handle = <C, S, E extends ParleyEvent>(
+  decider: Decider<C, S, E>,
+  streams: string[],
+  commands: C | C[],
+  context: CommandContext,
+  options?: HandleOptions,
+) => Promise<Executed>;
+
+/** Anything that can say when the read models have reached a log position (the projection runner). */
+export interface Projections {
+  waitFor(position: number): Promise<unknown>;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -26,23 +48,37 @@ export class RetriesExhaustedError extends Error {
 }
 
 /**
+ * The one way commands run: read → decide → append → retry, and with `consistent` also wait for
+ * the projections. Every use case goes through the `handle` this returns.
+ */
+export function commandHandler(store: EventStore, projections: Projections): Handle {
+  return async (decider, streams, commands, context, options = {}) => {
+    const done = await execute(store, decider, streams, commands, context);
+    if (options.consistent && done.position > 0) await projections.waitFor(done.position);
+    return done;
+  };
+}
+
+/**
  * Runs commands against the streams they need: load, decide (pure), append with the versions that
  * were read. When another writer got in first, the whole thing is tried again on fresh state.
  */
-export async function execute<C, S, E extends ParleyEvent>(
+async function execute<C, S, E extends ParleyEvent>(
   store: EventStore,
   decider: Decider<C, S, E>,
   streams: string[],
   commands: C | C[],
   context: CommandContext,
-): Promise<Executed<S>> {
+): Promise<Executed> {
   const list = Array.isArray(commands) ? commands : [commands];
   for (let attempt = 1; ; attempt++) {
     const loaded = await store.readStreams(streams);
     const state = (loaded.events as unknown as E[]).reduce(decider.evolve, decider.initialState());
     const decided = decideAll(decider, list, state);
     if (decided instanceof DomainError) throw decided;
-    if (decided.length === 0) return { events: [], position: 0 };
+    if (decided.length === 0) {
+      return { events: [], position: loaded.events.reduce((max, e) => Math.max(max, e.position), 0) };
+    }
 
     const appends = groupByStream(decided, loaded.versions);
     try {

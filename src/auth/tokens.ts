@@ -9,6 +9,8 @@ export interface AccessClaims {
   sub: string;
   sid: string;
   username: string;
+  /** Expiry, seconds since the epoch: set on every token issue() signs, read back by verifyAccess(). */
+  exp?: number;
 }
 
 export interface RefreshClaims {

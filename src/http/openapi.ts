@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Route } from './route';
-import { chatSchema, createdUserSchema, errorSchema, meSchema, pmSchema, publicUserSchema, tokenPairSchema } from './schemas';
-import type { Schema } from './validation';
+import { chatSchema, createdUserSchema, errorSchema, meSchema, pmSchema, publicUserSchema, tokenPairSchema } from '../edge/schemas';
+import type { Schema } from '../edge/validation';
 
 /**
  * The OpenAPI 3.1 document, generated from the very Route objects and schemas the router mounts
@@ -84,6 +84,15 @@ function requestBody(route: Route): unknown {
   };
 }
 
+/**
+ * Every operation can meet a request that is broken before it reaches the route (one Node cannot
+ * parse as HTTP: 400; headers too large: 431): documented for operations that name no 4xx of their own.
+ */
+const MALFORMED_REQUEST = {
+  description: 'a malformed request: not valid HTTP (400), headers too large (431)',
+  content: { 'application/json': { schema: ref('Error') } },
+};
+
 const RETRY_AFTER = { description: 'seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } };
 
 function responses(route: Route): Record<string, unknown> {
@@ -104,6 +113,7 @@ function responses(route: Route): Record<string, unknown> {
   }
   // Whoever declared it, a 429 comes with Retry-After (see rate-limits.ts).
   if (out['429']) (out['429'] as Record<string, unknown>).headers = { 'Retry-After': RETRY_AFTER };
+  if (!Object.keys(out).some((status) => /^4(\d\d|XX)$/.test(status))) out['4XX'] = MALFORMED_REQUEST;
   out.default = ref('Error', 'responses');
   return out;
 }
@@ -120,15 +130,26 @@ function operation(route: Route, options: OpenApiOptions): Operation {
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(body ? { requestBody: body } : {}),
     responses: responses(route),
-    ...(route.auth ? { security: USER_SECURITY } : other ? { security: [{ [other]: [] }] } : {}),
+    // Public operations say so (security: []), rather than leave it to a reader to guess.
+    security: route.auth ? USER_SECURITY : other ? [{ [other]: [] }] : [],
   };
 }
 
-function packageVersion(): string {
+function packageJson(): { version: string; license: string } {
   // The same relative path from src/http (tsx) and dist/http (node).
-  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
+  const text = readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
+  return JSON.parse(text) as { version: string; license: string };
 }
+
+/** What each tag's operations are about, for the document's readers. */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  users: 'Accounts: registration, profiles, settings, pictures and user search.',
+  auth: 'Sessions: log in, trade a refresh token for a new pair, log out.',
+  messenger: 'Private messages and the general chat over REST, and the chat page '
+    + '(live chat runs over the WebSocket at /messenger/ws).',
+  operations: 'Health, readiness and metrics, for operators and orchestrators.',
+  documentation: 'This document and the interactive documentation built on it.',
+};
 
 export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions = {}): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
@@ -138,18 +159,24 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
     if (paths[route.path]![method]) throw new Error(`two routes for ${route.method} ${route.path}`);
     paths[route.path]![method] = operation(route, options);
   }
-  const tags = [...new Set(routes.map((r) => r.tag))].map((name) => ({ name }));
+  const tags = [...new Set(routes.map((r) => r.tag))].map((name) => ({
+    name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
+  }));
+  const pkg = packageJson();
   const used = new Set<SecuritySchemeName>(['bearerAuth', 'passwordLogin', ...Object.values(options.security ?? {})]);
   return {
     openapi: '3.1.0',
     info: {
       title: 'parley',
-      version: packageVersion(),
+      version: pkg.version,
+      license: { name: pkg.license, identifier: pkg.license },
       description: 'An event-sourced messenger: accounts, private messages and a general chat. '
         + 'Authenticate with POST /auth/login (or the Authorize button), then send the access token as a bearer token. '
         + 'Every error has the same shape: {"error": {"code", "message", "details?"}}. '
         + 'Live chat runs over the WebSocket at /messenger/ws (see docs/websocket.md).',
     },
+    // Relative: the API is served where this document is, whatever the host.
+    servers: [{ url: '/', description: 'this server' }],
     tags,
     paths,
     components: {

@@ -1,11 +1,11 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimitSettings } from '../config';
-import type { Engine } from '../store/ports';
-import { HttpError } from './errors';
-import type { RouteInput } from './route';
+import type { Parley } from '../app';
+import { HttpError } from '../edge/errors';
+import type { RouteInput, RouteRateLimit } from './route';
 
-export type RateLimitName = keyof RateLimitSettings;
+type RateLimitName = keyof RateLimitSettings;
 
 /** Window of each limit in seconds; how many attempts fit in it is configuration (src/config). */
 export const RATE_LIMIT_WINDOWS: Readonly<Record<RateLimitName, number>> = {
@@ -14,18 +14,6 @@ export const RATE_LIMIT_WINDOWS: Readonly<Record<RateLimitName, number>> = {
   register_ip: 60 * 60,
   refresh_ip: 5 * 60,
 };
-
-/** A limit a route counts its requests against. */
-export interface RouteRateLimit {
-  limit: RateLimitName;
-  /** What is counted: the client's address, or a key taken from the validated request (e.g. the account). */
-  key: 'ip' | ((input: RouteInput) => string);
-  /**
-   * What a successful request does to its count: `keep` it (every attempt counts), `refund` it (only
-   * failures count), or `reset` the key altogether (a successful login clears the account's failures).
-   */
-  onSuccess: 'keep' | 'refund' | 'reset';
-}
 
 /**
  * The key for a client address: IPv4-mapped IPv6 addresses count as their IPv4 address, and IPv6
@@ -61,9 +49,10 @@ type Counted = { limiter: RateLimiterAbstract; key: string; onSuccess: RouteRate
 export class RateLimits {
   private readonly limiters = new Map<RateLimitName, RateLimiterAbstract>();
 
-  constructor(engine: Engine, settings: RateLimitSettings) {
+  constructor(createLimiter: Parley['createRateLimiter'], settings: RateLimitSettings) {
     for (const [limit, points] of Object.entries(settings) as [RateLimitName, number][]) {
-      if (points > 0) this.limiters.set(limit, engine.createRateLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
+      if (points === 0) continue;
+      this.limiters.set(limit, createLimiter({ keyPrefix: limit, points, duration: RATE_LIMIT_WINDOWS[limit] }));
     }
   }
 

@@ -38,10 +38,16 @@ export function corsPolicy(origins: readonly string[]): Middleware | null {
   });
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'the request headers are too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'the request took too long to arrive'],
+/** Status, reason phrase, error code and message, by Node's error code. */
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are too large',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive'],
 };
+const NOT_HTTP: [number, string, string, string] = [
+  400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP',
+];
 
 /**
  * Requests Node cannot even parse never reach Koa: answer them in the API's error shape, with the
@@ -53,8 +59,8 @@ export function answerMalformedRequests(server: Server): void {
       socket.destroy();
       return;
     }
-    const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'the request is not valid HTTP'];
-    const body = JSON.stringify({ error: { code: status === 400 ? 'invalid_request' : status === 431 ? 'headers_too_large' : 'request_timeout', message } });
+    const [status, reason, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP;
+    const body = JSON.stringify({ error: { code, message } });
     socket.end([
       `HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
       'X-Content-Type-Options: nosniff', `Content-Security-Policy: ${DATA_CSP}`, 'Connection: close', '', body,

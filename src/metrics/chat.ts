@@ -1,5 +1,25 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ChatStats } from '../ws/chat-server';
+
+/**
+ * Counters for /metrics. `connections` and `users` are gauges (open sockets, distinct users with
+ * one); the rest count since start: frames received and sent, error frames sent, frames refused by
+ * the rate limit, upgrades refused (bad token, wrong path, shutting down), and sockets closed by the
+ * server for each reason. `feed_position` is the last log position the delivery feed handed out.
+ */
+export interface ChatStats {
+  connections: number;
+  users: number;
+  frames_in: number;
+  frames_out: number;
+  errors_out: number;
+  rate_limited: number;
+  upgrades_refused: number;
+  closed_slow_reader: number;
+  closed_dead_peer: number;
+  closed_token_expired: number;
+  closed_session_revoked: number;
+  feed_position: number;
+}
 
 type Stats = () => ChatStats | null | undefined;
 type Total = keyof ChatStats;

@@ -1,5 +1,5 @@
 export { registerChatMetrics } from './chat';
-export type { ChatStats } from '../ws/chat-server';
+export type { ChatStats } from './chat';
 export { instrumentEngine } from './events';
 export { httpMetrics, UNMATCHED_ROUTE } from './http';
 export { registerProjectionMetrics, type ProjectionSource } from './projections';

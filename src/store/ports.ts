@@ -80,7 +80,13 @@ export interface EventStore {
    * time, with the last error) while it is down and subscriptions only find them by reading the log
    * every poll interval. Engines without a push feed leave it out.
    */
-  feedStatus?(): { mode: 'push' | 'polling'; since?: string; error?: string };
+  feedStatus?(): FeedStatus;
+}
+
+export interface FeedStatus {
+  mode: 'push' | 'polling';
+  since?: string;
+  error?: string;
 }
 
 /** Why importEvents() refused a batch; nothing of it was written. */

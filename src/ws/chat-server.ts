@@ -1,13 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Parley } from '../app';
-import type { Principal } from '../app/accounts';
-import type { StoredEvent } from '../events';
-import { chatMessageRow, privateMessageRow } from '../projections/messages';
-import { toHttpError } from '../http/errors';
-import { chatView, pmView } from '../http/views';
-import type { Subscription } from '../store/ports';
+import type { Authenticated, Feed, FeedBatch, FeedNotice, Parley } from '../app';
+import { toHttpError } from '../edge/errors';
+import { chatView, pmView } from '../edge/views';
+import type { ChatStats } from '../metrics/chat';
 import { ChatConnection, type ConnectionHost, type ConnectionLimits } from './connection';
 import { CLOSE, SUBPROTOCOL, WS_PATH } from './protocol';
 import { refuseUpgrade, tokenFrom } from './upgrade';
@@ -30,27 +27,6 @@ export const DEFAULT_CHAT_OPTIONS: ChatServerOptions = {
   maxBufferedBytes: 1024 * 1024,
   maxPending: 100,
 };
-
-/**
- * Counters for /metrics. `connections` and `users` are gauges (open sockets, distinct users with
- * one); the rest count since start: frames received and sent, error frames sent, frames refused by
- * the rate limit, upgrades refused (bad token, wrong path, shutting down), and sockets closed by the
- * server for each reason. `feed_position` is the last log position the delivery feed handed out.
- */
-export interface ChatStats {
-  connections: number;
-  users: number;
-  frames_in: number;
-  frames_out: number;
-  errors_out: number;
-  rate_limited: number;
-  upgrades_refused: number;
-  closed_slow_reader: number;
-  closed_dead_peer: number;
-  closed_token_expired: number;
-  closed_session_revoked: number;
-  feed_position: number;
-}
 
 type Counters = Omit<ChatStats, 'connections' | 'users' | 'feed_position'>;
 
@@ -83,31 +59,30 @@ export class ChatServer implements ConnectionHost {
   private readonly byUser = new Map<string, Set<ChatConnection>>();
   private readonly bySession = new Map<string, Set<ChatConnection>>();
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly feed: Subscription;
-  private delivered: number;
+  private feed: Feed | null = null;
+  private delivered = 0;
   private closing: Promise<void> | null = null;
   /** Sockets corked while a batch of events is delivered. */
   private corked: Set<ChatConnection> | null = null;
 
-  private constructor(readonly parley: Parley, startPosition: number, private readonly options: ChatServerOptions) {
+  private constructor(readonly parley: Parley, private readonly options: ChatServerOptions) {
     this.limits = options;
-    this.delivered = startPosition;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
-    this.feed = parley.engine.events.subscribe(startPosition, (events) => this.deliverAll(events));
-    this.feed.done.catch((error: unknown) => parley.log.error({ err: error }, 'chat delivery feed stopped'));
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
   }
 
   /** Starts delivering from the log's head and takes upgrades from `server`. */
   static async attach(parley: Parley, server: Server, options: Partial<ChatServerOptions> = {}): Promise<ChatServer> {
-    const head = await parley.engine.events.headPosition();
-    const chat = new ChatServer(parley, head, { ...DEFAULT_CHAT_OPTIONS, ...options });
+    const chat = new ChatServer(parley, { ...DEFAULT_CHAT_OPTIONS, ...options });
+    chat.feed = await parley.messaging.feed('head', (batch) => chat.deliverAll(batch));
+    chat.delivered = chat.feed.from;
+    chat.feed.done.catch((error: unknown) => parley.log.error({ err: error }, 'chat delivery feed stopped'));
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => chat.upgrade(request, socket, head));
     return chat;
   }
@@ -139,7 +114,7 @@ export class ChatServer implements ConnectionHost {
       await closed;
       clearTimeout(timer);
       await Promise.all(open.map((c) => c.drained()));
-      await this.feed.stop();
+      await this.feed?.stop();
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     })();
     return this.closing;
@@ -166,7 +141,7 @@ export class ChatServer implements ConnectionHost {
       if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         socket.off('error', ignoreErrors);
-        this.accept(ws, principal, token);
+        this.accept(ws, principal);
       });
     }, (error: unknown) => {
       const mapped = toHttpError(error);
@@ -175,8 +150,8 @@ export class ChatServer implements ConnectionHost {
     });
   }
 
-  private accept(ws: WebSocket, principal: Principal, token: string): void {
-    const connection = new ChatConnection(ws, principal, token, this);
+  private accept(ws: WebSocket, principal: Authenticated): void {
+    const connection = new ChatConnection(ws, principal, this);
     this.connections.add(connection);
     addTo(this.byUser, principal.user_id, connection);
     addTo(this.bySession, principal.session_id, connection);
@@ -203,28 +178,29 @@ export class ChatServer implements ConnectionHost {
   }
 
   /**
-   * Each event is encoded once and the same bytes go to every socket that should see it. Never
+   * Each notice is encoded once and the same bytes go to every socket that should see it. Never
    * throws: a failing handler would stop the feed for everyone.
    */
-  private deliverAll(events: StoredEvent[]): void {
+  private deliverAll(batch: FeedBatch): void {
     this.corked = new Set();
     try {
-      for (const event of events) {
+      for (const notice of batch.notices) {
         try {
-          this.deliver(event);
+          this.deliver(notice);
         } catch (error) {
-          this.parley.log.error({ err: error, position: event.position }, 'chat delivery failed for an event');
+          const about = notice.kind === 'revoked' ? { session_id: notice.session_id } : { message_id: notice.message.id };
+          this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
         }
-        this.delivered = event.position;
       }
     } finally {
+      this.delivered = batch.position;
       for (const c of this.corked) c.uncork();
       this.corked = null;
     }
   }
 
   /**
-   * Frames for one socket in one batch of events leave in one write: a busy chat sends hundreds of
+   * Frames for one socket in one batch of notices leave in one write: a busy chat sends hundreds of
    * small frames per commit, and a system call for each was the fan-out's cost.
    */
   private out(c: ChatConnection, id: string, data: Buffer): void {
@@ -235,13 +211,13 @@ export class ChatServer implements ConnectionHost {
     c.deliver(id, data);
   }
 
-  private deliver(event: StoredEvent): void {
-    switch (event.type) {
-      case 'MessageSent': {
-        const recipients = this.byUser.get(event.data.to_id);
-        const senders = this.byUser.get(event.data.from_id);
+  private deliver(notice: FeedNotice): void {
+    switch (notice.kind) {
+      case 'pm': {
+        const recipients = this.byUser.get(notice.message.to_id);
+        const senders = this.byUser.get(notice.message.from_id);
         if (!recipients && !senders) return;
-        const view = pmView(privateMessageRow(event));
+        const view = pmView(notice.message);
         if (recipients) {
           const data = Buffer.from(JSON.stringify(view));
           for (const c of recipients) this.out(c, view.id, data);
@@ -253,19 +229,19 @@ export class ChatServer implements ConnectionHost {
         }
         return;
       }
-      case 'ChatMessagePosted': {
+      case 'chat': {
         if (this.connections.size === 0) return;
-        const view = chatView(chatMessageRow(event));
+        const view = chatView(notice.message);
         const data = Buffer.from(JSON.stringify(view));
         for (const c of this.connections) this.out(c, view.id, data);
         return;
       }
-      case 'SessionRevoked': {
-        const revoked = this.bySession.get(event.data.session_id);
+      case 'revoked': {
+        const revoked = this.bySession.get(notice.session_id);
         if (!revoked) return;
         for (const c of [...revoked]) {
           this.counters.closed_session_revoked++;
-          c.close(CLOSE.sessionRevoked, `session ended: ${event.data.reason}`);
+          c.close(CLOSE.sessionRevoked, `session ended: ${notice.reason}`);
         }
         return;
       }

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import jwt from 'jsonwebtoken';
 import type WebSocket from 'ws';
-import type { Parley } from '../app';
-import type { Principal } from '../app/accounts';
-import { INBOX_SIZE } from '../projections/messages';
-import { toHttpError } from '../http/errors';
-import { pmView } from '../http/views';
+import type { Authenticated, Parley } from '../app';
+import { toHttpError } from '../edge/errors';
+import { pmView } from '../edge/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
 import { TokenBucket } from './token-bucket';
 
@@ -41,12 +38,6 @@ const SLOW_READER_GRACE_MS = 5_000;
 
 const encode = (frame: object): Buffer => Buffer.from(JSON.stringify(frame));
 
-/** Seconds-since-epoch expiry of a token that authenticate() has already verified. */
-function expiryOf(token: string): number {
-  const exp = (jwt.decode(token) as { exp?: unknown } | null)?.exp;
-  return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY;
-}
-
 /**
  * One open chat socket of an authenticated user: turns its frames into the messaging use cases, one
  * at a time so a client's messages are stored in the order it sent them, and writes frames to it.
@@ -65,12 +56,11 @@ export class ChatConnection {
 
   constructor(
     readonly ws: WebSocket,
-    public principal: Principal,
-    token: string,
+    public principal: Authenticated,
     private readonly host: ConnectionHost,
   ) {
     this.bucket = new TokenBucket(host.limits.ratePerSecond, host.limits.rateBurst);
-    this.expiresAt = expiryOf(token);
+    this.expiresAt = principal.expiresAt;
     this.armExpiry();
     this.queue = this.sendHistory();
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
@@ -188,7 +178,7 @@ export class ChatConnection {
     }
     const previousSession = this.principal.session_id;
     this.principal = principal;
-    this.expiresAt = expiryOf(token);
+    this.expiresAt = principal.expiresAt;
     this.armExpiry();
     if (previousSession !== principal.session_id) this.host.rebind(this, previousSession);
     this.send(encode({ type: 'authenticated', username: principal.username, expires_at: new Date(this.expiresAt).toISOString() }));
@@ -212,17 +202,16 @@ export class ChatConnection {
    * it (or both, and then the live copy is dropped) — never lost in between.
    */
   private async sendHistory(): Promise<void> {
-    const { projector, engine } = this.host.parley;
+    const { accounts, messaging } = this.host.parley;
     try {
-      await projector.waitFor(this.host.deliveredPosition());
       // A revocation the feed handed out before this socket was registered would otherwise be missed.
-      const session = await engine.readModels.session(this.principal.session_id);
-      if (!session || session.revoked) {
+      const ended = await accounts.sessionEnded(this.principal.session_id, { after: this.host.deliveredPosition() });
+      if (ended !== null) {
         this.host.counters.closed_session_revoked++;
-        this.close(CLOSE.sessionRevoked, `session ended: ${session?.revoked ?? 'unknown session'}`);
+        this.close(CLOSE.sessionRevoked, `session ended: ${ended}`);
         return;
       }
-      const rows = await engine.readModels.inbox(this.principal.user_id, INBOX_SIZE);
+      const rows = await messaging.inbox(this.principal.user_id);
       this.send(encode({ type: 'history', messages: rows.map(pmView) }));
       const inHistory = new Set(rows.map((r) => r.id));
       const held = this.backlog ?? [];

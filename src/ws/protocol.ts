@@ -1,12 +1,12 @@
 import { parseChatLine, type ChatLine } from '../app/chat-syntax';
 import { DomainError } from '../commands/decider';
 import { TEXT_MAX } from '../commands/rules';
-import { HttpError } from '../http/errors';
-import { object, refSchema } from '../http/schemas';
-import { bodyValidator } from '../http/validation';
+import { HttpError } from '../edge/errors';
+import { Type } from '@sinclair/typebox';
+import { literal, object, refSchema } from '../edge/schemas';
+import { bodyValidator } from '../edge/validation';
 
-/** The path the chat socket is served on. */
-export const WS_PATH = '/messenger/ws';
+export { WS_PATH } from '../edge/paths';
 /** The subprotocol a browser offers next to its token (Sec-WebSocket-Protocol: parley, <token>). */
 export const SUBPROTOCOL = 'parley';
 
@@ -47,13 +47,15 @@ export type ClientFrame =
 
 // Empty text passes the shape check on purpose: the decider answers it with validation_failed,
 // exactly as it does for a text frame. The bound only keeps absurd strings away from it.
-const text = { type: 'string', maxLength: TEXT_MAX * 2 };
-const recipient = { type: 'string', minLength: 1, maxLength: 200 };
+const text = Type.String({ maxLength: TEXT_MAX * 2 });
+const recipient = Type.String({ minLength: 1, maxLength: 200 });
 
 const VALIDATORS: Record<string, (frame: unknown) => void> = {
-  pm: bodyValidator(object({ type: { const: 'pm' }, to: recipient, text, ref: refSchema }, ['type', 'to', 'text']), 'frame'),
-  chat: bodyValidator(object({ type: { const: 'chat' }, text, ref: refSchema }, ['type', 'text']), 'frame'),
-  auth: bodyValidator(object({ type: { const: 'auth' }, token: { type: 'string', minLength: 1, maxLength: 4096 } }, ['type', 'token']), 'frame'),
+  pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
+  chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
+  auth: bodyValidator(
+    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
+  ),
 };
 
 /** The `ref` of a JSON frame, when it has a usable one: error frames echo it. */

@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Middleware } from 'koa';
-import { sendCacheable } from '../http/cacheable';
-import { HttpError } from '../http/errors';
-import { WS_PATH } from './protocol';
-
-const PAGE_PREFIX = '/messenger/';
+import { Type } from '@sinclair/typebox';
+import type { Context, Middleware } from 'koa';
+import { HttpError } from '../edge/errors';
+import { PAGE_PREFIX, WS_PATH } from '../edge/paths';
+import { sendCacheable } from './cacheable';
+import { route, type Route } from './route';
 
 /** The page's scripts and styles are files of its own, so no inline code is needed or allowed. */
 export const PAGE_CSP = [
-  "default-src 'self'", "connect-src 'self'", "img-src 'self' data:", "style-src 'self'", "script-src 'self'",
-  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'",
+  "default-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
@@ -56,9 +62,37 @@ function loadAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
-/** Serves the chat page at /messenger/ (and its files beside it); /messenger redirects there. */
-export function messengerPage(dir = WEB_DIR): Middleware {
-  const assets = loadAssets(dir);
+let webAssets: Map<string, Asset> | null = null;
+const assets = (): Map<string, Asset> => (webAssets ??= loadAssets(WEB_DIR));
+
+function sendAsset(ctx: Context, asset: Asset): void {
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  sendCacheable(ctx, { etag: asset.etag, contentType: asset.type, bytes: asset.bytes, cacheControl: 'no-cache' });
+}
+
+/** The page itself, as a route of its own so that the API's document shows it. */
+export const pageRoutes: Route[] = [
+  route({
+    method: 'GET',
+    path: PAGE_PREFIX,
+    operationId: 'chatPage',
+    tag: 'messenger',
+    auth: false,
+    summary: 'The chat page: log in and chat from the browser',
+    description: `An HTML page; its scripts and styles are files beside it under ${PAGE_PREFIX}, and it chats over the WebSocket at ${WS_PATH}.`,
+    responses: {
+      200: { description: 'the page, with an ETag', contentType: 'text/html', schema: Type.String() },
+      304: { description: 'not modified (If-None-Match matched)' },
+    },
+    async handle({ ctx }) {
+      sendAsset(ctx, assets().get('index.html')!);
+    },
+  }),
+];
+
+/** Serves the chat page's files under /messenger/; /messenger redirects to the page. */
+export function messengerPage(): Middleware {
+  const table = assets();
   return async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     if (ctx.path === '/messenger') {
@@ -67,12 +101,17 @@ export function messengerPage(dir = WEB_DIR): Middleware {
       return;
     }
     if (ctx.path === WS_PATH) {
-      throw new HttpError(426, 'upgrade_required', 'this is the chat WebSocket: connect with a WebSocket client', undefined, { Upgrade: 'websocket' });
+      throw new HttpError(
+        426,
+        'upgrade_required',
+        'this is the chat WebSocket: connect with a WebSocket client',
+        undefined,
+        { Upgrade: 'websocket' },
+      );
     }
     if (!ctx.path.startsWith(PAGE_PREFIX)) return next();
-    const asset = assets.get(ctx.path.slice(PAGE_PREFIX.length) || 'index.html');
+    const asset = table.get(ctx.path.slice(PAGE_PREFIX.length) || 'index.html');
     if (!asset) return next();
-    ctx.set('Content-Security-Policy', PAGE_CSP);
-    sendCacheable(ctx, { etag: asset.etag, contentType: asset.type, bytes: asset.bytes, cacheControl: 'no-cache' });
+    sendAsset(ctx, asset);
   };
 }

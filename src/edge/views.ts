@@ -1,7 +1,6 @@
-import type { SentMessage } from '../app/messaging';
-import type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
+import type { ChatMessageRow, PrivateMessageRow, SentMessage, UserRow } from '../app';
 
-/** How read-model rows are shown to API clients. */
+/** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
 export const pictureUrl = (user: UserRow): string | null =>
   user.picture ? `/users/${encodeURIComponent(user.username)}/picture` : null;
 

@@ -7,6 +7,7 @@ const bodyAjv = addFormats(new Ajv({ strict: true, allErrors: true, coerceTypes:
 /** Path and query parameters arrive as text: numbers in them are read as numbers. */
 const paramAjv = addFormats(new Ajv({ strict: true, allErrors: true, coerceTypes: true, useDefaults: true }));
 
+/** Any JSON Schema (TypeBox's included). */
 export type Schema = Record<string, unknown>;
 export type Validator = (value: unknown) => void;
 
