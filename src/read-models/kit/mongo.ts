@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, ClientSession, Db, Document, IndexDescription } from 'mongodb';
-import type { Op } from './read-model';
+import type { Op } from './op';
 
 /** Read-model documents are keyed by their natural id (user, session, chat position) or by an ObjectId. */
 export type ReadModelDoc = Document & { _id?: string | number };

@@ -2,10 +2,9 @@ import type { StoredEvent } from '../../events';
 import type { AnyMongoReadModel, MongoReadModel } from './mongo';
 import type { AnySqliteReadModel, SqliteReadModel } from './sqlite';
 
-/** A read-model write: what a projection makes of an event, applied idempotently by either engine. */
-export interface Op {
-  readonly kind: string;
-}
+import type { Op } from './op';
+
+export type { Op } from './op';
 
 /**
  * A projection turns events into read-model writes. It is a pure function of the event, so a

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Op } from './read-model';
+import type { Op } from './op';
 import type { PrivateMessageRow } from './private-message';
 
 /** What an op handler writes through: the live tables, or a rebuild's shadows. */
