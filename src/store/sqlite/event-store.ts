@@ -95,7 +95,9 @@ export class SqliteEventStore implements EventStore {
     this.queue = [];
     let outcomes;
     try {
-      outcomes = this.commitBatch(batch);
+      // IMMEDIATE: take the write lock (waiting up to busy_timeout for another process) before
+      // reading versions, so the read-to-write upgrade can never fail with SQLITE_BUSY_SNAPSHOT.
+      outcomes = this.commitBatch.immediate(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;

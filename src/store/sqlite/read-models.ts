@@ -70,7 +70,8 @@ export class SqliteReadModels implements ReadModelStore {
   }
 
   async apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void> {
-    this.applyTx(projection, ops, from, to);
+    // IMMEDIATE: the checkpoint is read and then written; see BUSY_TIMEOUT_MS.
+    this.applyTx.immediate(projection, ops, from, to);
   }
 
   async shadow(projection: string): Promise<ShadowReadModel> {
@@ -89,7 +90,7 @@ export class SqliteReadModels implements ReadModelStore {
     this.db.transaction(() => {
       for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
       this.s.deleteCheckpoint.run(projection);
-    })();
+    }).immediate();
   }
 
   async userById(userId: string): Promise<UserRow | null> {
