@@ -28,7 +28,8 @@ const projectionReport = object({
   lag: { type: ['integer', 'null'], description: 'events behind the head of the log (null when the store did not answer)' },
   live: { type: 'boolean', description: 'caught up and following the log' },
   stopped_at: { type: ['integer', 'null'], description: 'while the projection is stopped on a failure: the log position it failed at' },
-}, ['name', 'position', 'lag', 'live', 'stopped_at']);
+  lease_holder: { type: ['string', 'null'], description: 'the instance that applies this projection (its lease holder), null while nobody holds it' },
+}, ['name', 'position', 'lag', 'live', 'stopped_at', 'lease_holder']);
 
 const readySchema = object({
   status: { const: 'ready' },
@@ -60,6 +61,7 @@ async function readiness(app: Parley) {
     lag: head === null ? null : Math.max(0, head - s.position),
     live: s.live,
     stopped_at: s.error?.position ?? null,
+    lease_holder: s.lease.holder,
   }));
   for (const p of projections) {
     // The error itself may describe internals: it is in the log, not in this public answer.

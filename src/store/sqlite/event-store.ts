@@ -58,7 +58,11 @@ export class SqliteEventStore implements EventStore {
   /** Group commits waiting for their fsync, oldest first. */
   private unsynced: Unsynced[] = [];
 
-  constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 500) {
+  /**
+   * `pollIntervalMs`: how often an idle follower reads the log for other processes' appends (a read of
+   * an indexed range: cheap, and read-after-write across instances waits on it).
+   */
+  constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 50) {
     this.wal = new WalSync(db.memory ? null : `${db.name}-wal`);
     this.stmts = {
       version: db.prepare<[string], { v: number | null }>('SELECT max(version) AS v FROM events WHERE stream = ?'),
