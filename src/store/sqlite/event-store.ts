@@ -74,13 +74,16 @@ export class SqliteEventStore implements EventStore {
     };
     this.importBatch = db.transaction((events: RawEvent[]) => this.importEventsNow(events));
     this.appendOne = db.transaction((item: PendingAppend) => this.insert(item));
-    this.commitBatch = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
+    const commitTx = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
       try {
         return { ok: true as const, result: this.appendOne(item) };
       } catch (error) {
         return { ok: false as const, error };
       }
     }));
+    // IMMEDIATE: take the write lock (waiting up to busy_timeout for another process) before
+    // reading versions, so the read-to-write upgrade can never fail with SQLITE_BUSY_SNAPSHOT.
+    this.commitBatch = (batch: PendingAppend[]) => commitTx.immediate(batch);
   }
 
   append(appends: StreamAppend[], options: AppendOptions): Promise<AppendResult> {
@@ -99,9 +102,7 @@ export class SqliteEventStore implements EventStore {
     this.queue = [];
     let outcomes;
     try {
-      // IMMEDIATE: take the write lock (waiting up to busy_timeout for another process) before
-      // reading versions, so the read-to-write upgrade can never fail with SQLITE_BUSY_SNAPSHOT.
-      outcomes = this.commitBatch.immediate(batch);
+      outcomes = this.commitBatch(batch);
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
