@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../events';
 import { upcast, CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
+import { giveWritersATurn } from './turns';
 import { WalSync } from './wal-sync';
 import {
   ConcurrencyError, ImportConflictError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
@@ -164,8 +165,11 @@ export class SqliteEventStore implements EventStore {
 
   async importEvents(events: RawEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const started = performance.now();
     this.importBatch.immediate(events);
     await this.wal.durable();
+    // An import is a tool's bulk write: let a live server's appends in between its batches.
+    await giveWritersATurn(started);
     // Followers in this process read the new events back from the log.
     for (const follower of this.followers) follower.notify();
   }

@@ -1,8 +1,11 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { pairKey, SHADOW_SUFFIX, type ReadModelOp } from '../read-models';
 import { pmParams } from './read-model-writer';
+import { giveWritersATurn } from './turns';
 
 const STAGE_SUFFIX = '__stage';
+/** Rows moved from a stage into its shadow per transaction (some milliseconds of writing). */
+const MOVE_CHUNK = 5_000;
 const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
 
 /**
@@ -10,7 +13,7 @@ const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent
  * Inserted one by one into a growing B-tree, every batch dirties nearly every page of it; staged
  * in a plain heap and moved in once in key order, they are written about once.
  */
-const STAGED: Record<string, { kind: ReadModelOp['kind']; insert: string; finish: string }> = {
+const STAGED: Record<string, { kind: ReadModelOp['kind']; insert: string; finish: string; sorted: string }> = {
   rm_inbox: {
     kind: 'inbox.add',
     insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -18,11 +21,15 @@ const STAGED: Record<string, { kind: ReadModelOp['kind']; insert: string; finish
     finish: `INSERT OR IGNORE INTO $T SELECT owner_id, ${PM_COLUMNS} FROM
       (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
       WHERE newest <= @keep ORDER BY owner_id, position`,
+    sorted: `SELECT owner_id, ${PM_COLUMNS} FROM
+      (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
+      WHERE newest <= @keep ORDER BY owner_id, position`,
   },
   rm_conversations: {
     kind: 'conversation.add',
     insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
+    sorted: 'SELECT * FROM $S ORDER BY pair, position',
   },
 };
 
@@ -65,11 +72,44 @@ export class ShadowStaging {
     return true;
   }
 
-  /** Moves the staged rows into the shadow tables in key order and drops the stage (one transaction). */
-  finish(): void {
-    this.db.transaction(() => {
-      for (const table of this.tables) this.db.prepare(sql(STAGED[table]!.finish, table)).run(table === 'rm_inbox' ? { keep: this.keep ?? 0 } : {});
-      ShadowStaging.drop(this.db, this.tables);
-    }).immediate();
+  /**
+   * Moves the staged rows into the shadow tables in key order and drops the stage. On a file, the
+   * rows are read in order through a connection of their own (a read never blocks the file's
+   * writer) and written in short transactions with a rest after each, so that a live server's
+   * appends never wait long; an in-memory database does it in one transaction.
+   */
+  async finish(): Promise<void> {
+    const params = (table: string) => (table === 'rm_inbox' ? { keep: this.keep ?? 0 } : {});
+    if (this.db.memory) {
+      this.db.transaction(() => {
+        for (const table of this.tables) this.db.prepare(sql(STAGED[table]!.finish, table)).run(params(table));
+        ShadowStaging.drop(this.db, this.tables);
+      }).immediate();
+      return;
+    }
+    const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
+    try {
+      for (const table of this.tables) {
+        const insert = this.db.prepare(`INSERT OR IGNORE INTO ${table}${SHADOW_SUFFIX} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        const move = this.db.transaction((rows: unknown[][]) => { for (const row of rows) insert.run(...row); });
+        let chunk: unknown[][] = [];
+        const flush = async () => {
+          const started = performance.now();
+          move.immediate(chunk);
+          chunk = [];
+          await giveWritersATurn(started);
+        };
+        for (const row of reader.prepare(sql(STAGED[table]!.sorted, table)).raw(true).iterate(params(table)) as Iterable<unknown[]>) {
+          chunk.push(row);
+          if (chunk.length >= MOVE_CHUNK) await flush();
+        }
+        if (chunk.length > 0) await flush();
+      }
+    } finally {
+      reader.close();
+    }
+    const started = performance.now();
+    this.db.transaction(() => ShadowStaging.drop(this.db, this.tables)).immediate();
+    await giveWritersATurn(started);
   }
 }
