@@ -191,7 +191,9 @@ export class ProjectionRunner {
   /** Lease holder: applies batches to the read model with the checkpoint. */
   private async apply(r: Running, generation: number): Promise<void> {
     const { projection, status } = r;
-    status.position = await this.engine.readModels.checkpoint(projection.name);
+    const checkpoint = await this.engine.readModels.checkpoint(projection.name);
+    if (generation !== r.generation || this.stopped) return;
+    status.position = checkpoint;
     r.persisted = status.position;
     r.persistedAt = Date.now();
     // Another process may have moved the checkpoint past what waiters need (see CheckpointMovedError).
@@ -224,7 +226,9 @@ export class ProjectionRunner {
    * if none after the checkpoint changes anything.
    */
   private async follow(r: Running, generation: number): Promise<void> {
-    r.stored = await this.engine.readModels.checkpoint(r.projection.name);
+    const checkpoint = await this.engine.readModels.checkpoint(r.projection.name);
+    if (generation !== r.generation || this.stopped) return;
+    r.stored = checkpoint;
     r.seen = r.stored;
     r.lastChange = r.stored;
     this.advance(r);
