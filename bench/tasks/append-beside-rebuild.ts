@@ -35,18 +35,25 @@ const BASELINE_S = Number(values.baseline);
 function cli(args: string[], dataDir: string): Promise<{ code: number | null; seconds: number; stderr: string }> {
   const started = performance.now();
   const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, SECRET_KEY: BENCH_SECRET, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, SECRET_KEY: BENCH_SECRET, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (c) => { stderr += c; });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, seconds: (performance.now() - started) / 1000, stderr: stderr.slice(-2000) })));
+  return new Promise((resolve) => child.once('close', (code) => {
+    resolve({ code, seconds: (performance.now() - started) / 1000, stderr: stderr.slice(-2000) });
+  }));
 }
+
+const post = (url: string, body: unknown) => fetch(url, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
 
 async function register(url: string, name: string): Promise<string> {
   const json = { username: name, email: `${name}@bench.test`, password: 'bench-password-1' };
-  const created = await fetch(`${url}/users/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
+  const created = await post(`${url}/users/create`, json);
   if (created.status !== 201) throw new Error(`register: ${created.status} ${await created.text()}`);
-  const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, password: json.password }) });
+  const login = await post(`${url}/auth/login`, { username: name, password: json.password });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
   return ((await login.json()) as { access_token: string }).access_token;
 }
@@ -100,7 +107,8 @@ async function main(): Promise<void> {
     await engine.close();
     const first = await cli(['rebuild'], dataDir);
     if (first.code !== 0) throw new Error(`first rebuild failed: ${first.stderr}`);
-    process.stderr.write(`seeded ${EVENTS} events and rebuilt once in ${((performance.now() - seedStarted) / 1000).toFixed(1)}s\n`);
+    const seeded = ((performance.now() - seedStarted) / 1000).toFixed(1);
+    process.stderr.write(`seeded ${EVENTS} events and rebuilt once in ${seeded}s\n`);
 
     const server = await ParleyServer.start(dataDir, { WS_RATE_LIMIT: '1000000', WS_RATE_BURST: '1000000' });
     try {
@@ -115,7 +123,10 @@ async function main(): Promise<void> {
       ws.close();
       const result = {
         dist: DIST, events: EVENTS, rate_per_s: RATE,
-        rebuild: { exit_code: rebuilt.code, seconds: Number(rebuilt.seconds.toFixed(1)), stderr: rebuilt.code === 0 ? undefined : rebuilt.stderr },
+        rebuild: {
+          exit_code: rebuilt.code, seconds: Number(rebuilt.seconds.toFixed(1)),
+          stderr: rebuilt.code === 0 ? undefined : rebuilt.stderr,
+        },
         append_ack_ms: { baseline: report(baseline), during_rebuild: report(during) },
       };
       const text = JSON.stringify(result, null, 2);

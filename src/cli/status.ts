@@ -28,7 +28,8 @@ export async function projectionsCommand(args: string[]): Promise<void> {
   await withEngine(async (engine) => {
     const head = await engine.events.headPosition();
     const now = Date.now();
-    const leases = new Map((await engine.leases.list()).filter((l) => l.expires_at.getTime() > now).map((l) => [l.name, l]));
+    const held = (await engine.leases.list()).filter((l) => l.expires_at.getTime() > now);
+    const leases = new Map(held.map((l) => [l.name, l]));
     const projections: ProjectionReport[] = [];
     for (const { name } of PROJECTIONS) {
       const checkpoint = await engine.readModels.checkpoint(name);

@@ -164,7 +164,8 @@ export class ProjectionRunner {
   private async leaseHolders(): Promise<Map<string, string>> {
     try {
       const now = Date.now();
-      return new Map((await this.engine.leases.list()).filter((l) => l.expires_at.getTime() > now).map((l) => [l.name, l.holder]));
+      const live = (await this.engine.leases.list()).filter((l) => l.expires_at.getTime() > now);
+      return new Map(live.map((l) => [l.name, l.holder]));
     } catch {
       return new Map();
     }
@@ -207,7 +208,8 @@ export class ProjectionRunner {
         }
       });
       const last = events[events.length - 1]!.position;
-      if (ops.length > 0 || last - r.persisted >= CHECKPOINT_EVERY_EVENTS || Date.now() - r.persistedAt >= CHECKPOINT_EVERY_MS) {
+      const due = last - r.persisted >= CHECKPOINT_EVERY_EVENTS || Date.now() - r.persistedAt >= CHECKPOINT_EVERY_MS;
+      if (ops.length > 0 || due) {
         await this.persist(r, ops, last);
       }
       status.position = last;
@@ -254,7 +256,9 @@ export class ProjectionRunner {
     this.release();
   }
 
-  private subscribe(r: Running, generation: number, from: number, handler: (events: StoredEvent[]) => Promise<void> | void): Promise<void> {
+  private subscribe(
+    r: Running, generation: number, from: number, handler: (events: StoredEvent[]) => Promise<void> | void,
+  ): Promise<void> {
     return new Promise<void>((live) => {
       const subscription = this.engine.events.subscribe(from, handler, {
         onLive: () => {
@@ -283,8 +287,10 @@ export class ProjectionRunner {
     const { name } = r.projection;
     if (!error.deterministic && isTransientStoreError(error)) {
       // Nothing was applied; try again from the stored checkpoint (wherever another process moved it).
-      this.log.warn({ projection: name, mode: r.mode, attempt: r.failures, err: error }, error instanceof CheckpointMovedError
-        ? 'projection checkpoint moved by another process; following on from it' : 'transient store error in a projection; retrying');
+      const message = error instanceof CheckpointMovedError
+        ? 'projection checkpoint moved by another process; following on from it'
+        : 'transient store error in a projection; retrying';
+      this.log.warn({ projection: name, mode: r.mode, attempt: r.failures, err: error }, message);
       this.retry(r, generation, Math.min(TRANSIENT_MAX_MS, TRANSIENT_MIN_MS * 2 ** (r.failures - 1)));
       return;
     }
@@ -384,7 +390,8 @@ export class ProjectionRunner {
     await Promise.all(this.running.filter((r) => r.mode === 'apply').map(async (r) => {
       if (!r.status.error && r.status.position > r.persisted) {
         await this.persist(r, [], r.status.position).catch((error: unknown) => {
-          if (!(error instanceof CheckpointMovedError)) this.log.warn({ projection: r.projection.name, err: error }, 'could not store the checkpoint on stop');
+          if (error instanceof CheckpointMovedError) return;
+          this.log.warn({ projection: r.projection.name, err: error }, 'could not store the checkpoint on stop');
         });
       }
       await this.engine.leases.release(r.projection.name, this.holder).catch((error: unknown) => {

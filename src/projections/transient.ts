@@ -22,7 +22,9 @@ const TRANSIENT_MONGO_NAMES = new Set([
   'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError',
   'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError',
 ]);
-const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+]);
 
 interface MaybeStoreError {
   name?: string;

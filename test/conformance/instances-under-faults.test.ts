@@ -73,7 +73,7 @@ interface Sent {
   to: User;
 }
 
-/** Each user sends `count` PMs round-robin to the others, alternating between its sockets, all at once; resolves with the acks. */
+/** Each user sends `count` PMs round-robin to the others, alternating between its sockets, all at once: the acks. */
 async function sendRound(users: User[], count: number, round: string, socketsOf: (u: User) => ChatClient[]): Promise<Sent[]> {
   const pending: Promise<Sent>[] = [];
   users.forEach((from, i) => {
@@ -96,7 +96,8 @@ async function sendRound(users: User[], count: number, round: string, socketsOf:
 /** Waits until every socket of each recipient got every message sent to them, then checks there is no duplicate. */
 async function expectDeliveredOnce(sent: Sent[], socketsOf: (u: User) => ChatClient[]): Promise<void> {
   const deadline = Date.now() + 20_000;
-  const missing = () => sent.filter((s) => socketsOf(s.to).some((socket) => !socket.frames.some((f) => f.type === 'pm' && f.id === s.id)));
+  const got = (socket: ChatClient, id: string) => socket.frames.some((f) => f.type === 'pm' && f.id === id);
+  const missing = () => sent.filter((s) => socketsOf(s.to).some((socket) => !got(socket, s.id)));
   while (missing().length > 0 && Date.now() < deadline) await sleep(50);
   expect(missing().map((s) => s.id), 'acknowledged PMs never delivered').to.deep.equal([]);
   await sleep(300);
@@ -114,10 +115,14 @@ async function expectInHistory(instance: Instance, sent: Sent[]): Promise<void> 
     const inbox = await instance.api.get('/messenger/inbox', { token: user.access_token });
     expect(inbox.status).to.equal(200);
     const ids = new Set(inbox.body.messages.map((m: { id: string }) => m.id));
-    expect(sent.filter((s) => s.to === user && !ids.has(s.id)).map((s) => s.id), `missing from ${user.username}'s inbox`).to.deep.equal([]);
+    const lost = sent.filter((s) => s.to === user && !ids.has(s.id)).map((s) => s.id);
+    expect(lost, `missing from ${user.username}'s inbox`).to.deep.equal([]);
   }
   const pairs = new Map<string, Sent[]>();
-  for (const s of sent) pairs.set(`${s.from.username}>${s.to.username}`, [...(pairs.get(`${s.from.username}>${s.to.username}`) ?? []), s]);
+  for (const s of sent) {
+    const key = `${s.from.username}>${s.to.username}`;
+    pairs.set(key, [...(pairs.get(key) ?? []), s]);
+  }
   for (const list of pairs.values()) {
     const { from, to } = list[0]!;
     const reply = await instance.api.get(`/messenger/conversations/${to.username}?limit=100`, { token: from.access_token });

@@ -28,7 +28,9 @@ const projectionReport = object({
   lag: { type: ['integer', 'null'], description: 'events behind the head of the log (null when the store did not answer)' },
   live: { type: 'boolean', description: 'caught up and following the log' },
   stopped_at: { type: ['integer', 'null'], description: 'while the projection is stopped on a failure: the log position it failed at' },
-  lease_holder: { type: ['string', 'null'], description: 'the instance that applies this projection (its lease holder), null while nobody holds it' },
+  lease_holder: {
+    type: ['string', 'null'], description: 'the instance applying this projection (its lease holder), null while nobody holds it',
+  },
 }, ['name', 'position', 'lag', 'live', 'stopped_at', 'lease_holder']);
 
 const readySchema = object({

@@ -59,6 +59,7 @@ export function createSqliteRateLimiter(db: Database.Database, options: RateLimi
   db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`).run();
   sweepExpired(db);
   return new RateLimiterSQLite({
-    storeClient: withImmediateTransactions(db), storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false, ...options,
+    storeClient: withImmediateTransactions(db), storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true,
+    clearExpiredByTimeout: false, ...options,
   });
 }

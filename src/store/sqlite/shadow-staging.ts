@@ -90,6 +90,7 @@ export class ShadowStaging {
     const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
     try {
       for (const table of this.tables) {
+        // Stage and shadow have the same nine columns, in the same order.
         const insert = this.db.prepare(`INSERT OR IGNORE INTO ${table}${SHADOW_SUFFIX} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
         const move = this.db.transaction((rows: unknown[][]) => { for (const row of rows) insert.run(...row); });
         let chunk: unknown[][] = [];
@@ -99,7 +100,8 @@ export class ShadowStaging {
           chunk = [];
           await giveWritersATurn(started);
         };
-        for (const row of reader.prepare(sql(STAGED[table]!.sorted, table)).raw(true).iterate(params(table)) as Iterable<unknown[]>) {
+        const sorted = reader.prepare(sql(STAGED[table]!.sorted, table)).raw(true);
+        for (const row of sorted.iterate(params(table)) as Iterable<unknown[]>) {
           chunk.push(row);
           if (chunk.length >= MOVE_CHUNK) await flush();
         }
