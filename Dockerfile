@@ -19,13 +19,10 @@ COPY src ./src
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
-# UV_THREADPOOL_SIZE: 2 threads for password hashing + libuv's 4 for the WAL fsync and fs (src/threadpool.ts
-# sets the same when it is unset; here it is also what `docker compose exec` shells see).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
-    DATA_DIR=/data \
-    UV_THREADPOOL_SIZE=6
+    DATA_DIR=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -12,6 +12,7 @@ or a .env file in the working directory; .env.example lists each one with its de
   Limits      RATE_LIMIT_LOGIN_ACCOUNT (10), RATE_LIMIT_LOGIN_IP (50), RATE_LIMIT_REGISTER_IP (20),
               RATE_LIMIT_REFRESH_IP (60), WS_RATE_LIMIT (20), WS_RATE_BURST (40)
   Operations  LOG_LEVEL (info), LOG_FORMAT (auto: pretty in a terminal, json otherwise), METRICS_TOKEN,
-              UV_THREADPOOL_SIZE (6: libuv threads, 2 of them for password hashing)
+              UV_THREADPOOL_SIZE (4 + half the cores, at least 6: libuv threads, half the cores'
+              worth, at least 2, for password hashing)
 
 Operator tools (rebuild, projections, events): parley help.`;

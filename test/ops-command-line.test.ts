@@ -169,7 +169,8 @@ describe('password hashing beside the WAL fsync (libuv thread pool)', function (
   it('warns when UV_THREADPOOL_SIZE leaves fewer than four threads beside hashing', async () => {
     server = await startChild(dataDir, await freePort(), { UV_THREADPOOL_SIZE: '4' });
     const warning = server.logs.find((line) => /UV_THREADPOOL_SIZE/.test(String(line.msg)));
-    expect(warning).to.include({ level: 40, uv_threadpool_size: '4', recommended: 6 });
+    expect(warning).to.include({ level: 40, uv_threadpool_size: '4' });
+    expect(warning!.recommended).to.be.a('number').above(4);
     server.process.kill('SIGTERM');
     await server.exited;
     server = await startChild(dataDir, await freePort());
