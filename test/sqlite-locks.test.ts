@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
-import type { Engine } from '../src/store/ports';
+import { toHttpError } from '../src/edge/errors';
+import { StoreBusyError, type Engine } from '../src/store/ports';
 import { openSqliteEngine, sqliteFileIn } from '../src/store/sqlite';
 import { tempDataDir } from './helpers/server';
 
@@ -77,5 +78,21 @@ describe('SQLite: a write lock another process holds briefly', () => {
     expect(res.consumedPoints).to.equal(2);
     await Promise.all([released, again]);
     expect(await engine.readModels.checkpoint('chat')).to.equal(1);
+  });
+
+  it('held longer than busy_timeout: the append fails as StoreBusyError, stores nothing, and clients get 503 store_busy', async function () {
+    this.timeout(20_000);
+    const { released } = await holdWriteLock(sqliteFileIn(dataDir), 6_000);
+    const failed = await engine.events.append(chat('during'), meta).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failed).to.be.instanceOf(StoreBusyError);
+    const answer = toHttpError(failed);
+    expect([answer.status, answer.code, answer.headers['Retry-After']]).to.deep.equal([503, 'store_busy', '1']);
+    await released;
+    expect(await engine.events.readAll(0, 10)).to.deep.equal([]);
+    // The store is usable again at once.
+    expect((await engine.events.append(chat('after'), meta)).position).to.equal(1);
   });
 });

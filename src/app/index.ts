@@ -15,7 +15,7 @@ export type { CommandContext } from './execute';
 export type { Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';
 export { READY_MAX_LAG } from './operations';
 /** Store failures a client can act on (send again; send less): the edges map them to answers. */
-export { CommitUnknownError, EventTooLargeError } from '../store/ports';
+export { CommitUnknownError, EventTooLargeError, StoreBusyError } from '../store/ports';
 /** How many received private messages the inbox holds. */
 export { INBOX_SIZE } from '../projections/messages';
 

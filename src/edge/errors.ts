@@ -1,4 +1,4 @@
-import { CommitUnknownError, EventTooLargeError } from '../app';
+import { CommitUnknownError, EventTooLargeError, StoreBusyError } from '../app';
 import { RetriesExhaustedError } from '../app/execute';
 import { DomainError, type DomainErrorCode } from '../commands/decider';
 
@@ -66,6 +66,11 @@ export function toHttpError(error: unknown): HttpError {
       undefined,
       { 'Retry-After': '1' },
     );
+  }
+  if (error instanceof StoreBusyError) {
+    return new HttpError(503, 'store_busy', 'the store is busy; nothing was saved, send it again', undefined, {
+      'Retry-After': '1',
+    });
   }
   if (error instanceof EventTooLargeError) return new HttpError(413, 'event_too_large', error.message);
   const status = (error as { status?: unknown })?.status;

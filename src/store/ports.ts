@@ -129,6 +129,17 @@ export class EventTooLargeError extends Error {
 }
 
 /**
+ * The store stayed locked by another process for longer than it waits (SQLite's busy_timeout):
+ * nothing was stored. Transient: the same request succeeds once the other writer is done.
+ */
+export class StoreBusyError extends Error {
+  constructor(cause: unknown) {
+    super(`the store stayed busy: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StoreBusyError';
+  }
+}
+
+/**
  * Thrown by ShadowReadModel.promote() on engines that can tell, atomically with the swap, that the
  * log has grown past the shadow: nothing was promoted; catch the shadow up and promote again.
  */

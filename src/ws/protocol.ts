@@ -29,7 +29,7 @@ export const CLOSE = {
 /**
  * Error codes of error frames that are not the HTTP API's own (the domain codes — validation_failed,
  * recipient_not_found, pm_to_self, pm_not_accepted, session_invalid — and invalid_request /
- * concurrent_update / internal_error are shared with it).
+ * concurrent_update / store_busy / commit_unknown / event_too_large / internal_error are shared with it).
  */
 export type WsErrorCode = 'invalid_json' | 'unknown_type' | 'rate_limited' | 'auth_user_mismatch';
 

@@ -8,6 +8,7 @@ import { WalSync } from './wal-sync';
 import {
   ConcurrencyError,
   ImportConflictError,
+  StoreBusyError,
   type AppendOptions,
   type AppendResult,
   type BatchHandler,
@@ -36,6 +37,8 @@ interface PendingAppend {
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
+
+const isBusy = (error: unknown): boolean => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
 
 const toEvent = (row: EventRow): StoredEvent =>
   upcast({
@@ -129,7 +132,9 @@ export class SqliteEventStore implements EventStore {
     try {
       outcomes = this.commitBatch(batch);
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      // BEGIN IMMEDIATE waited busy_timeout for another process's lock: nothing was written.
+      const reason = isBusy(error) ? new StoreBusyError(error) : error;
+      for (const item of batch) item.reject(reason);
       return;
     }
     const committed: StoredEvent[] = [];
