@@ -5,6 +5,7 @@ import { PROJECTIONS } from '../projections';
 import { ProjectionRunner } from '../projections/runner';
 import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
+import { Blocking } from './blocking';
 import { commandHandler } from './execute';
 import { Messaging } from './messaging';
 import { Operations } from './operations';
@@ -27,6 +28,7 @@ export interface Parley {
   config: Config;
   log: Logger;
   accounts: Accounts;
+  blocking: Blocking;
   messaging: Messaging;
   operations: Operations;
   /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
@@ -48,7 +50,8 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
   const deps = { engine, projector, tokens, log, handle: commandHandler(engine.events, projector) };
   return {
     config, log, engine, projector, tokens,
-    accounts: new Accounts(deps), messaging: new Messaging(deps), operations: new Operations(deps),
+    accounts: new Accounts(deps), blocking: new Blocking(deps), messaging: new Messaging(deps),
+    operations: new Operations(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),
   };
 }

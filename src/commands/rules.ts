@@ -15,6 +15,7 @@ export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
   'me', 'create', 'update', 'add_picture', 'search', 'picture', 'login', 'logout', 'refresh',
   'auth', 'users', 'user', 'messenger', 'admin', 'root', 'system', 'api', 'docs', 'openapi.json',
   'metrics', 'healthz', 'readyz', 'ws', 'pm', 'chat', 'inbox', 'null', 'undefined',
+  'blocks',
 ]);
 
 // Letters and digits of any script, plus '_', '.', '-'.

@@ -22,6 +22,7 @@ export type EventOfType<T extends EventType> = Extract<ParleyEvent, { type: T }>
 
 export const EVENT_TYPES: readonly EventType[] = [
   'UserRegistered', 'ProfileUpdated', 'SettingsChanged', 'PasswordChanged', 'PictureChanged',
+  'UserBlocked', 'UserUnblocked',
   'UsernameClaimed', 'EmailClaimed', 'EmailReleased',
   'SessionStarted', 'SessionRefreshed', 'SessionRevoked',
   'MessageSent', 'ChatMessagePosted',
@@ -31,7 +32,7 @@ export const EVENT_TYPES: readonly EventType[] = [
 export function streamOf(event: ParleyEvent): string {
   switch (event.type) {
     case 'UserRegistered': case 'ProfileUpdated': case 'SettingsChanged':
-    case 'PasswordChanged': case 'PictureChanged':
+    case 'PasswordChanged': case 'PictureChanged': case 'UserBlocked': case 'UserUnblocked':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);

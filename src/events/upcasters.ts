@@ -8,6 +8,7 @@ import type { EventMetadata, EventType, StoredEvent } from './index';
  */
 export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   UserRegistered: 2, ProfileUpdated: 1, SettingsChanged: 1, PasswordChanged: 1, PictureChanged: 1,
+  UserBlocked: 1, UserUnblocked: 1,
   UsernameClaimed: 1, EmailClaimed: 1, EmailReleased: 1,
   SessionStarted: 1, SessionRefreshed: 1, SessionRevoked: 1,
   MessageSent: 1, ChatMessagePosted: 1,
