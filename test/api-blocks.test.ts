@@ -111,5 +111,7 @@ describe('REST: blocking (/users/blocks)', () => {
     const reply = await api.post('/users/create', { json: { username: 'Blocks', email: 'blocks@example.test', password: 'correct horse' } });
     expectError(reply, 422, 'validation_failed');
     expect(reply.body.error.details).to.have.property('username');
+    // What an account that took the name earlier keeps: its picture URL still reaches the picture route.
+    expectError(await api.get('/users/blocks/picture'), 404, 'picture_not_found');
   });
 });
