@@ -128,6 +128,13 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         expect(again.settings).to.include({ pm_policy: 'everyone', phone_public: false });
         expect((await api.get(`/users/${alice.username}`)).body).to.not.have.property('phone');
 
+        // A value the API refuses: the pane says why, and nothing of the change is stored.
+        await page.fill('#settings-first-name', 'Al\u0007ice');
+        await page.selectOption('#settings-pm-policy', 'nobody');
+        await page.click('#settings-save');
+        await page.locator('#settings-status', { hasText: 'first_name must not contain control characters' }).waitFor(WAIT);
+        expect((await me(alice)).settings.pm_policy).to.equal('everyone');
+
         await page.press('#settings-first-name', 'Escape');
         await page.locator('#settings-pane').waitFor({ state: 'hidden', ...WAIT });
         expect(await page.isVisible('#composer')).to.equal(true);

@@ -81,8 +81,8 @@ async function save() {
     fill(await api('POST', '/users/update', changes, token()));
     pane.status.textContent = 'Saved.';
   } catch (error) {
-    const field = error.details && Object.keys(error.details)[0];
-    pane.status.textContent = field ? `${field.replace('_', ' ')}: ${error.details[field]}` : requestProblem(error);
+    // The API names the field and the rule ("phone must be at most 100 characters").
+    pane.status.textContent = requestProblem(error);
   } finally {
     pane.save.disabled = false;
   }

@@ -69,7 +69,7 @@ describe('user decider', () => {
 
     for (const [username, why] of [
       ['ab', 'too short'], ['a'.repeat(33), 'too long'], ['bad name', 'a space'], ['bad/name', 'a slash'],
-      ['me', 'reserved'], ['CREATE', 'reserved, any case'], ['ｍｅ', 'reserved after NFKC'], ['add_picture', 'reserved'],
+      ['me', 'reserved'], ['Blocks', 'reserved (a route word)'], ['CREATE', 'reserved, any case'], ['ｍｅ', 'reserved after NFKC'], ['add_picture', 'reserved'],
     ]) {
       it(`refuses the username '${username}' (${why})`, () => {
         const error = spec.given([]).when(register({ username })).thenError('validation_failed');
