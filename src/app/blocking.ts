@@ -32,7 +32,9 @@ export class Blocking {
     return (await this.deps.engine.readModels.blocks(principal.user_id)).map((b) => b.blocked);
   }
 
-  private async run(type: 'BlockUser' | 'UnblockUser', principal: Principal, username: string, ctx: CommandContext): Promise<void> {
+  private async run(
+    type: 'BlockUser' | 'UnblockUser', principal: Principal, username: string, ctx: CommandContext,
+  ): Promise<void> {
     const target = await this.target(username);
     await this.deps.handle(userDecider, [userStream(principal.user_id)], {
       type, user_id: principal.user_id, username, target,

@@ -140,13 +140,17 @@ function decideChangePassword(cmd: Extract<UserCommand, { type: 'ChangePassword'
 }
 
 /** Blocking is idempotent both ways: blocking a blocked user, or unblocking one who is not, changes nothing. */
-function decideBlock(cmd: Extract<UserCommand, { type: 'BlockUser' | 'UnblockUser' }>, user: User): Event[] | DomainError {
+function decideBlock(
+  cmd: Extract<UserCommand, { type: 'BlockUser' | 'UnblockUser' }>, user: User,
+): Event[] | DomainError {
   const target = cmd.target;
   if (!target) return new DomainError('user_not_found', `there is no user '${cmd.username}'`);
   const data = { user_id: user.id, blocked_id: target.id, blocked: target.username };
   const isBlocked = user.blocked.includes(target.id);
   if (cmd.type === 'UnblockUser') return isBlocked ? [{ type: 'UserUnblocked', data }] : [];
-  if (target.id === user.id) return new DomainError('block_self', 'you cannot block yourself', { username: 'yourself' });
+  if (target.id === user.id) {
+    return new DomainError('block_self', 'you cannot block yourself', { username: 'you cannot block yourself' });
+  }
   return isBlocked ? [] : [{ type: 'UserBlocked', data }];
 }
 

@@ -8,9 +8,8 @@ export const blocksProjection: ProjectionOf<BlockOp> = {
     switch (event.type) {
       case 'UserBlocked': {
         const d = event.data;
-        return [{
-          kind: 'block.add', block: { blocker_id: d.user_id, blocked_id: d.blocked_id, blocked: d.blocked, position: event.position },
-        }];
+        const block = { blocker_id: d.user_id, blocked_id: d.blocked_id, blocked: d.blocked, position: event.position };
+        return [{ kind: 'block.add', block }];
       }
       case 'UserUnblocked':
         return [{ kind: 'block.remove', blocker_id: event.data.user_id, blocked_id: event.data.blocked_id }];
