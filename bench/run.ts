@@ -2,7 +2,7 @@
  * parley's benchmark harness: `npm run bench` (full, a few minutes) or `npm run bench -- --quick`
  * (a smoke run, under a minute). Prints a table and writes bench/results.json.
  *
- * Options: --quick; --only=pm,login,connections,search,rebuild; --profile (servers write V8 CPU
+ * Options: --quick; --only=pm,login,login-storm,connections,search,rebuild; --profile (servers write V8 CPU
  * profiles to bench/profiles/, summarise with bench/profile-summary.ts); --out=<file>.
  * Set MONGO_URL to run every scenario on MongoDB too (reported separately under "mongo").
  * BENCH_DIST=<dir> runs the servers and the rebuild from another build's dist/ (A/B comparisons).
@@ -15,12 +15,13 @@ import { ROOT } from './lib/server';
 import { BenchChild } from './lib/child';
 import { idleBench, type IdleResult } from './scenarios/idle';
 import { loginBench, type LoginResult } from './scenarios/login';
+import { loginStormBench, type LoginStormResult } from './scenarios/login-storm';
 import { pmBench, type PmResult } from './scenarios/pm';
 import { searchBench, type SearchResult } from './scenarios/search';
 import { profiling, workspace, type Target } from './scenarios/target';
 import type { RebuildTaskResult } from './tasks/rebuild';
 
-const SCENARIOS = ['pm', 'login', 'connections', 'search', 'rebuild'] as const;
+const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'rebuild'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -44,6 +45,7 @@ const PLAN = quick
   ? {
     pm: { users: 100, window: 4, perConnectionRate: 0, textSize: 100, warmupMs: 500, durationMs: 2000, relayRuns: 1 },
     login: { users: 50, loginsPerS: 50, mePerS: 50, warmupMs: 500, durationMs: 2000 },
+    loginStorm: { users: 50, messagesPerS: 20, loginsPerS: 30, warmupMs: 500, durationMs: 2000 },
     connections: { connections: 1000 },
     search: { users: 10_000, warmupMs: 500, durationMs: 2000 },
     rebuild: { events: 50_000 },
@@ -51,6 +53,7 @@ const PLAN = quick
   : {
     pm: { users: 200, window: 4, perConnectionRate: 0, textSize: 100, warmupMs: 2000, durationMs: 8000, relayRuns: 2 },
     login: { users: 200, loginsPerS: 50, mePerS: 50, warmupMs: 2000, durationMs: 10_000 },
+    loginStorm: { users: 200, messagesPerS: 20, loginsPerS: 30, warmupMs: 2000, durationMs: 15_000 },
     connections: { connections: 5000 },
     search: { users: 100_000, warmupMs: 1000, durationMs: 5000 },
     rebuild: { events: 1_000_000 },
@@ -60,6 +63,7 @@ interface EngineResults {
   pm?: PmResult;
   projection_lag_p99_ms?: number | null;
   login?: LoginResult;
+  login_storm?: LoginStormResult;
   connections?: IdleResult;
   search?: SearchResult;
   rebuild?: RebuildTaskResult;
@@ -96,6 +100,7 @@ async function runAll(target: Target): Promise<EngineResults> {
     results.projection_lag_p99_ms = r.projection_lag_p99_ms;
   });
   await step('login', () => loginBench(target, PLAN.login), (r) => { results.login = r; });
+  await step('login-storm', () => loginStormBench(target, PLAN.loginStorm), (r) => { results.login_storm = r; });
   await step('connections', () => idleBench(target, PLAN.connections), (r) => { results.connections = r; });
   await step('search', () => searchBench(target, PLAN.search), (r) => { results.search = r; });
   await step('rebuild', () => rebuildBench(target, PLAN.rebuild.events), (r) => { results.rebuild = r; });
@@ -121,6 +126,7 @@ function goals(r: EngineResults): Goal[] {
     atLeast('rebuild.events_per_s', r.rebuild?.events_per_s, 100_000),
     atLeast('rebuild.ratio', r.rebuild?.ratio, 0.25),
     atMost('login.event_loop_p99_ms', r.login?.event_loop_p99_ms, 20),
+    atMost('login_storm.ratio', r.login_storm?.ratio, 2),
     atMost('connections.rss_kib_per_connection', r.connections?.rss_kib_per_connection, 20),
     atMost('search.p99_ms', r.search?.p99_ms, 5),
   ];
@@ -143,6 +149,8 @@ function table(r: EngineResults): string {
     [`rebuild, events/s (${fmt(r.rebuild?.events)} events)`, r.rebuild?.events_per_s, `plain scan ${fmt(r.rebuild?.baseline_scan_rows_per_s)} rows/s`, r.rebuild?.ratio, `${verdict('rebuild.events_per_s')}; ratio ${verdict('rebuild.ratio')}`],
     [`login: event-loop delay p99, ms (${fmt(r.login?.logins_per_s)} logins/s)`, r.login?.event_loop_p99_ms, `argon2id capacity ${fmt(r.login?.baseline_argon2_verifies_per_s)}/s`, '', verdict('login.event_loop_p99_ms')],
     ['login: GET /users/me p99, ms', r.login?.me_p99_ms, '', '', ''],
+    [`PM p99, ms, ${fmt(r.login_storm?.messages_per_s)}/s over HTTP with ${fmt(r.login_storm?.logins_per_s)} logins/s`,
+      r.login_storm?.storm_p99_ms, `no logins ${fmt(r.login_storm?.quiet_p99_ms)}`, r.login_storm?.ratio, verdict('login_storm.ratio')],
     [`idle WebSockets: RSS per connection, KiB (${fmt(r.connections?.idle)})`, r.connections?.rss_kib_per_connection, '', '', verdict('connections.rss_kib_per_connection')],
     [`search p99, ms (${fmt(r.search?.users)} users)`, r.search?.p99_ms, '', '', verdict('search.p99_ms')],
   ];
@@ -170,6 +178,7 @@ async function main(): Promise<void> {
     projection_lag_p99_ms: sqlite.projection_lag_p99_ms,
     rebuild: sqlite.rebuild,
     login: sqlite.login,
+    login_storm: sqlite.login_storm,
     connections: sqlite.connections,
     search: sqlite.search,
     goals: goals(sqlite),

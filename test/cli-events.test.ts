@@ -153,7 +153,7 @@ describe('parley events export and import', function () {
   });
 
   it('reads an export made with `npm run events -- export > file`, npm\'s banner first', async () => {
-    const banner = ['', '> parley@0.1.0 preevents', '> tsc -p tsconfig.json', '', '', '> parley@0.1.0 events', '> node dist/cli.js events export', ''];
+    const banner = ['', '> parley@0.1.0 events', '> node bin/parley.js events export', ''];
     const file = variant('npm.ndjson', (l) => [...banner, ...l]);
     const target = freshDir();
     const run = await runCli(['events', 'import', '--input', file], { DATA_DIR: target });

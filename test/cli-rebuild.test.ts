@@ -59,7 +59,9 @@ describe('parley rebuild beside a running server (two processes on one database)
       const changed = p.name === 'inbox' || p.name === 'conversations';
       expect(p.checkpoint).to.be.at.most(report.head);
       if (changed) expect(p.checkpoint).to.equal(report.head);
-      expect(p).to.deep.equal({ name: p.name, checkpoint: p.checkpoint, lag: report.head - p.checkpoint, live: true });
+      expect(p).to.deep.equal({ name: p.name, checkpoint: p.checkpoint, lag: report.head - p.checkpoint, live: true, lease: p.lease });
+      // The running server holds every projection's lease.
+      expect(p.lease?.holder).to.be.a('string');
     }
   });
 });
@@ -112,8 +114,8 @@ describe('parley rebuild with the server stopped', function () {
     const chat = json.projections.find((p: { name: string }) => p.name === 'chat');
     const users = json.projections.find((p: { name: string }) => p.name === 'users');
     expect(json.head).to.equal(head + lines);
-    expect(chat).to.deep.equal({ name: 'chat', checkpoint: head, lag: lines, live: false });
-    expect(users).to.deep.equal({ name: 'users', checkpoint: head, lag: lines, live: false });
+    expect(chat).to.deep.equal({ name: 'chat', checkpoint: head, lag: lines, live: false, lease: null });
+    expect(users).to.deep.equal({ name: 'users', checkpoint: head, lag: lines, live: false, lease: null });
 
     const table = await runCli(['projections', 'status'], { DATA_DIR: dataDir });
     expect(table.code).to.equal(0);
@@ -122,7 +124,7 @@ describe('parley rebuild with the server stopped', function () {
 
     expect((await runCli(['rebuild', 'chat'], { DATA_DIR: dataDir })).code).to.equal(0);
     const after = JSON.parse((await runCli(['projections', 'status', '--json'], { DATA_DIR: dataDir })).stdout);
-    expect(after.projections.find((p: { name: string }) => p.name === 'chat')).to.deep.equal({ name: 'chat', checkpoint: head + lines, lag: 0, live: true });
+    expect(after.projections.find((p: { name: string }) => p.name === 'chat')).to.deep.equal({ name: 'chat', checkpoint: head + lines, lag: 0, live: true, lease: null });
   });
 });
 

@@ -86,7 +86,11 @@ describe('operations: GET /healthz and GET /readyz', () => {
     expect(reply.body.status).to.equal('ready');
     expect(reply.body.head).to.equal(head);
     expect(reply.body.projections.map((p: { name: string }) => p.name)).to.deep.equal(PROJECTIONS.map((p) => p.name));
-    for (const p of reply.body.projections) expect(p).to.deep.equal({ name: p.name, position: head, lag: 0, live: true, stopped_at: null });
+    for (const p of reply.body.projections) {
+      expect(p).to.deep.equal({ name: p.name, position: head, lag: 0, live: true, stopped_at: null, lease_holder: p.lease_holder });
+      // The only instance applies every projection.
+      expect(p.lease_holder).to.be.a('string').and.match(/\/\d+\//);
+    }
   });
 
   it('both refuse other methods with 405', async () => {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords';
+import { HASH_THREADS } from '../../src/threadpool';
 import type { RateCommand, StreamResult } from '../clients/http-load';
 import { BenchChild } from '../lib/child';
 import { BENCH_PASSWORD, seedUsers } from '../lib/seed';
@@ -19,7 +20,7 @@ export interface LoginResult {
   logins_per_s: number;
   /**
    * Baseline: argon2id verifications per second this machine manages with parley's parameters and
-   * nothing else running (as many in flight as libuv has threads). Logins cannot go faster.
+   * nothing else running (HASH_THREADS in flight, the server's bound). Logins cannot go faster.
    */
   baseline_argon2_verifies_per_s: number;
   event_loop_p99_ms: number;
@@ -37,7 +38,7 @@ export interface LoginResult {
  */
 async function argon2Capacity(ms: number): Promise<number> {
   const hash = await hashPassword(BENCH_PASSWORD);
-  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const threads = HASH_THREADS;
   const started = performance.now();
   let done = 0;
   await Promise.all(Array.from({ length: threads }, async () => {

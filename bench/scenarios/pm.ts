@@ -21,7 +21,16 @@ export interface PmOptions {
   relayRuns: number;
 }
 
+/**
+ * BENCH_PM_INSTANCES=N (default 1): N-1 more servers on the same store, started after the measured
+ * one and sent no clients. They follow the log and the projection leases, as instances behind a
+ * load balancer would: the figure is one instance's throughput with others beside it.
+ */
+const INSTANCES = Math.max(1, Number(process.env.BENCH_PM_INSTANCES ?? '1'));
+
 export interface PmResult {
+  /** Servers on the store; clients talk to the first only. */
+  instances: number;
   users: number;
   text_size: number;
   throughput_msgs_per_s: number;
@@ -60,6 +69,7 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
     return await withProcesses(async (track) => {
       const unlimited = { WS_RATE_LIMIT: '1000000', WS_RATE_BURST: '1000000' };
       const server = track(await ws.startServer(o.perConnectionRate ? {} : unlimited));
+      for (let i = 1; i < INSTANCES; i++) track(await ws.startServer(o.perConnectionRate ? {} : unlimited));
       const relay = track(BenchChild.start('relay-server.ts'));
       const { port: relayPort } = await relay.nextMessage<{ port: number }>();
       const client = track(BenchChild.start('clients/ws-load.ts'));
@@ -103,6 +113,7 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
       const baseline = relayRuns.reduce((a, r) => a + r.delivered_per_s, 0) / relayRuns.length;
       const lagSummary = lag.lag_hooked ? summarize(lag.samples) : null;
       return {
+        instances: INSTANCES,
         users: o.users,
         text_size: o.textSize,
         throughput_msgs_per_s: saturation.delivered_per_s,

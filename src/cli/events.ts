@@ -42,13 +42,20 @@ async function exportCommand(args: string[]): Promise<void> {
     let position = from - 1;
     let count = 0;
     const out = values.output === undefined ? process.stdout : createWriteStream(values.output, { flags: 'wx' });
+    const writes = watchWrites(out);
     while (position < head) {
+      if (writes.failure) break;
       const batch = (await engine.events.readAll(position, BATCH)).filter((e) => e.position <= head);
       if (batch.length === 0) break;
       position = batch[batch.length - 1]!.position;
       count += batch.length;
       // Wait for the reader when the pipe is full: memory stays at one batch.
-      if (!out.write(`${batch.map(exportedLine).join('\n')}\n`)) await drained(out);
+      if (!out.write(`${batch.map(exportedLine).join('\n')}\n`)) await drained(out, writes);
+    }
+    if (writes.failure) {
+      // `parley events export | head`: the reader closed the pipe. Its choice; the export ends quietly.
+      if (out === process.stdout && READER_GONE.includes(writes.failure.code ?? '')) return;
+      throw writes.failure;
     }
     if (out !== process.stdout) {
       out.end();
@@ -58,14 +65,34 @@ async function exportCommand(args: string[]): Promise<void> {
   });
 }
 
-function drained(out: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    out.once('error', onError);
-    out.once('drain', () => {
-      out.off('error', onError);
+/** EPIPE on the write that found the pipe closed, ERR_STREAM_DESTROYED on any write after it. */
+const READER_GONE = ['EPIPE', 'ERR_STREAM_DESTROYED'];
+
+interface WriteState {
+  failure: NodeJS.ErrnoException | null;
+  /** Ends a wait for 'drain', which never comes after an error. */
+  wake: () => void;
+}
+
+/** Keeps the output's first error for the export loop to judge, instead of an uncaught 'error' event. */
+function watchWrites(out: NodeJS.WritableStream): WriteState {
+  const state: WriteState = { failure: null, wake: () => {} };
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    state.failure ??= error;
+    state.wake();
+  });
+  return state;
+}
+
+function drained(out: NodeJS.WritableStream, state: WriteState): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      state.wake = () => {};
       resolve();
-    });
+    };
+    out.once('drain', done);
+    state.wake = done;
   });
 }
 

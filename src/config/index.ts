@@ -5,6 +5,7 @@ import path from 'node:path';
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
 const ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 export interface MongoConfig {
   url: string;
@@ -34,6 +35,8 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** LOG_FORMAT: auto is pretty when stdout is a terminal, json otherwise (src/log.ts). */
+  logFormat: (typeof LOG_FORMATS)[number];
   /** Signing key for JWTs; generated into DATA_DIR when not configured. */
   secretKey: string;
   /** True when the key was generated rather than configured (the server warns). */
@@ -175,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     dataDir,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     secretKey: key,
     secretKeyGenerated: generated,
     algorithm: oneOf(env, 'ALGORITHM', ALGORITHMS, 'HS256'),

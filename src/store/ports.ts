@@ -150,12 +150,35 @@ export interface RateLimitOptions {
   blockDuration?: number;
 }
 
+/** Who holds a lease, and until when (by the store's clock). */
+export interface Lease {
+  name: string;
+  holder: string;
+  expires_at: Date;
+}
+
+/**
+ * Named, expiring leases shared by every process on the store: the projection runner takes one per
+ * projection so that one instance applies it while the others only follow its checkpoint.
+ */
+export interface LeaseStore {
+  /**
+   * Takes `name` for `holder` for `ttlMs` if it is free, expired or already `holder`'s (then it is
+   * renewed). True when `holder` holds it afterwards, false when someone else does.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `holder` still holds it, so another instance may take it at once. */
+  release(name: string, holder: string): Promise<void>;
+  list(): Promise<Lease[]>;
+}
+
 /** One storage engine: everything parley keeps. */
 export interface Engine {
   readonly name: 'sqlite' | 'mongo';
   readonly events: EventStore;
   readModels: ReadModelStore;
   readonly pictures: PictureStore;
+  readonly leases: LeaseStore;
   /**
    * A rate limiter whose counters live in this engine, so that limits hold across every app
    * instance sharing it (rate-limiter-flexible does the counting).

@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { TEST_SECRET } from './server';
 import { NO_RATE_LIMITS } from './suite';
 
-const DIST = path.resolve(__dirname, '../../dist');
+const ROOT = path.resolve(__dirname, '../..');
+const DIST = path.join(ROOT, 'dist');
 
 /** Only what a child needs: no MONGO_* or DATA_DIR leaking in from the developer's shell. */
 function childEnv(env: Record<string, string>): Record<string, string> {
@@ -23,11 +24,13 @@ export interface CliOptions {
   stdinFile?: string;
   /** A file the CLI's stdout is written to (instead of being collected). */
   stdoutFile?: string;
+  /** Like `| head -n 1`: once a whole line has arrived, this end of the stdout pipe is closed. */
+  closeStdoutAfterFirstLine?: boolean;
 }
 
-/** Runs the compiled CLI (`node dist/cli.js ...`) as an operator would, to completion. */
+/** Runs the CLI through the package's bin (`node bin/parley.js ...`) as an operator would, to completion. */
 export async function runCli(args: string[], env: Record<string, string>, options: CliOptions = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'parley.js'), ...args], {
     env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -39,7 +42,10 @@ export async function runCli(args: string[], env: Record<string, string>, option
     child.stdout!.pipe(file);
     written = new Promise((resolve, reject) => file.on('finish', resolve).on('error', reject));
   } else {
-    child.stdout!.on('data', (chunk) => { stdout += chunk; });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if (options.closeStdoutAfterFirstLine && stdout.includes('\n')) child.stdout!.destroy();
+    });
   }
   if (options.stdinFile) createReadStream(options.stdinFile).pipe(child.stdin!);
   else child.stdin!.end();

@@ -29,6 +29,9 @@ const projectionReport = object({
   stopped_at: nullable('integer', {
     description: 'while the projection is stopped on a failure: the log position it failed at',
   }),
+  lease_holder: nullable('string', {
+    description: 'the instance applying this projection (its lease holder), null while nobody holds it',
+  }),
 });
 
 const readySchema = object({
@@ -67,6 +70,7 @@ async function readiness(parley: Parley) {
     lag: head === null ? null : Math.max(0, head - s.position),
     live: s.live,
     stopped_at: s.error?.position ?? null,
+    lease_holder: s.lease.holder,
   }));
   for (const p of projections) {
     // The error itself may describe internals: it is in the log, not in this public answer.

@@ -24,8 +24,8 @@ CREATE INDEX $I_by_id ON $T (id);`,
     [CONVERSATIONS]: {
       kind: 'conversation.add',
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
-      open: () => ({ params, finishParams: () => ({}) }),
+      sorted: 'SELECT * FROM $S ORDER BY pair, position',
+      open: () => ({ params, sortedParams: () => ({}) }),
     },
   },
   queries(db) {

@@ -18,10 +18,10 @@ export interface SqliteStaged<O extends Op> {
   readonly kind: O['kind'];
   /** INSERT into the stage $S. */
   readonly insert: string;
-  /** Moves the staged rows from $S into the shadow table $T. */
-  readonly finish: string;
+  /** SELECTs the rows the shadow table ends up with from the stage $S, in its key order and column order. */
+  readonly sorted: string;
   /** Starts one rebuild's staging. */
-  open(): { params(op: O): unknown[]; finishParams(): Record<string, unknown> };
+  open(): { params(op: O): unknown[]; sortedParams(): Record<string, unknown> };
 }
 
 export type SqliteHandlers<O extends Op> = {

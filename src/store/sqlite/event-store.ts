@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../events';
 import { upcast, CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
+import { giveWritersATurn } from './turns';
 import { WalSync } from './wal-sync';
 import {
   ConcurrencyError, ImportConflictError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
@@ -58,7 +59,11 @@ export class SqliteEventStore implements EventStore {
   /** Group commits waiting for their fsync, oldest first. */
   private unsynced: Unsynced[] = [];
 
-  constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 500) {
+  /**
+   * `pollIntervalMs`: how often an idle follower reads the log for other processes' appends (a read of
+   * an indexed range: cheap, and read-after-write across instances waits on it).
+   */
+  constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 50) {
     this.wal = new WalSync(db.memory ? null : `${db.name}-wal`);
     this.stmts = {
       version: db.prepare<[string], { v: number | null }>('SELECT max(version) AS v FROM events WHERE stream = ?'),
@@ -70,13 +75,16 @@ export class SqliteEventStore implements EventStore {
     };
     this.importBatch = db.transaction((events: RawEvent[]) => this.importEventsNow(events));
     this.appendOne = db.transaction((item: PendingAppend) => this.insert(item));
-    this.commitBatch = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
+    const commitTx = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
       try {
         return { ok: true as const, result: this.appendOne(item) };
       } catch (error) {
         return { ok: false as const, error };
       }
     }));
+    // IMMEDIATE: take the write lock (waiting up to busy_timeout for another process) before
+    // reading versions, so the read-to-write upgrade can never fail with SQLITE_BUSY_SNAPSHOT.
+    this.commitBatch = (batch: PendingAppend[]) => commitTx.immediate(batch);
   }
 
   append(appends: StreamAppend[], options: AppendOptions): Promise<AppendResult> {
@@ -157,8 +165,11 @@ export class SqliteEventStore implements EventStore {
 
   async importEvents(events: RawEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const started = performance.now();
     this.importBatch.immediate(events);
     await this.wal.durable();
+    // An import is a tool's bulk write: let a live server's appends in between its batches.
+    await giveWritersATurn(started);
     // Followers in this process read the new events back from the log.
     for (const follower of this.followers) follower.notify();
   }

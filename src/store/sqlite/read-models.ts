@@ -34,7 +34,8 @@ export class SqliteReadModels extends withQueries<ReadModelQueries>() implements
   }
 
   async apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void> {
-    this.applyTx(projection, ops, from, to);
+    // IMMEDIATE: the checkpoint is read and then written; see BUSY_TIMEOUT_MS.
+    this.applyTx.immediate(projection, ops, from, to);
   }
 
   async shadow(projection: string): Promise<ShadowReadModel> {
@@ -53,6 +54,6 @@ export class SqliteReadModels extends withQueries<ReadModelQueries>() implements
     this.db.transaction(() => {
       for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
       this.s.deleteCheckpoint.run(projection);
-    })();
+    }).immediate();
   }
 }

@@ -6,12 +6,14 @@ import { ReadModelWriter } from './read-model-writer';
 import { SHADOW_SUFFIX } from '../read-models';
 import { readModelTableParts } from './schema';
 import { ShadowStaging } from './shadow-staging';
+import { giveWritersATurn } from './turns';
 
 /**
  * A projection's tables rebuilt as rm_<name>__rebuild beside the live ones, in the same database
  * file: queries never see them until promote() swaps them in, in one transaction with the
  * checkpoint. The database file has one writer at a time (the server's appends wait too), so
- * callers should apply big batches but not huge ones.
+ * callers should apply big batches but not huge ones; after each write transaction the shadow
+ * leaves the lock free for a moment (giveWritersATurn) so that a live server's appends get in.
  */
 export class SqliteShadow implements ShadowReadModel {
   private current = 0;
@@ -62,8 +64,10 @@ export class SqliteShadow implements ShadowReadModel {
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
     if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    const started = performance.now();
     this.applyTx.immediate(ops);
     this.current = position;
+    await giveWritersATurn(started);
   }
 
   /**
@@ -76,13 +80,16 @@ export class SqliteShadow implements ShadowReadModel {
     // Both in transactions of their own: if the swap below finds the log moved on, the shadow
     // catches up with its tables complete and indexed.
     if (this.staging) {
-      this.staging.finish();
+      await this.staging.finish();
       this.staging = null;
     }
     if (this.pendingIndexes) {
+      const started = performance.now();
       this.db.transaction(() => this.db.exec(this.pendingIndexes)).immediate();
       this.pendingIndexes = '';
+      await giveWritersATurn(started);
     }
+    const started = performance.now();
     this.db.transaction(() => {
       const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
       if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
@@ -94,6 +101,7 @@ export class SqliteShadow implements ShadowReadModel {
         .run(this.projection, this.current);
     }).immediate();
     this.finished = true;
+    await giveWritersATurn(started);
   }
 
   async discard(): Promise<void> {
