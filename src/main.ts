@@ -15,7 +15,10 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 function commandLine(argv: string[]): 'start' | 'done' {
   let flags;
   try {
-    flags = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } } }).values;
+    flags = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    }).values;
   } catch (error) {
     console.error(`parley: ${(error as Error).message}\n(try: node dist/main.js --help)`);
     process.exit(2);
@@ -39,11 +42,16 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
   if (threadPool.configured && !(threadPool.size >= MIN_THREADPOOL_SIZE)) {
-    log.warn({ uv_threadpool_size: process.env.UV_THREADPOOL_SIZE, recommended: MIN_THREADPOOL_SIZE },
-      'UV_THREADPOOL_SIZE leaves fewer than 4 threads beside password hashing: logins can delay appends');
+    log.warn(
+      { uv_threadpool_size: process.env.UV_THREADPOOL_SIZE, recommended: MIN_THREADPOOL_SIZE },
+      'UV_THREADPOOL_SIZE leaves fewer than 4 threads beside password hashing: logins can delay appends',
+    );
   }
   if (config.secretKeyGenerated) {
-    log.warn({ data_dir: config.dataDir }, 'SECRET_KEY is not set: using a key generated into DATA_DIR. Set SECRET_KEY in production.');
+    log.warn(
+      { data_dir: config.dataDir },
+      'SECRET_KEY is not set: using a key generated into DATA_DIR. Set SECRET_KEY in production.',
+    );
   }
   // Signals are handled from the start: one that arrives while starting up waits for the start, then closes.
   const started = startServer(config, log);
@@ -54,10 +62,15 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    started.then((server) => server.close()).then(() => process.exit(0), (error) => {
-      log.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    started
+      .then((server) => server.close())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

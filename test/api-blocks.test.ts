@@ -16,9 +16,12 @@ describe('REST: blocking (/users/blocks)', () => {
     api = fixture.api;
     [alice, bob, carol] = await Promise.all([registerAndLogin(api), registerAndLogin(api), registerAndLogin(api)]);
   });
-  afterEach(() => { for (const s of sockets.splice(0)) s.ws.close(); });
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.ws.close();
+  });
 
-  const block = (by: TestUser, username: unknown) => api.post('/users/blocks', { token: by.access_token, json: { username } });
+  const block = (by: TestUser, username: unknown) =>
+    api.post('/users/blocks', { token: by.access_token, json: { username } });
   const unblock = (by: TestUser, username: string) =>
     api.request('DELETE', `/users/blocks/${encodeURIComponent(username)}`, { token: by.access_token });
   const list = async (by: TestUser): Promise<string[]> => {
@@ -58,10 +61,15 @@ describe('REST: blocking (/users/blocks)', () => {
     expectError(blocked, 403, 'pm_not_accepted');
 
     // Carol refuses everyone: Bob cannot tell the two refusals apart (besides the name in the message).
-    expectStatus(await api.post('/users/update', { token: carol.access_token, json: { settings: { pm_policy: 'nobody' } } }), 200);
+    expectStatus(
+      await api.post('/users/update', { token: carol.access_token, json: { settings: { pm_policy: 'nobody' } } }),
+      200,
+    );
     const nobody = await pm(bob, carol);
     expectError(nobody, 403, 'pm_not_accepted');
-    expect(blocked.body.error.message.replace(alice.username, 'X')).to.equal(nobody.body.error.message.replace(carol.username, 'X'));
+    expect(blocked.body.error.message.replace(alice.username, 'X')).to.equal(
+      nobody.body.error.message.replace(carol.username, 'X'),
+    );
 
     // The blocker can still write to the blocked person; only that direction is refused.
     expectStatus(await pm(alice, bob, 'from the blocker'), 201);
@@ -79,7 +87,9 @@ describe('REST: blocking (/users/blocks)', () => {
     const error = await socket.nextOfType('error');
     expect(error).to.include({ code: 'pm_not_accepted', ref: 'blocked-1' });
     socket.send({ type: 'pm', to: carol.username, text: 'hi', ref: 'other-1' });
-    expect(await socket.next((f) => f.type === 'ack' && f.ref === 'other-1', 'the ack of a PM to someone else')).to.be.an('object');
+    expect(
+      await socket.next((f) => f.type === 'ack' && f.ref === 'other-1', 'the ack of a PM to someone else'),
+    ).to.be.an('object');
   });
 
   it('401 without a token, on every blocks route', async () => {
@@ -104,11 +114,16 @@ describe('REST: blocking (/users/blocks)', () => {
   it('400 for a malformed body', async () => {
     expectError(await block(alice, 42), 400, 'invalid_request');
     expectError(await api.post('/users/blocks', { token: alice.access_token, json: {} }), 400, 'invalid_request');
-    expectError(await api.post('/users/blocks', { token: alice.access_token, json: { username: bob.username, x: 1 } }), 400);
+    expectError(
+      await api.post('/users/blocks', { token: alice.access_token, json: { username: bob.username, x: 1 } }),
+      400,
+    );
   });
 
   it("reserves 'blocks' for new accounts, so the route word cannot be taken", async () => {
-    const reply = await api.post('/users/create', { json: { username: 'Blocks', email: 'blocks@example.test', password: 'correct horse' } });
+    const reply = await api.post('/users/create', {
+      json: { username: 'Blocks', email: 'blocks@example.test', password: 'correct horse' },
+    });
     expectError(reply, 422, 'validation_failed');
     expect(reply.body.error.details).to.have.property('username');
     // What an account that took the name earlier keeps: its picture URL still reaches the picture route.

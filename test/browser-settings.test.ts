@@ -25,14 +25,19 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
     server = await startTestServer(TEST_LIMITS);
     api = client(server.url);
   });
-  after(async () => { await server?.stop(); });
-  afterEach(() => { expect(problems.splice(0)).to.deep.equal([]); });
+  after(async () => {
+    await server?.stop();
+  });
+  afterEach(() => {
+    expect(problems.splice(0)).to.deep.equal([]);
+  });
 
   async function openPage(who: string, viewport: { width: number; height: number }): Promise<Page> {
     const page = await browser.context.newPage();
     await page.setViewportSize(viewport);
     page.on('console', (message) => {
-      if (message.type() === 'error' && !HTTP_ERROR_LOG.test(message.text())) problems.push(`${who}: ${message.text()}`);
+      if (message.type() === 'error' && !HTTP_ERROR_LOG.test(message.text()))
+        problems.push(`${who}: ${message.text()}`);
     });
     page.on('pageerror', (error) => problems.push(`${who}: ${error.message}`));
     await page.goto(`${server.url}/messenger/`);
@@ -98,7 +103,10 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         await page.locator('#settings-pane[open]').waitFor(WAIT);
         await page.locator('#settings-status', { hasText: /^$/ }).waitFor(WAIT);
         const receipts = typeof (await me(alice)).settings.read_receipts === 'boolean';
-        expect(await page.isVisible('#settings-read-receipts'), 'the read receipts toggle iff the API has the setting').to.equal(receipts);
+        expect(
+          await page.isVisible('#settings-read-receipts'),
+          'the read receipts toggle iff the API has the setting',
+        ).to.equal(receipts);
         await expectNoAxeViolations(page, `the settings pane (${width})`);
 
         await page.fill('#settings-first-name', 'Alice');
@@ -111,7 +119,11 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         await page.locator('#settings-status', { hasText: 'Saved.' }).waitFor(WAIT);
         const saved = await me(alice);
         expect(saved).to.include({ first_name: 'Alice', last_name: 'Liddell', phone: '+44 20 7946 0000' });
-        expect(saved.settings).to.include({ pm_policy: 'nobody', phone_public: true, ...(receipts ? { read_receipts: false } : {}) });
+        expect(saved.settings).to.include({
+          pm_policy: 'nobody',
+          phone_public: true,
+          ...(receipts ? { read_receipts: false } : {}),
+        });
         expectStatusOf(await pm(bob, alice, 'refused by policy'), 403);
         const profile = (await api.get(`/users/${alice.username}`)).body;
         expect(profile.phone).to.equal('+44 20 7946 0000');
@@ -132,7 +144,9 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         await page.fill('#settings-first-name', 'Al\u0007ice');
         await page.selectOption('#settings-pm-policy', 'nobody');
         await page.click('#settings-save');
-        await page.locator('#settings-status', { hasText: 'first_name must not contain control characters' }).waitFor(WAIT);
+        await page
+          .locator('#settings-status', { hasText: 'first_name must not contain control characters' })
+          .waitFor(WAIT);
         expect((await me(alice)).settings.pm_policy).to.equal('everyone');
 
         await page.press('#settings-first-name', 'Escape');
@@ -150,7 +164,9 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         await page.setInputFiles('#picture-file', { name: 'me.png', mimeType: 'image/png', buffer: bytes });
         await page.locator('#picture-status', { hasText: 'Preview' }).waitFor(WAIT);
         expect(await page.getAttribute('#picture-preview', 'src')).to.match(/^data:image\/png;base64,/);
-        expect(await page.evaluate(() => (document.getElementById('picture-preview') as HTMLImageElement).naturalWidth)).to.equal(1);
+        expect(
+          await page.evaluate(() => (document.getElementById('picture-preview') as HTMLImageElement).naturalWidth),
+        ).to.equal(1);
         // Nothing is stored before the upload.
         expect((await me(alice)).picture).to.equal(null);
         await page.click('#picture-upload');
@@ -160,7 +176,9 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
         const stored = await fetch(server.url + url);
         expect(Buffer.from(await stored.arrayBuffer()).equals(bytes)).to.equal(true);
         expect(await page.getAttribute('#picture-preview', 'src')).to.match(new RegExp(`^${url}\\?v=`));
-        await page.waitForFunction(() => (document.getElementById('picture-preview') as HTMLImageElement).naturalWidth === 1);
+        await page.waitForFunction(
+          () => (document.getElementById('picture-preview') as HTMLImageElement).naturalWidth === 1,
+        );
         await expectNoAxeViolations(page, `the settings pane with a picture (${width})`);
         await page.close();
       });
@@ -177,7 +195,9 @@ describe('browser: settings, profile, user card and blocking, and accessibility 
 
         await page.click('#card-block');
         await page.locator('#card-block', { hasText: 'Unblock' }).waitFor(WAIT);
-        expect((await api.get('/users/blocks', { token: alice.access_token })).body.users).to.deep.equal([bob.username]);
+        expect((await api.get('/users/blocks', { token: alice.access_token })).body.users).to.deep.equal([
+          bob.username,
+        ]);
         await page.screenshot({ path: path.join(ARTIFACTS, `user-card-blocked-${width}.png`) });
         await expectNoAxeViolations(page, `the user card, blocked (${width})`);
 

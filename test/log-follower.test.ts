@@ -24,7 +24,7 @@ type Command =
   | { kind: 'wait'; ticks: number };
 type Behaviour = 'ok' | 'slow' | 'throw';
 
-const event = (position: number): StoredEvent => ({ position } as unknown as StoredEvent);
+const event = (position: number): StoredEvent => ({ position }) as unknown as StoredEvent;
 
 class Model {
   readonly log: StoredEvent[] = [];
@@ -34,12 +34,15 @@ class Model {
   private readonly pending: Promise<void>[] = [];
   private restarts = 0;
 
-  constructor(private readonly behaviours: Behaviour[], private readonly batchSize: number) {
+  constructor(
+    private readonly behaviours: Behaviour[],
+    private readonly batchSize: number,
+  ) {
     this.subscribe(0);
   }
 
   private get head(): number {
-    return this.log.length === 0 ? 0 : this.log[this.log.length - 1]!.position;
+    return this.log.length === 0 ? 0 : this.log[this.log.length - 1].position;
   }
 
   private subscribe(after: number): void {
@@ -75,10 +78,12 @@ class Model {
 
   /** Pushes to whichever follower is current when the push happens (as the engines do). */
   private pushLater(events: StoredEvent[], delay: number): void {
-    this.pending.push((async () => {
-      for (let i = 0; i < delay; i++) await tick();
-      this.follower.push(events);
-    })());
+    this.pending.push(
+      (async () => {
+        for (let i = 0; i < delay; i++) await tick();
+        this.follower.push(events);
+      })(),
+    );
   }
 
   async run(command: Command): Promise<void> {
@@ -123,22 +128,46 @@ class Model {
   }
 }
 
-const behaviours = fc.array(fc.constantFrom<Behaviour>('ok', 'ok', 'ok', 'slow', 'throw'), { minLength: 1, maxLength: 8 })
+const behaviours = fc
+  .array(fc.constantFrom<Behaviour>('ok', 'ok', 'ok', 'slow', 'throw'), { minLength: 1, maxLength: 8 })
   .filter((b) => b.includes('ok'));
 
 /** SQLite: local commits pushed in commit order after their fsync (batches, maybe late); other processes' unseen. */
 const sqliteCommand: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 5 }), push: fc.constant<Push>('batch'), delay: fc.constant(0) }),
-  fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 5 }), push: fc.constant<Push>('none'), delay: fc.constant(0) }),
+  fc.record({
+    kind: fc.constant('append' as const),
+    count: fc.integer({ min: 1, max: 5 }),
+    push: fc.constant<Push>('batch'),
+    delay: fc.constant(0),
+  }),
+  fc.record({
+    kind: fc.constant('append' as const),
+    count: fc.integer({ min: 1, max: 5 }),
+    push: fc.constant<Push>('none'),
+    delay: fc.constant(0),
+  }),
   fc.record({ kind: fc.constant('notify' as const) }),
-  fc.record({ kind: fc.constant('import-gap' as const), gap: fc.integer({ min: 1, max: 3 }), count: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    kind: fc.constant('import-gap' as const),
+    gap: fc.integer({ min: 1, max: 3 }),
+    count: fc.integer({ min: 1, max: 3 }),
+  }),
   fc.record({ kind: fc.constant('wait' as const), ticks: fc.integer({ min: 0, max: 6 }) }),
 );
 
 /** MongoDB: every commit pushed event by event, late or out of order, repeated after restarts, or lost with a notice. */
 const mongoCommand: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 4 }), push: fc.constant<Push>('single'), delay: fc.integer({ min: 0, max: 4 }) }),
-  fc.record({ kind: fc.constant('repush' as const), back: fc.integer({ min: 1, max: 8 }), count: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({
+    kind: fc.constant('append' as const),
+    count: fc.integer({ min: 1, max: 4 }),
+    push: fc.constant<Push>('single'),
+    delay: fc.integer({ min: 0, max: 4 }),
+  }),
+  fc.record({
+    kind: fc.constant('repush' as const),
+    back: fc.integer({ min: 1, max: 8 }),
+    count: fc.integer({ min: 1, max: 8 }),
+  }),
   fc.record({ kind: fc.constant('drop-and-notify' as const), count: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('notify' as const) }),
   fc.record({ kind: fc.constant('wait' as const), ticks: fc.integer({ min: 0, max: 6 }) }),
@@ -155,33 +184,51 @@ describe('LogFollower (model-based)', function () {
   this.timeout(60_000);
 
   it('hands a SQLite-style follower every position once, in order', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.array(sqliteCommand, { maxLength: 25 }), behaviours, fc.integer({ min: 1, max: 6 }),
-      (commands, handler, batchSize) => check(commands, handler, batchSize),
-    ), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(sqliteCommand, { maxLength: 25 }),
+        behaviours,
+        fc.integer({ min: 1, max: 6 }),
+        (commands, handler, batchSize) => check(commands, handler, batchSize),
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('hands a MongoDB-style follower every position once, in order', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.array(mongoCommand, { maxLength: 25 }), behaviours, fc.integer({ min: 1, max: 6 }),
-      (commands, handler, batchSize) => check(commands, handler, batchSize),
-    ), { numRuns: 60 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(mongoCommand, { maxLength: 25 }),
+        behaviours,
+        fc.integer({ min: 1, max: 6 }),
+        (commands, handler, batchSize) => check(commands, handler, batchSize),
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('does not hand on a pushed event after a hole, nor a repeated one (the reported cases)', async () => {
     // Pushing 3, then 5 (4 appended elsewhere) delivered 1,2,3,5; pushing 3,3,4 delivered 1,2,3,3,4.
     // Each time the handler is still busy with 1,2 when the later pushes arrive.
-    await check([
-      { kind: 'append', count: 2, push: 'batch', delay: 0 },
-      { kind: 'append', count: 1, push: 'batch', delay: 0 },
-      { kind: 'append', count: 1, push: 'none', delay: 0 },
-      { kind: 'append', count: 1, push: 'batch', delay: 0 },
-    ], ['slow'], 10);
-    await check([
-      { kind: 'append', count: 2, push: 'batch', delay: 0 },
-      { kind: 'append', count: 1, push: 'batch', delay: 0 },
-      { kind: 'repush', back: 1, count: 1 },
-      { kind: 'append', count: 1, push: 'batch', delay: 0 },
-    ], ['slow'], 10);
+    await check(
+      [
+        { kind: 'append', count: 2, push: 'batch', delay: 0 },
+        { kind: 'append', count: 1, push: 'batch', delay: 0 },
+        { kind: 'append', count: 1, push: 'none', delay: 0 },
+        { kind: 'append', count: 1, push: 'batch', delay: 0 },
+      ],
+      ['slow'],
+      10,
+    );
+    await check(
+      [
+        { kind: 'append', count: 2, push: 'batch', delay: 0 },
+        { kind: 'append', count: 1, push: 'batch', delay: 0 },
+        { kind: 'repush', back: 1, count: 1 },
+        { kind: 'append', count: 1, push: 'batch', delay: 0 },
+      ],
+      ['slow'],
+      10,
+    );
   });
 });

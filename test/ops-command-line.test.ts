@@ -21,7 +21,8 @@ interface Exited {
 /** `node dist/main.js args…` with a minimal environment, to its exit (or killed after 15 s). */
 function main(args: string[], env: Record<string, string> = {}): Promise<Exited> {
   const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', SECRET_KEY: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', SECRET_KEY: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   return collect(child);
 }
@@ -29,13 +30,19 @@ function main(args: string[], env: Record<string, string> = {}): Promise<Exited>
 function collect(child: ChildProcess): Promise<Exited> {
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk) => { stdout += chunk; });
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  child.stdout!.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  return new Promise((resolve) => child.once('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 describe('node dist/main.js on the command line', function () {
@@ -51,7 +58,10 @@ describe('node dist/main.js on the command line', function () {
       expect(run.code, run.stderr).to.equal(0);
       expect(run.stdout).to.match(/^Usage: node dist\/main\.js/);
       expect(run.stdout).to.include('.env.example');
-      expect(settings.filter((name) => !run.stdout.includes(name)), 'not in --help').to.deep.equal([]);
+      expect(
+        settings.filter((name) => !run.stdout.includes(name)),
+        'not in --help',
+      ).to.deep.equal([]);
       expect(run.stdout).not.to.include('listening');
     }
   });
@@ -80,16 +90,30 @@ describe('server logs for people and for machines (LOG_FORMAT)', function () {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   /** A server with these settings; its stdout until `untilLine` matches, plus what the test sent. */
-  async function pretty(env: Record<string, string>): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+  async function pretty(
+    env: Record<string, string>,
+  ): Promise<{ url: string; child: ChildProcess; output: () => string }> {
     const port = await freePort();
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', ...NO_RATE_LIMITS, SECRET_KEY: TEST_SECRET, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...NO_RATE_LIMITS,
+        SECRET_KEY: TEST_SECRET,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk) => { stdout += chunk; });
-    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     const deadline = Date.now() + 15_000;
     while (!stdout.includes('parley is listening')) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no start: ${stderr}${stdout}`);
@@ -104,8 +128,14 @@ describe('server logs for people and for machines (LOG_FORMAT)', function () {
       const user = await registerAndLogin(client(started.url), undefined, 'Pretty-Secret-Password-1');
       await new Promise((resolve) => setTimeout(resolve, 200));
       const lines = started.output().split('\n').filter(Boolean);
-      expect(lines.filter((line) => line.startsWith('{')), 'JSON lines').to.deep.equal([]);
-      expect(lines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO.*: parley is listening/.test(line)), lines.join('\n')).to.equal(true);
+      expect(
+        lines.filter((line) => line.startsWith('{')),
+        'JSON lines',
+      ).to.deep.equal([]);
+      expect(
+        lines.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO.*: parley is listening/.test(line)),
+        lines.join('\n'),
+      ).to.equal(true);
       expect(lines.some((line) => /POST \/auth\/login|request/.test(line))).to.equal(true);
       for (const secret of [user.password, user.access_token, user.refresh_token, TEST_SECRET]) {
         expect(started.output().includes(secret), `logged: ${secret.slice(0, 12)}…`).to.equal(false);
@@ -129,10 +159,20 @@ describe('server logs for people and for machines (LOG_FORMAT)', function () {
 
   it('writes pretty lines when stdout is a terminal, unless LOG_FORMAT=json', async function () {
     // script(1) gives the server a pseudo-terminal as stdout; util-linux has it on Debian.
-    const run = (format: string) => collect(spawn('script', ['-qec', `LOG_FORMAT=${format} timeout -s INT 3 node ${MAIN}`, '/dev/null'], {
-      env: { PATH: process.env.PATH ?? '', SECRET_KEY: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, TERM: 'dumb' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }));
+    const run = (format: string) =>
+      collect(
+        spawn('script', ['-qec', `LOG_FORMAT=${format} timeout -s INT 3 node ${MAIN}`, '/dev/null'], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            SECRET_KEY: TEST_SECRET,
+            HOST: '127.0.0.1',
+            PORT: '0',
+            DATA_DIR: dataDir,
+            TERM: 'dumb',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
     const auto = await run('auto');
     if (auto.code === 127 || /script: (command )?not found/.test(auto.stderr)) this.skip();
     expect(auto.stdout).to.match(/INFO.*parley is listening/);
@@ -159,10 +199,14 @@ describe('password hashing beside the WAL fsync (libuv thread pool)', function (
     server = await startChild(dataDir, await freePort());
     const api = client(server.url);
     const users = await Promise.all(Array.from({ length: 3 }, () => registerAndLogin(api)));
-    const logins = await Promise.all(Array.from({ length: 12 }, (_, i) => {
-      const user = users[i % users.length]!;
-      return api.post('/auth/login', { json: { username: user.username, password: i % 4 === 3 ? 'wrong password' : user.password } });
-    }));
+    const logins = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => {
+        const user = users[i % users.length];
+        return api.post('/auth/login', {
+          json: { username: user.username, password: i % 4 === 3 ? 'wrong password' : user.password },
+        });
+      }),
+    );
     expect(logins.map((r) => r.status)).to.deep.equal(Array.from({ length: 12 }, (_, i) => (i % 4 === 3 ? 401 : 200)));
   });
 

@@ -23,7 +23,11 @@ async function run(command: string, args: string[], cwd: string, env: Record<str
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    };
   }
 }
 
@@ -70,7 +74,9 @@ describe('operator tools where parley runs', function () {
     dirs.push(deployed, unbuilt);
     env = {
       PATH: [fakes, path.dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
-      HOME: fresh(), SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent',
+      HOME: fresh(),
+      SECRET_KEY: TEST_SECRET,
+      LOG_LEVEL: 'silent',
     };
   });
   after(() => {
@@ -79,7 +85,10 @@ describe('operator tools where parley runs', function () {
 
   it('runs `npm run projections/rebuild/events` without devDependencies and without compiling', async () => {
     const dataDir = fresh();
-    const status = await run('npm', ['run', '-s', 'projections', '--', 'status', '--json'], deployed, { ...env, DATA_DIR: dataDir });
+    const status = await run('npm', ['run', '-s', 'projections', '--', 'status', '--json'], deployed, {
+      ...env,
+      DATA_DIR: dataDir,
+    });
     expect(status.code, status.stderr).to.equal(0);
     expect(JSON.parse(status.stdout)).to.have.property('engine', 'sqlite');
     const rebuild = await run('npm', ['run', 'rebuild', '--', 'users'], deployed, { ...env, DATA_DIR: dataDir });
@@ -135,11 +144,13 @@ describe('parley events export into a pipe closed early (`| head -n 1`)', functi
     const result = await runCli(['events', 'export'], { DATA_DIR: dataDir }, { closeStdoutAfterFirstLine: true });
     expect(result.stderr).not.to.match(/EPIPE|Error/);
     expect(result.code, result.stderr).to.equal(0);
-    expect(JSON.parse(result.stdout.split('\n')[0]!)).to.have.property('position', 1);
+    expect(JSON.parse(result.stdout.split('\n')[0])).to.have.property('position', 1);
   });
 
   it('still fails on a write error that is not a closed pipe', async () => {
-    const result = await runCli(['events', 'export', '--output', path.join(work, 'missing', 'out.ndjson')], { DATA_DIR: dataDir });
+    const result = await runCli(['events', 'export', '--output', path.join(work, 'missing', 'out.ndjson')], {
+      DATA_DIR: dataDir,
+    });
     expect(result.code).to.equal(1);
     expect(result.stderr).to.match(/ENOENT/);
   });

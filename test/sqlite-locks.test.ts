@@ -11,7 +11,8 @@ import { tempDataDir } from './helpers/server';
  * takes the write lock, writes, holds it for `holdMs`, then commits. Resolves once it holds it.
  */
 async function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promise<unknown> }> {
-  const worker = new Worker(`
+  const worker = new Worker(
+    `
     const { parentPort, workerData } = require('node:worker_threads');
     const Database = require(workerData.driver);
     const db = new Database(workerData.file);
@@ -20,7 +21,9 @@ async function holdWriteLock(file: string, holdMs: number): Promise<{ released: 
     db.prepare("INSERT OR REPLACE INTO pictures (id, content_type, bytes) VALUES ('lock-holder', 'x', x'00')").run();
     parentPort.postMessage('locked');
     setTimeout(() => { db.exec('COMMIT'); db.close(); parentPort.postMessage('released'); }, workerData.holdMs);
-  `, { eval: true, workerData: { file, holdMs, driver: require.resolve('better-sqlite3') } });
+  `,
+    { eval: true, workerData: { file, holdMs, driver: require.resolve('better-sqlite3') } },
+  );
   const [message] = await once(worker, 'message');
   expect(message).to.equal('locked');
   return { released: once(worker, 'message').then(() => worker.terminate()) };
@@ -41,16 +44,24 @@ describe('SQLite: a write lock another process holds briefly', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const chat = (text: string) => [{
-    stream: 'chat', expectedVersion: 'any' as const,
-    events: [{ type: 'ChatMessagePosted' as const, data: { message_id: crypto.randomUUID(), user_id: 'u', username: 'u', text } }],
-  }];
+  const chat = (text: string) => [
+    {
+      stream: 'chat',
+      expectedVersion: 'any' as const,
+      events: [
+        {
+          type: 'ChatMessagePosted' as const,
+          data: { message_id: crypto.randomUUID(), user_id: 'u', username: 'u', text },
+        },
+      ],
+    },
+  ];
 
   it('is waited for: an append during a 200 ms hold succeeds once it is released', async () => {
     await engine.events.append(chat('before'), meta);
     const { released } = await holdWriteLock(sqliteFileIn(dataDir), 200);
     // Reads the stream version, then writes: the case a deferred transaction fails with SQLITE_BUSY_SNAPSHOT.
-    const result = await engine.events.append([{ ...chat('during')[0]!, expectedVersion: 1 }], meta);
+    const result = await engine.events.append([{ ...chat('during')[0], expectedVersion: 1 }], meta);
     expect(result.position).to.equal(2);
     await released;
     expect((await engine.events.readAll(0, 10)).map((e) => e.version)).to.deep.equal([1, 2]);

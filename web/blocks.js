@@ -7,8 +7,14 @@ import { state } from './state.js';
 import { startPm } from './views.js';
 
 const card = {
-  dialog: $('user-card'), title: $('card-title'), picture: $('card-picture'), name: $('card-name'),
-  phone: $('card-phone'), status: $('card-status'), write: $('card-write'), block: $('card-block'),
+  dialog: $('user-card'),
+  title: $('card-title'),
+  picture: $('card-picture'),
+  name: $('card-name'),
+  phone: $('card-phone'),
+  status: $('card-status'),
+  write: $('card-write'),
+  block: $('card-block'),
 };
 const blockedList = $('blocked-list');
 const blockedNone = $('blocked-none');
@@ -97,17 +103,19 @@ async function toggleBlock() {
 }
 
 function renderBlockedList() {
-  blockedList.replaceChildren(...(state.blocks ?? []).map((username) => {
-    const item = document.createElement('li');
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'secondary';
-    open.textContent = username;
-    open.setAttribute('aria-label', `${username}: open the card to unblock`);
-    open.addEventListener('click', () => openUserCard(username));
-    item.append(open);
-    return item;
-  }));
+  blockedList.replaceChildren(
+    ...(state.blocks ?? []).map((username) => {
+      const item = document.createElement('li');
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.className = 'secondary';
+      open.textContent = username;
+      open.setAttribute('aria-label', `${username}: open the card to unblock`);
+      open.addEventListener('click', () => openUserCard(username));
+      item.append(open);
+      return item;
+    }),
+  );
   blockedNone.hidden = (state.blocks ?? []).length > 0;
   if (card.dialog.open && state.pane.card) renderBlockButton();
 }

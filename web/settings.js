@@ -10,12 +10,23 @@ import { state } from './state.js';
 const MAX_PICTURE_BYTES = 5 * 1024 * 1024;
 
 const pane = {
-  dialog: $('settings-pane'), open: $('open-settings'), form: $('settings-form'), save: $('settings-save'),
-  status: $('settings-status'), firstName: $('settings-first-name'), lastName: $('settings-last-name'),
-  phone: $('settings-phone'), pmPolicy: $('settings-pm-policy'), phonePublic: $('settings-phone-public'),
-  receiptsRow: $('settings-read-receipts-row'), receipts: $('settings-read-receipts'),
-  pictureForm: $('picture-form'), file: $('picture-file'), preview: $('picture-preview'),
-  upload: $('picture-upload'), pictureStatus: $('picture-status'),
+  dialog: $('settings-pane'),
+  open: $('open-settings'),
+  form: $('settings-form'),
+  save: $('settings-save'),
+  status: $('settings-status'),
+  firstName: $('settings-first-name'),
+  lastName: $('settings-last-name'),
+  phone: $('settings-phone'),
+  pmPolicy: $('settings-pm-policy'),
+  phonePublic: $('settings-phone-public'),
+  receiptsRow: $('settings-read-receipts-row'),
+  receipts: $('settings-read-receipts'),
+  pictureForm: $('picture-form'),
+  file: $('picture-file'),
+  preview: $('picture-preview'),
+  upload: $('picture-upload'),
+  pictureStatus: $('picture-status'),
 };
 
 const token = () => state.session?.access_token;
@@ -72,7 +83,9 @@ async function save() {
   const settings = { pm_policy: pane.pmPolicy.value, phone_public: pane.phonePublic.checked };
   if (!pane.receiptsRow.hidden) settings.read_receipts = pane.receipts.checked;
   const changes = {
-    first_name: orNull(pane.firstName.value), last_name: orNull(pane.lastName.value), phone: orNull(pane.phone.value),
+    first_name: orNull(pane.firstName.value),
+    last_name: orNull(pane.lastName.value),
+    phone: orNull(pane.phone.value),
     settings,
   };
   pane.save.disabled = true;

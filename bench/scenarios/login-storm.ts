@@ -41,32 +41,46 @@ export async function loginStormBench(target: Target, o: LoginStormOptions): Pro
       const server = track(await ws.startServer({ RATE_LIMIT_LOGIN_IP: '1000000' }));
       const client = track(BenchChild.start('clients/http-load.ts'));
       const messages: Stream = {
-        name: 'messages', method: 'POST', rate: o.messagesPerS,
+        name: 'messages',
+        method: 'POST',
+        rate: o.messagesPerS,
         requests: users.map((u, i) => ({
-          path: '/messenger/messages', token: u.access_token!,
-          body: { text: `/pm ${users[(i + 1) % users.length]!.username} storm bench` },
+          path: '/messenger/messages',
+          token: u.access_token!,
+          body: { text: `/pm ${users[(i + 1) % users.length].username} storm bench` },
         })),
       };
       const logins: Stream = {
-        name: 'logins', method: 'POST', rate: o.loginsPerS,
+        name: 'logins',
+        method: 'POST',
+        rate: o.loginsPerS,
         requests: users.map((u) => ({ path: '/auth/login', body: { username: u.username, password: BENCH_PASSWORD } })),
       };
       const phase = (streams: Stream[]): RateCommand => ({
-        cmd: 'rate', url: server.url, warmupMs: o.warmupMs, durationMs: o.durationMs, streams,
+        cmd: 'rate',
+        url: server.url,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
+        streams,
       });
-      const quiet = (await client.call<Record<string, StreamResult>>(phase([messages])))['messages']!;
+      const quiet = (await client.call<Record<string, StreamResult>>(phase([messages])))['messages'];
       const storm = await client.call<Record<string, StreamResult>>(phase([messages, logins]));
-      for (const [name, result] of [['quiet messages', quiet], ['messages', storm['messages']!], ['logins', storm['logins']!]] as const) {
-        if (!result.statuses['201'] && !result.statuses['200']) throw new Error(`no ${name} succeeded: ${JSON.stringify(result.statuses)}`);
+      for (const [name, result] of [
+        ['quiet messages', quiet],
+        ['messages', storm['messages']],
+        ['logins', storm['logins']],
+      ] as const) {
+        if (!result.statuses['201'] && !result.statuses['200'])
+          throw new Error(`no ${name} succeeded: ${JSON.stringify(result.statuses)}`);
       }
       return {
         messages_per_s: o.messagesPerS,
-        logins_per_s: storm['logins']!.per_s,
+        logins_per_s: storm['logins'].per_s,
         quiet_p99_ms: quiet.latency_ms.p99,
-        storm_p99_ms: storm['messages']!.latency_ms.p99,
-        ratio: round(storm['messages']!.latency_ms.p99 / quiet.latency_ms.p99),
+        storm_p99_ms: storm['messages'].latency_ms.p99,
+        ratio: round(storm['messages'].latency_ms.p99 / quiet.latency_ms.p99),
         quiet,
-        storm: { messages: storm['messages']!, logins: storm['logins']! },
+        storm: { messages: storm['messages'], logins: storm['logins'] },
       };
     });
   } finally {

@@ -74,14 +74,22 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
       const { port: relayPort } = await relay.nextMessage<{ port: number }>();
       const client = track(BenchChild.start('clients/ws-load.ts'));
       const saturate = (): RunCommand => ({
-        cmd: 'run', mode: 'saturate', window: o.window, rate: 0, perConnectionRate: o.perConnectionRate,
-        warmupMs: o.warmupMs, durationMs: o.durationMs, textSize: o.textSize,
+        cmd: 'run',
+        mode: 'saturate',
+        window: o.window,
+        rate: 0,
+        perConnectionRate: o.perConnectionRate,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
+        textSize: o.textSize,
       });
 
       const relayRuns: RunResult[] = [];
       const relayRun = async (): Promise<ConnectResult> => {
         const connected = await client.call<ConnectResult>({
-          cmd: 'connect', url: `ws://127.0.0.1:${relayPort}/messenger/ws`, concurrency: 50,
+          cmd: 'connect',
+          url: `ws://127.0.0.1:${relayPort}/messenger/ws`,
+          concurrency: 50,
           users: users.map((u) => ({ username: u.username, token: u.username })),
         });
         relayRuns.push(await client.call<RunResult>(saturate()));
@@ -91,10 +99,15 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
 
       const relayConnect = await relayRun();
       const parleyConnect = await client.call<ConnectResult>({
-        cmd: 'connect', url: server.wsUrl, concurrency: 50,
+        cmd: 'connect',
+        url: server.wsUrl,
+        concurrency: 50,
         users: users.map((u) => ({ username: u.username, token: u.access_token! })),
       });
-      if (parleyConnect.connected < users.length) throw new Error(`only ${parleyConnect.connected} of ${users.length} connected: ${JSON.stringify(parleyConnect.failures)}`);
+      if (parleyConnect.connected < users.length)
+        throw new Error(
+          `only ${parleyConnect.connected} of ${users.length} connected: ${JSON.stringify(parleyConnect.failures)}`,
+        );
       await server.probe('reset');
       const saturation = await client.call<RunResult>(saturate());
       const loopSat = await server.probe<LoopReading>('loop');

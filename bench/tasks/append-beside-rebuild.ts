@@ -22,12 +22,14 @@ import { sleep, summarize } from '../lib/stats';
 
 type DistSqlite = typeof import('../../src/store/sqlite');
 
-const { values } = parseArgs({ options: {
-  events: { type: 'string', default: '1000000' },
-  rate: { type: 'string', default: '100' },
-  baseline: { type: 'string', default: '5' },
-  out: { type: 'string' },
-} });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    rate: { type: 'string', default: '100' },
+    baseline: { type: 'string', default: '5' },
+    out: { type: 'string' },
+  },
+});
 const EVENTS = Number(values.events);
 const RATE = Number(values.rate);
 const BASELINE_S = Number(values.baseline);
@@ -39,15 +41,22 @@ function cli(args: string[], dataDir: string): Promise<{ code: number | null; se
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (c) => { stderr += c; });
-  return new Promise((resolve) => child.once('close', (code) => {
-    resolve({ code, seconds: (performance.now() - started) / 1000, stderr: stderr.slice(-2000) });
-  }));
+  child.stderr.on('data', (c) => {
+    stderr += c;
+  });
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      resolve({ code, seconds: (performance.now() - started) / 1000, stderr: stderr.slice(-2000) });
+    }),
+  );
 }
 
-const post = (url: string, body: unknown) => fetch(url, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-});
+const post = (url: string, body: unknown) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 async function register(url: string, name: string): Promise<string> {
   const json = { username: name, email: `${name}@bench.test`, password: 'bench-password-1' };
@@ -77,7 +86,9 @@ async function measure(ws: WebSocket, to: string, until: Promise<unknown>): Prom
   };
   ws.on('message', onMessage);
   let done = false;
-  void until.then(() => { done = true; });
+  void until.then(() => {
+    done = true;
+  });
   const started = performance.now();
   for (let i = 0; !done; i++) {
     const due = started + (i * 1000) / RATE;
@@ -122,9 +133,12 @@ async function main(): Promise<void> {
       const rebuilt = await rebuild;
       ws.close();
       const result = {
-        dist: DIST, events: EVENTS, rate_per_s: RATE,
+        dist: DIST,
+        events: EVENTS,
+        rate_per_s: RATE,
         rebuild: {
-          exit_code: rebuilt.code, seconds: Number(rebuilt.seconds.toFixed(1)),
+          exit_code: rebuilt.code,
+          seconds: Number(rebuilt.seconds.toFixed(1)),
           stderr: rebuilt.code === 0 ? undefined : rebuilt.stderr,
         },
         append_ack_ms: { baseline: report(baseline), during_rebuild: report(during) },

@@ -33,12 +33,24 @@ export class Blocking {
   }
 
   private async run(
-    type: 'BlockUser' | 'UnblockUser', principal: Principal, username: string, ctx: CommandContext,
+    type: 'BlockUser' | 'UnblockUser',
+    principal: Principal,
+    username: string,
+    ctx: CommandContext,
   ): Promise<void> {
     const target = await this.target(username);
-    await this.deps.handle(userDecider, [userStream(principal.user_id)], {
-      type, user_id: principal.user_id, username, target,
-    }, { ...ctx, userId: principal.user_id }, CONSISTENT);
+    await this.deps.handle(
+      userDecider,
+      [userStream(principal.user_id)],
+      {
+        type,
+        user_id: principal.user_id,
+        username,
+        target,
+      },
+      { ...ctx, userId: principal.user_id },
+      CONSISTENT,
+    );
   }
 
   /** Whom a username names, from the write side: its claim stream, then that user's own stream. */

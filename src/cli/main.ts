@@ -55,7 +55,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     say(`parley: ${(error as Error).message}`);
     process.exitCode = 1;
   } else {
-    say(`parley: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    say(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   }
 });

@@ -20,10 +20,16 @@ export interface ProjectionReport {
 }
 
 export async function projectionsCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
   const [sub, ...rest] = positionals;
   if (sub !== 'status' || rest.length > 0) {
-    throw usageError(`unknown projections command: ${positionals.join(' ') || '(none)'}; expected: projections status [--json]`);
+    throw usageError(
+      `unknown projections command: ${positionals.join(' ') || '(none)'}; expected: projections status [--json]`,
+    );
   }
   await withEngine(async (engine) => {
     const head = await engine.events.headPosition();
@@ -36,7 +42,10 @@ export async function projectionsCommand(args: string[]): Promise<void> {
       const lag = Math.max(0, head - checkpoint);
       const lease = leases.get(name);
       projections.push({
-        name, checkpoint, lag, live: lag <= LIVE_LAG,
+        name,
+        checkpoint,
+        lag,
+        live: lag <= LIVE_LAG,
         lease: lease ? { holder: lease.holder, expires_at: lease.expires_at.toISOString() } : null,
       });
     }
@@ -44,11 +53,20 @@ export async function projectionsCommand(args: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify({ engine: engine.name, head, live_lag: LIVE_LAG, projections })}\n`);
       return;
     }
-    const rows = [['projection', 'checkpoint', 'lag', 'live', 'applied by'], ...projections.map((p) => [
-      p.name, String(p.checkpoint), String(p.lag), p.live ? 'yes' : 'no', p.lease?.holder ?? '(nobody)',
-    ])];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const lines = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+    const rows = [
+      ['projection', 'checkpoint', 'lag', 'live', 'applied by'],
+      ...projections.map((p) => [
+        p.name,
+        String(p.checkpoint),
+        String(p.lag),
+        p.live ? 'yes' : 'no',
+        p.lease?.holder ?? '(nobody)',
+      ]),
+    ];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    const lines = rows.map((r) =>
+      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
+    );
     process.stdout.write(`engine ${engine.name}, log head at position ${head}\n${lines.join('\n')}\n`);
   });
 }

@@ -115,8 +115,19 @@ export class ProjectionRunner {
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.renewEveryMs = options.renewEveryMs ?? DEFAULT_RENEW_MS;
     this.running = projections.map((projection) => ({
-      projection, mode: null, generation: 0, subscription: null, retryTimer: null, failures: 0,
-      persisted: 0, persistedAt: 0, renewedAt: 0, yieldedAt: 0, stored: 0, seen: 0, lastChange: 0,
+      projection,
+      mode: null,
+      generation: 0,
+      subscription: null,
+      retryTimer: null,
+      failures: 0,
+      persisted: 0,
+      persistedAt: 0,
+      renewedAt: 0,
+      yieldedAt: 0,
+      stored: 0,
+      seen: 0,
+      lastChange: 0,
       status: { name: projection.name, position: 0, live: false, error: null, lease: { holder: null, mine: false } },
     }));
   }
@@ -132,7 +143,9 @@ export class ProjectionRunner {
 
   /** Takes or renews every lease; a projection whose lease changed hands switches mode. */
   private renewLeases(): Promise<void> {
-    this.renewing ??= this.renewNow().finally(() => { this.renewing = null; });
+    this.renewing ??= this.renewNow().finally(() => {
+      this.renewing = null;
+    });
     return this.renewing;
   }
 
@@ -151,11 +164,13 @@ export class ProjectionRunner {
         this.log.warn({ projection: r.projection.name, err: error }, 'could not renew the projection lease');
       }
       if (!mine && others.size === 0) others = await this.leaseHolders();
-      r.status.lease = { holder: mine ? this.holder : others.get(r.projection.name) ?? null, mine };
+      r.status.lease = { holder: mine ? this.holder : (others.get(r.projection.name) ?? null), mine };
       const mode: Mode = mine ? 'apply' : 'follow';
       if (r.mode !== null && r.mode !== mode && !this.stopped) {
-        this.log.info({ projection: r.projection.name, holder: r.status.lease.holder }, mine
-          ? 'took over the projection lease: applying here' : 'lost the projection lease: following its holder');
+        this.log.info(
+          { projection: r.projection.name, holder: r.status.lease.holder },
+          mine ? 'took over the projection lease: applying here' : 'lost the projection lease: following its holder',
+        );
         void this.run(r, mode);
       }
     }
@@ -207,7 +222,7 @@ export class ProjectionRunner {
           throw Object.assign(error as Error, { position: event.position, deterministic: true });
         }
       });
-      const last = events[events.length - 1]!.position;
+      const last = events[events.length - 1].position;
       const due = last - r.persisted >= CHECKPOINT_EVERY_EVENTS || Date.now() - r.persistedAt >= CHECKPOINT_EVERY_MS;
       if (ops.length > 0 || due) {
         await this.persist(r, ops, last);
@@ -244,7 +259,7 @@ export class ProjectionRunner {
         }
         if (changes) r.lastChange = event.position;
       }
-      r.seen = events[events.length - 1]!.position;
+      r.seen = events[events.length - 1].position;
       this.advance(r);
       this.succeeded(r);
     });
@@ -257,7 +272,10 @@ export class ProjectionRunner {
   }
 
   private subscribe(
-    r: Running, generation: number, from: number, handler: (events: StoredEvent[]) => Promise<void> | void,
+    r: Running,
+    generation: number,
+    from: number,
+    handler: (events: StoredEvent[]) => Promise<void> | void,
   ): Promise<void> {
     return new Promise<void>((live) => {
       const subscription = this.engine.events.subscribe(from, handler, {
@@ -287,9 +305,10 @@ export class ProjectionRunner {
     const { name } = r.projection;
     if (!error.deterministic && isTransientStoreError(error)) {
       // Nothing was applied; try again from the stored checkpoint (wherever another process moved it).
-      const message = error instanceof CheckpointMovedError
-        ? 'projection checkpoint moved by another process; following on from it'
-        : 'transient store error in a projection; retrying';
+      const message =
+        error instanceof CheckpointMovedError
+          ? 'projection checkpoint moved by another process; following on from it'
+          : 'transient store error in a projection; retrying';
       this.log.warn({ projection: name, mode: r.mode, attempt: r.failures, err: error }, message);
       this.retry(r, generation, Math.min(TRANSIENT_MAX_MS, TRANSIENT_MIN_MS * 2 ** (r.failures - 1)));
       return;
@@ -387,16 +406,20 @@ export class ProjectionRunner {
     for (const r of this.running) if (r.retryTimer) clearTimeout(r.retryTimer);
     await Promise.all(this.running.map((r) => r.subscription?.stop()));
     // Store the checkpoints that were being written lazily, then hand the leases over at once.
-    await Promise.all(this.running.filter((r) => r.mode === 'apply').map(async (r) => {
-      if (!r.status.error && r.status.position > r.persisted) {
-        await this.persist(r, [], r.status.position).catch((error: unknown) => {
-          if (error instanceof CheckpointMovedError) return;
-          this.log.warn({ projection: r.projection.name, err: error }, 'could not store the checkpoint on stop');
-        });
-      }
-      await this.engine.leases.release(r.projection.name, this.holder).catch((error: unknown) => {
-        this.log.warn({ projection: r.projection.name, err: error }, 'could not release the projection lease');
-      });
-    }));
+    await Promise.all(
+      this.running
+        .filter((r) => r.mode === 'apply')
+        .map(async (r) => {
+          if (!r.status.error && r.status.position > r.persisted) {
+            await this.persist(r, [], r.status.position).catch((error: unknown) => {
+              if (error instanceof CheckpointMovedError) return;
+              this.log.warn({ projection: r.projection.name, err: error }, 'could not store the checkpoint on stop');
+            });
+          }
+          await this.engine.leases.release(r.projection.name, this.holder).catch((error: unknown) => {
+            this.log.warn({ projection: r.projection.name, err: error }, 'could not release the projection lease');
+          });
+        }),
+    );
   }
 }

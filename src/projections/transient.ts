@@ -19,11 +19,21 @@ const TRANSIENT_MONGO_CODES = new Set([
 ]);
 const TRANSIENT_MONGO_LABELS = ['TransientTransactionError', 'RetryableWriteError', 'ResetPool'];
 const TRANSIENT_MONGO_NAMES = new Set([
-  'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoNotConnectedError',
-  'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
 ]);
 const TRANSIENT_NODE_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
 ]);
 
 interface MaybeStoreError {

@@ -87,8 +87,8 @@ export class LogFollower implements Subscription {
     const buffer = this.buffer;
     // Pushes come almost always in order: check the end first.
     let i = buffer.length;
-    while (i > 0 && buffer[i - 1]!.position > p) i--;
-    if (i > 0 && buffer[i - 1]!.position === p) return;
+    while (i > 0 && buffer[i - 1].position > p) i--;
+    if (i > 0 && buffer[i - 1].position === p) return;
     buffer.splice(i, 0, event);
   }
 
@@ -107,7 +107,7 @@ export class LogFollower implements Subscription {
       if (this.stopped) return;
       if (batch.length > 0) {
         await this.handler(batch);
-        this.current = batch[batch.length - 1]!.position;
+        this.current = batch[batch.length - 1].position;
         this.dropHandled();
         continue;
       }
@@ -121,7 +121,7 @@ export class LogFollower implements Subscription {
 
   private dropHandled(): void {
     let n = 0;
-    while (n < this.buffer.length && this.buffer[n]!.position <= this.current) n++;
+    while (n < this.buffer.length && this.buffer[n].position <= this.current) n++;
     if (n > 0) this.buffer.splice(0, n);
   }
 
@@ -130,7 +130,7 @@ export class LogFollower implements Subscription {
     this.dropHandled();
     if (this.mustRead || !this.caughtUp || this.buffer[0]?.position !== this.current + 1) return null;
     let n = 1;
-    while (n < this.buffer.length && n < limit && this.buffer[n]!.position === this.current + n + 1) n++;
+    while (n < this.buffer.length && n < limit && this.buffer[n].position === this.current + n + 1) n++;
     return this.buffer.splice(0, n);
   }
 

@@ -61,7 +61,9 @@ function recording(api: Client): Client {
 /** Which instance's process holds each projection's lease, by /readyz. */
 async function leaseHolders(instance: Instance): Promise<string[]> {
   const reply = await instance.api.get('/readyz');
-  const projections = (reply.body.projections ?? reply.body.error?.details?.projections ?? []) as { lease_holder: string | null }[];
+  const projections = (reply.body.projections ?? reply.body.error?.details?.projections ?? []) as {
+    lease_holder: string | null;
+  }[];
   return projections.map((p) => p.lease_holder ?? '');
 }
 
@@ -74,20 +76,28 @@ interface Sent {
 }
 
 /** Each user sends `count` PMs round-robin to the others, alternating between its sockets, all at once: the acks. */
-async function sendRound(users: User[], count: number, round: string, socketsOf: (u: User) => ChatClient[]): Promise<Sent[]> {
+async function sendRound(
+  users: User[],
+  count: number,
+  round: string,
+  socketsOf: (u: User) => ChatClient[],
+): Promise<Sent[]> {
   const pending: Promise<Sent>[] = [];
   users.forEach((from, i) => {
     const sockets = socketsOf(from);
     for (let k = 0; k < count; k++) {
-      const to = users[(i + 1 + (k % (users.length - 1))) % users.length]!;
+      const to = users[(i + 1 + (k % (users.length - 1))) % users.length];
       const ref = `${round}-${i}-${k}`;
-      const socket = sockets[k % sockets.length]!;
+      const socket = sockets[k % sockets.length];
       socket.send({ type: 'pm', to: to.username, text: `${round} ${k} from ${from.username}`, ref });
-      pending.push(socket.next((f) => f.ref === ref && (f.type === 'ack' || f.type === 'error'), `the ack of ${ref}`, 20_000)
-        .then((f) => {
-          expect(f.type, JSON.stringify(f)).to.equal('ack');
-          return { id: f.id as string, from, to };
-        }));
+      pending.push(
+        socket
+          .next((f) => f.ref === ref && (f.type === 'ack' || f.type === 'error'), `the ack of ${ref}`, 20_000)
+          .then((f) => {
+            expect(f.type, JSON.stringify(f)).to.equal('ack');
+            return { id: f.id as string, from, to };
+          }),
+      );
     }
   });
   return Promise.all(pending);
@@ -99,7 +109,10 @@ async function expectDeliveredOnce(sent: Sent[], socketsOf: (u: User) => ChatCli
   const got = (socket: ChatClient, id: string) => socket.frames.some((f) => f.type === 'pm' && f.id === id);
   const missing = () => sent.filter((s) => socketsOf(s.to).some((socket) => !got(socket, s.id)));
   while (missing().length > 0 && Date.now() < deadline) await sleep(50);
-  expect(missing().map((s) => s.id), 'acknowledged PMs never delivered').to.deep.equal([]);
+  expect(
+    missing().map((s) => s.id),
+    'acknowledged PMs never delivered',
+  ).to.deep.equal([]);
   await sleep(300);
   for (const user of new Set(sent.map((s) => s.to))) {
     for (const socket of socketsOf(user)) {
@@ -124,18 +137,25 @@ async function expectInHistory(instance: Instance, sent: Sent[]): Promise<void> 
     pairs.set(key, [...(pairs.get(key) ?? []), s]);
   }
   for (const list of pairs.values()) {
-    const { from, to } = list[0]!;
-    const reply = await instance.api.get(`/messenger/conversations/${to.username}?limit=100`, { token: from.access_token });
+    const { from, to } = list[0];
+    const reply = await instance.api.get(`/messenger/conversations/${to.username}?limit=100`, {
+      token: from.access_token,
+    });
     expect(reply.status).to.equal(200);
     const ids = new Set(reply.body.messages.map((m: { id: string }) => m.id));
-    expect(list.filter((s) => !ids.has(s.id)).map((s) => s.id), 'missing from the conversation').to.deep.equal([]);
+    expect(
+      list.filter((s) => !ids.has(s.id)).map((s) => s.id),
+      'missing from the conversation',
+    ).to.deep.equal([]);
   }
 }
 
 /** Runs a CLI command over and over until `stop` resolves; every run must succeed. */
 async function backToBack(args: () => string[], env: Record<string, string>, stop: Promise<void>): Promise<number> {
   let done = false;
-  void stop.then(() => { done = true; });
+  void stop.then(() => {
+    done = true;
+  });
   let runs = 0;
   while (!done) {
     const run = await runCli(args(), env);
@@ -161,22 +181,29 @@ forEachEngine('two instances on one store under operator tools and a crash', (ki
       expect((await leaseHolders(b)).every((h) => holds(h, a))).to.equal(true);
 
       for (let i = 0; i < USERS; i++) {
-        const home = instances[i % 2]!;
+        const home = instances[i % 2];
         const user = await registerAndLogin(home.api);
         users.push({ ...user, sockets: [] });
       }
       for (const user of users) {
-        for (const instance of instances) user.sockets.push((await connectWithHistory(instance.server.url, user.access_token)).client);
+        for (const instance of instances)
+          user.sockets.push((await connectWithHistory(instance.server.url, user.access_token)).client);
       }
       const allSockets = (u: User) => u.sockets;
 
       // Phase 1: traffic through both instances while the tools run beside them.
       let endTools!: () => void;
-      const toolsEnd = new Promise<void>((resolve) => { endTools = resolve; });
+      const toolsEnd = new Promise<void>((resolve) => {
+        endTools = resolve;
+      });
       let exportNo = 0;
       const tools = Promise.all([
         backToBack(() => ['rebuild'], storage.env, toolsEnd),
-        backToBack(() => ['events', 'export', '--output', path.join(scratch, `export-${++exportNo}.ndjson`)], storage.env, toolsEnd),
+        backToBack(
+          () => ['events', 'export', '--output', path.join(scratch, `export-${++exportNo}.ndjson`)],
+          storage.env,
+          toolsEnd,
+        ),
       ]);
       const phase1 = await sendRound(users, PHASE_1, 'one', allSockets);
       await expectDeliveredOnce(phase1, allSockets);
@@ -188,18 +215,23 @@ forEachEngine('two instances on one store under operator tools and a crash', (ki
       // A fresh export holds every acknowledged message.
       const finalExport = path.join(scratch, 'final.ndjson');
       expect((await runCli(['events', 'export', '--output', finalExport], storage.env)).code).to.equal(0);
-      const exported = new Set(readFileSync(finalExport, 'utf8').split('\n').filter(Boolean)
-        .map((line) => (JSON.parse(line) as { data: { message_id?: string } }).data.message_id));
+      const exported = new Set(
+        readFileSync(finalExport, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as { data: { message_id?: string } }).data.message_id),
+      );
       expect(phase1.filter((s) => !exported.has(s.id))).to.deep.equal([]);
 
       // Phase 2: the lease holder dies mid-traffic; messages keep coming through the survivor.
-      const onB = (u: User) => [u.sockets[1]!];
+      const onB = (u: User) => [u.sockets[1]];
       const phase2Sending = sendRound(users, PHASE_2, 'two', onB);
       a.server.child.kill('SIGKILL');
       const phase2 = await phase2Sending;
       const deadline = Date.now() + TAKEOVER_BOUND_MS;
       while (!(await leaseHolders(b)).every((h) => holds(h, b))) {
-        if (Date.now() > deadline) throw new Error(`no takeover within ${TAKEOVER_BOUND_MS} ms: ${await leaseHolders(b)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no takeover within ${TAKEOVER_BOUND_MS} ms: ${await leaseHolders(b)}`);
         await sleep(100);
       }
       await expectDeliveredOnce(phase2, onB);

@@ -13,17 +13,31 @@ import { LogCapture } from '../helpers/log-capture';
 async function appendSynthetic(engine: Engine, total: number, seed: number): Promise<number> {
   let position = 0;
   for (const batch of syntheticLog(total, 200, seed)) {
-    const results = await Promise.all(batch.map((e) => engine.events.append(
-      [{ stream: e.stream, expectedVersion: 'any', events: [{ type: e.type as EventType, data: e.data } as ParleyEvent] }],
-      { metadata: e.metadata, time: e.time },
-    )));
+    const results = await Promise.all(
+      batch.map((e) =>
+        engine.events.append(
+          [
+            {
+              stream: e.stream,
+              expectedVersion: 'any',
+              events: [{ type: e.type as EventType, data: e.data } as ParleyEvent],
+            },
+          ],
+          { metadata: e.metadata, time: e.time },
+        ),
+      ),
+    );
     position = Math.max(position, ...results.map((r) => r.position));
   }
   return position;
 }
 
 /** Counts read-model writes per projection, so a test can tell which instance applied what. */
-function countingApplies(engine: Engine, counts: Map<string, number>, fail?: (projection: string) => Error | null): Engine {
+function countingApplies(
+  engine: Engine,
+  counts: Map<string, number>,
+  fail?: (projection: string) => Error | null,
+): Engine {
   const readModels = new Proxy(engine.readModels, {
     get(target, property) {
       if (property === 'apply') {
@@ -39,7 +53,14 @@ function countingApplies(engine: Engine, counts: Map<string, number>, fail?: (pr
       return typeof member === 'function' ? member.bind(target) : member;
     },
   });
-  return { ...engine, name: engine.name, events: engine.events, leases: engine.leases, pictures: engine.pictures, readModels };
+  return {
+    ...engine,
+    name: engine.name,
+    events: engine.events,
+    leases: engine.leases,
+    pictures: engine.pictures,
+    readModels,
+  };
 }
 
 const until = async (check: () => boolean | Promise<boolean>, ms: number, what: string) => {
@@ -60,7 +81,7 @@ forEachEngine('projection leases', (kind) => {
     expect(await leases.acquire('p', 'a', 400)).to.equal(true);
     const [lease] = await leases.list();
     expect(lease).to.include({ name: 'p', holder: 'a' });
-    expect(lease!.expires_at.getTime()).to.be.greaterThan(Date.now());
+    expect(lease.expires_at.getTime()).to.be.greaterThan(Date.now());
     await sleep(500);
     expect(await leases.acquire('p', 'b', 400)).to.equal(true);
     expect(await leases.acquire('p', 'a', 400)).to.equal(false);
@@ -125,7 +146,9 @@ forEachEngine('projection leases', (kind) => {
     const capture = new LogCapture();
     let failures = 3;
     const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
-    const engine = countingApplies(fixture.engine, new Map(), (projection) => (projection === 'users' && failures-- > 0 ? busy() : null));
+    const engine = countingApplies(fixture.engine, new Map(), (projection) =>
+      projection === 'users' && failures-- > 0 ? busy() : null,
+    );
     const runner = new ProjectionRunner(engine, PROJECTIONS, createLogger('warn', capture), { holder: 'solo' });
     await runner.start();
     try {

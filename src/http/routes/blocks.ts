@@ -10,7 +10,11 @@ const blockBody = object({ username: usernameSchema });
  */
 export const blockRoutes: Route[] = [
   route({
-    method: 'GET', path: '/users/blocks', operationId: 'listBlocks', tag: 'users', auth: true,
+    method: 'GET',
+    path: '/users/blocks',
+    operationId: 'listBlocks',
+    tag: 'users',
+    auth: true,
     summary: 'The users you blocked, in the order you blocked them',
     noStore: true,
     responses: {
@@ -22,15 +26,22 @@ export const blockRoutes: Route[] = [
     },
   }),
   route({
-    method: 'POST', path: '/users/blocks', operationId: 'blockUser', tag: 'users', auth: true,
+    method: 'POST',
+    path: '/users/blocks',
+    operationId: 'blockUser',
+    tag: 'users',
+    auth: true,
     summary: 'Block a user: their private messages to you are refused (idempotent)',
-    description: 'The blocked user is not told: their messages are refused with the same 403 pm_not_accepted '
-      + 'as when you accept no private messages.',
+    description:
+      'The blocked user is not told: their messages are refused with the same 403 pm_not_accepted ' +
+      'as when you accept no private messages.',
     body: { 'application/json': blockBody },
     responses: {
       204: { description: 'blocked (or already blocked)' },
-      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'),
-      404: errorResponse('no such user'), 422: errorResponse('you cannot block yourself'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user'),
+      422: errorResponse('you cannot block yourself'),
     },
     async handle({ body, principal, parley, ctx }) {
       await parley.blocking.block(principal, body.username, { correlationId: ctx.state.requestId });
@@ -38,12 +49,17 @@ export const blockRoutes: Route[] = [
     },
   }),
   route({
-    method: 'DELETE', path: '/users/blocks/{username}', operationId: 'unblockUser', tag: 'users', auth: true,
+    method: 'DELETE',
+    path: '/users/blocks/{username}',
+    operationId: 'unblockUser',
+    tag: 'users',
+    auth: true,
     summary: 'Unblock a user (idempotent: unblocking someone not blocked changes nothing)',
     params: usernameParam,
     responses: {
       204: { description: 'not blocked (any more)' },
-      401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user'),
     },
     async handle({ params, principal, parley, ctx }) {
       await parley.blocking.unblock(principal, params.username, { correlationId: ctx.state.requestId });

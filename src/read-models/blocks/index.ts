@@ -5,5 +5,8 @@ import { blocksSqlite } from './sqlite';
 import { BLOCKS, type BlockOp, type BlocksQueries } from './types';
 
 export const blocksReadModel: ReadModel<BlockOp, BlocksQueries> = {
-  projection: blocksProjection, tables: [BLOCKS], sqlite: blocksSqlite, mongo: blocksMongo,
+  projection: blocksProjection,
+  tables: [BLOCKS],
+  sqlite: blocksSqlite,
+  mongo: blocksMongo,
 };

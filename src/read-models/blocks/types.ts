@@ -8,8 +8,7 @@ export interface BlockRow {
 }
 
 export type BlockOp =
-  | { kind: 'block.add'; block: BlockRow }
-  | { kind: 'block.remove'; blocker_id: string; blocked_id: string };
+  { kind: 'block.add'; block: BlockRow } | { kind: 'block.remove'; blocker_id: string; blocked_id: string };
 
 export interface BlocksQueries {
   /** Whom a user blocked, in the order blocked (oldest first). */

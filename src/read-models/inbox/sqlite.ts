@@ -12,12 +12,18 @@ CREATE TABLE $T (
   },
   apply: {
     'inbox.add': (op, w) => {
-      w.statement(op.kind, INBOX, (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(op.message.to_id, ...pmParams(op.message));
-      w.statement('inbox.trim', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
-          (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`)
-        .run({ owner: op.message.to_id, keep: op.keep });
+      w.statement(
+        op.kind,
+        INBOX,
+        (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(op.message.to_id, ...pmParams(op.message));
+      w.statement(
+        'inbox.trim',
+        INBOX,
+        (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
+          (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`,
+      ).run({ owner: op.message.to_id, keep: op.keep });
     },
   },
   staged: {

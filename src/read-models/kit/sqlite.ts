@@ -72,10 +72,25 @@ export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
 export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
 
 /** Parameters for PM_COLUMNS. */
-export const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
+export const pmParams = (m: PrivateMessageRow) => [
+  m.position,
+  m.id,
+  m.from_id,
+  m.from,
+  m.to_id,
+  m.to,
+  m.text,
+  m.sent_at,
+];
 
 export const toPm = (r: MessageRecord): PrivateMessageRow => ({
-  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, to_id: r.to_id, to: r.to_name, text: r.text,
+  id: r.id,
+  position: r.position,
+  from_id: r.from_id,
+  from: r.from_name,
+  to_id: r.to_id,
+  to: r.to_name,
+  text: r.text,
   sent_at: r.sent_at,
 });
 

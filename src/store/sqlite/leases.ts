@@ -18,7 +18,9 @@ export class SqliteLeaseStore implements LeaseStore {
 
   constructor(db: Database.Database) {
     // Taken when absent, expired or already ours; otherwise the WHERE leaves the row alone (0 changes).
-    this.take = db.prepare<[string, string, number, number]>(`INSERT INTO projection_leases (projection, holder, expires_at)
+    this.take = db.prepare<
+      [string, string, number, number]
+    >(`INSERT INTO projection_leases (projection, holder, expires_at)
       VALUES (?, ?, ?) ON CONFLICT (projection) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
       WHERE projection_leases.holder = excluded.holder OR projection_leases.expires_at <= ?`);
     this.drop = db.prepare<[string, string]>('DELETE FROM projection_leases WHERE projection = ? AND holder = ?');

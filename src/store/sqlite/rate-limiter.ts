@@ -56,10 +56,16 @@ function withImmediateTransactions(db: Database.Database): Database.Database {
 /** Rate-limit counters in the engine's own database file (table rate_limits), shared by every process using it. */
 export function createSqliteRateLimiter(db: Database.Database, options: RateLimitOptions): RateLimiterAbstract {
   // Created here, synchronously: the library creates it asynchronously and refuses to count until then.
-  db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`).run();
+  db.prepare(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`,
+  ).run();
   sweepExpired(db);
   return new RateLimiterSQLite({
-    storeClient: withImmediateTransactions(db), storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true,
-    clearExpiredByTimeout: false, ...options,
+    storeClient: withImmediateTransactions(db),
+    storeType: 'better-sqlite3',
+    tableName: TABLE,
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    ...options,
   });
 }

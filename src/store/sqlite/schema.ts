@@ -62,7 +62,10 @@ export function readModelTableDdl(table: string, as: string, indexTag = ''): str
  * date row by row.
  */
 export function readModelTableParts(table: string, as: string, indexTag: string): { table: string; indexes: string } {
-  const statements = readModelTableDdl(table, as, indexTag).split(';').map((s) => s.trim()).filter(Boolean);
+  const statements = readModelTableDdl(table, as, indexTag)
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const isIndex = (s: string) => s.startsWith('CREATE INDEX');
   return {
     table: statements.filter((s) => !isIndex(s)).join(';\n'),
@@ -79,7 +82,9 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     // Only missing tables are created: an existing one may carry indexes a rebuild named.
-    const exists = db.prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
+    const exists = db.prepare<[string], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+    );
     for (const table of Object.keys(READ_MODEL_TABLES)) {
       if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
     }

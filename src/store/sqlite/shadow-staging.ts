@@ -18,7 +18,8 @@ const STAGED = new Map<string, SqliteStaged<ReadModelOp>>(
   READ_MODELS.flatMap((m) => Object.entries(m.sqlite.staged ?? {})),
 );
 
-const sql = (template: string, table: string) => template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
+const sql = (template: string, table: string) =>
+  template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
 
 interface Stage {
   table: string;
@@ -31,7 +32,10 @@ interface Stage {
 export class ShadowStaging {
   private readonly stages = new Map<ReadModelOp['kind'], Stage>();
 
-  private constructor(private readonly db: Database.Database, tables: string[]) {
+  private constructor(
+    private readonly db: Database.Database,
+    tables: string[],
+  ) {
     for (const table of tables) {
       const spec = STAGED.get(table)!;
       const insert = db.prepare(sql(spec.insert, table));
@@ -44,7 +48,8 @@ export class ShadowStaging {
     const staged = tables.filter((t) => STAGED.has(t));
     if (staged.length === 0) return null;
     ShadowStaging.drop(db, staged);
-    for (const table of staged) db.exec(`CREATE TABLE ${table}${STAGE_SUFFIX} AS SELECT * FROM ${table}${SHADOW_SUFFIX} WHERE 0`);
+    for (const table of staged)
+      db.exec(`CREATE TABLE ${table}${STAGE_SUFFIX} AS SELECT * FROM ${table}${SHADOW_SUFFIX} WHERE 0`);
     return new ShadowStaging(db, staged);
   }
 
@@ -69,13 +74,18 @@ export class ShadowStaging {
   async finish(): Promise<void> {
     const stages = [...this.stages.values()];
     if (this.db.memory) {
-      this.db.transaction(() => {
-        for (const stage of stages) {
-          const into = `INSERT OR IGNORE INTO ${stage.table}${SHADOW_SUFFIX} `;
-          this.db.prepare(into + sql(stage.sorted, stage.table)).run(stage.run.sortedParams());
-        }
-        ShadowStaging.drop(this.db, stages.map((s) => s.table));
-      }).immediate();
+      this.db
+        .transaction(() => {
+          for (const stage of stages) {
+            const into = `INSERT OR IGNORE INTO ${stage.table}${SHADOW_SUFFIX} `;
+            this.db.prepare(into + sql(stage.sorted, stage.table)).run(stage.run.sortedParams());
+          }
+          ShadowStaging.drop(
+            this.db,
+            stages.map((s) => s.table),
+          );
+        })
+        .immediate();
       return;
     }
     const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
@@ -85,7 +95,14 @@ export class ShadowStaging {
       reader.close();
     }
     const started = performance.now();
-    this.db.transaction(() => ShadowStaging.drop(this.db, stages.map((s) => s.table))).immediate();
+    this.db
+      .transaction(() =>
+        ShadowStaging.drop(
+          this.db,
+          stages.map((s) => s.table),
+        ),
+      )
+      .immediate();
     await giveWritersATurn(started);
   }
 
@@ -93,9 +110,14 @@ export class ShadowStaging {
   private async move(reader: Database.Database, stage: Stage): Promise<void> {
     const sorted = reader.prepare(sql(stage.sorted, stage.table)).raw(true);
     // The sorted rows have the shadow table's columns, in its order.
-    const marks = sorted.columns().map(() => '?').join(', ');
+    const marks = sorted
+      .columns()
+      .map(() => '?')
+      .join(', ');
     const insert = this.db.prepare(`INSERT OR IGNORE INTO ${stage.table}${SHADOW_SUFFIX} VALUES (${marks})`);
-    const write = this.db.transaction((rows: unknown[][]) => { for (const row of rows) insert.run(...row); });
+    const write = this.db.transaction((rows: unknown[][]) => {
+      for (const row of rows) insert.run(...row);
+    });
     let chunk: unknown[][] = [];
     const flush = async () => {
       const started = performance.now();

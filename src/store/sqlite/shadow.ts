@@ -45,15 +45,17 @@ export class SqliteShadow implements ShadowReadModel {
   static create(db: Database.Database, projection: string, tables: string[]): SqliteShadow {
     const tag = `_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const indexes: string[] = [];
-    const staging = db.transaction(() => {
-      for (const table of tables) {
-        db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
-        const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
-        db.exec(parts.table);
-        if (parts.indexes) indexes.push(parts.indexes);
-      }
-      return ShadowStaging.create(db, tables);
-    }).immediate();
+    const staging = db
+      .transaction(() => {
+        for (const table of tables) {
+          db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+          const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
+          db.exec(parts.table);
+          if (parts.indexes) indexes.push(parts.indexes);
+        }
+        return ShadowStaging.create(db, tables);
+      })
+      .immediate();
     return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging);
   }
 
@@ -63,7 +65,8 @@ export class SqliteShadow implements ShadowReadModel {
 
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
-    if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    if (position < this.current)
+      throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
     const started = performance.now();
     this.applyTx.immediate(ops);
     this.current = position;
@@ -90,16 +93,21 @@ export class SqliteShadow implements ShadowReadModel {
       await giveWritersATurn(started);
     }
     const started = performance.now();
-    this.db.transaction(() => {
-      const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
-      if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
-      for (const table of this.tables) {
-        this.db.exec(`DROP TABLE ${table}`);
-        this.db.exec(`ALTER TABLE ${table}${SHADOW_SUFFIX} RENAME TO ${table}`);
-      }
-      this.db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position')
-        .run(this.projection, this.current);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+        if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
+        for (const table of this.tables) {
+          this.db.exec(`DROP TABLE ${table}`);
+          this.db.exec(`ALTER TABLE ${table}${SHADOW_SUFFIX} RENAME TO ${table}`);
+        }
+        this.db
+          .prepare(
+            'INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+          )
+          .run(this.projection, this.current);
+      })
+      .immediate();
     this.finished = true;
     await giveWritersATurn(started);
   }
@@ -107,10 +115,12 @@ export class SqliteShadow implements ShadowReadModel {
   async discard(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    this.db.transaction(() => {
-      for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
-      ShadowStaging.drop(this.db, this.tables);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+        ShadowStaging.drop(this.db, this.tables);
+      })
+      .immediate();
   }
 
   private assertOpen(): void {
