@@ -13,12 +13,17 @@ import { buildOpenApi } from '../src/http/openapi';
 import { createMetricsRegistry } from '../src/metrics';
 
 /**
- * The one rule set aside, for one path: the chat page lives at /messenger/ (the URL it always had;
+ * Rules set aside, each for one path. The chat page lives at /messenger/ (the URL it always had;
  * /messenger redirects there), which no-path-trailing-slash would have be an API path without the slash.
+ * /users/blocks/{username} (DELETE only, a name the issue fixed) and /users/{username}/picture (GET only)
+ * both match /users/blocks/picture, but never for one method, and 'picture' and 'blocks' are reserved
+ * usernames, so no-ambiguous-paths has nothing real to find there.
  */
 const IGNORED = `openapi.json:
   no-path-trailing-slash:
     - '#/paths/~1messenger~1'
+  no-ambiguous-paths:
+    - '#/paths/~1users~1{username}~1picture'
 `;
 
 interface LintReport {

@@ -91,6 +91,19 @@ async function generateTraffic(api: Client): Promise<void> {
     await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${frank.username} hi` } }),
     403,
   );
+  // Blocks: some kept, one undone, one repeated, and a PM the block refuses.
+  for (const target of [dave, carol, dave]) {
+    expectStatus(
+      await api.post('/users/blocks', { token: alice.access_token, json: { username: target.username } }),
+      204,
+    );
+  }
+  expectStatus(await api.request('DELETE', `/users/blocks/${carol.username}`, { token: alice.access_token }), 204);
+  expectStatus(await api.post('/users/blocks', { token: erin.access_token, json: { username: alice.username } }), 204);
+  expectStatus(
+    await api.post('/messenger/messages', { token: alice.access_token, json: { to: erin.username, text: 'hi' } }),
+    403,
+  );
   for (let i = 0; i < 2; i++) {
     const sent = await api.post('/messenger/messages', {
       token: carol.access_token,

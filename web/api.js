@@ -5,6 +5,16 @@ export async function api(method, path, body, token) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return answer(res);
+}
+
+/** A multipart form (a file upload): the browser sets the Content-Type with its boundary. */
+export async function apiForm(method, path, form, token) {
+  const res = await fetch(path, { method, headers: { Authorization: `Bearer ${token}` }, body: form });
+  return answer(res);
+}
+
+async function answer(res) {
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     const error = new Error(data?.error?.message || `request failed (${res.status})`);

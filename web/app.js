@@ -5,11 +5,14 @@
 //   api.js      the REST client                             session.js  tokens: login, renewal, end
 //   socket.js   the chat socket and its frames              views.js    messages, status, errors
 //   forms.js    login, composer, log out                    register.js creating an account
-//   search.js   finding someone to write to
+//   search.js   finding someone to write to                 settings.js the settings and profile pane
+//   blocks.js   the user card: block, unblock
 
+import { bindBlocks, closeDialogs, resetBlocks } from './blocks.js';
 import { bindForms } from './forms.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
 import { bindSearch } from './search.js';
+import { bindSettings } from './settings.js';
 import { restoreSession, sessionEvents } from './session.js';
 import { disconnect, reconnectAfterRefresh, sendToken } from './socket.js';
 import { clearMessages, showChat, showLogin } from './views.js';
@@ -17,6 +20,8 @@ import { clearMessages, showChat, showLogin } from './views.js';
 sessionEvents.addEventListener('renewed', sendToken);
 sessionEvents.addEventListener('ended', (event) => {
   disconnect();
+  closeDialogs();
+  resetBlocks();
   clearMessages();
   showLogin(event.detail);
   clearRegisterErrors();
@@ -25,6 +30,8 @@ sessionEvents.addEventListener('ended', (event) => {
 bindForms();
 bindRegister();
 bindSearch();
+bindSettings();
+bindBlocks();
 
 // A reload keeps the session: renew the access token with the stored refresh token.
 if (restoreSession()) {

@@ -1,6 +1,7 @@
 // "Start a private chat": searches users as you type; picking one starts a /pm line to them.
 
 import { api } from './api.js';
+import { openUserCard } from './blocks.js';
 import { el } from './dom.js';
 import { state } from './state.js';
 import { showError, startPm } from './views.js';
@@ -46,6 +47,14 @@ function personItem(user) {
     el.search.value = '';
     el.results.replaceChildren();
   });
-  item.append(button);
+  // The card (profile, block) opens from a button of its own: picking the name still starts a PM.
+  const profile = document.createElement('button');
+  profile.type = 'button';
+  profile.className = 'secondary card-open';
+  profile.textContent = 'Profile';
+  profile.setAttribute('aria-label', `Profile of ${user.username}`);
+  profile.addEventListener('click', () => openUserCard(user.username));
+  item.className = 'person-row';
+  item.append(button, profile);
   return item;
 }

@@ -20,4 +20,8 @@ export const state = {
   search: { timer: null, seq: 0 },
   /** Set while sign-ups are rate limited: the button waits until it fires. forms.js. */
   register: { blockedTimer: null },
+  /** Usernames you blocked, as GET /users/blocks lists them; null until first loaded. blocks.js. */
+  blocks: null,
+  /** The user card's username, and the picture chosen but not yet uploaded (a File). blocks.js, settings.js. */
+  pane: { card: null, picture: null },
 };

@@ -5,6 +5,7 @@ import { PROJECTIONS } from '../projections';
 import { ProjectionRunner } from '../projections/runner';
 import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
+import { Blocking } from './blocking';
 import { commandHandler } from './execute';
 import { Messaging } from './messaging';
 import { Operations } from './operations';
@@ -27,6 +28,7 @@ export interface Parley {
   config: Config;
   log: Logger;
   accounts: Accounts;
+  blocking: Blocking;
   messaging: Messaging;
   operations: Operations;
   /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
@@ -53,6 +55,7 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
     projector,
     tokens,
     accounts: new Accounts(deps),
+    blocking: new Blocking(deps),
     messaging: new Messaging(deps),
     operations: new Operations(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),

@@ -59,6 +59,8 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   }),
   PasswordChanged: obj({ user_id: str, password_hash: str }),
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
+  UserBlocked: obj({ user_id: str, blocked_id: str, blocked: str }),
+  UserUnblocked: obj({ user_id: str, blocked_id: str, blocked: str }),
   UsernameClaimed: obj({ key: str, user_id: str }),
   EmailClaimed: obj({ key: str, user_id: str }),
   EmailReleased: obj({ key: str, user_id: str }),

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'recipient_not_found'
   | 'pm_to_self'
   | 'pm_not_accepted'
+  | 'block_self'
   | 'invalid_credentials'
   | 'session_invalid'
   | 'refresh_token_reused'

@@ -55,7 +55,8 @@ export const messageDecider: Decider<MessageCommand, MessageState, Event | UserE
     if (!recipient || recipient.id !== cmd.to_id) return new DomainError('recipient_not_found', 'no such recipient');
     if (recipient.id === cmd.from_id)
       return new DomainError('pm_to_self', 'you cannot send a private message to yourself');
-    if (recipient.settings.pm_policy === 'nobody') {
+    // A block is refused exactly like the "nobody" policy, so that the sender cannot tell one from the other.
+    if (recipient.settings.pm_policy === 'nobody' || recipient.blocked.includes(cmd.from_id)) {
       return new DomainError('pm_not_accepted', `${recipient.username} does not accept private messages`);
     }
     return [

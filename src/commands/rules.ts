@@ -40,6 +40,7 @@ export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
   'inbox',
   'null',
   'undefined',
+  'blocks',
 ]);
 
 // Letters and digits of any script, plus '_', '.', '-'.

@@ -19,6 +19,14 @@ export interface User extends ProfileFields {
   password_hash: string;
   settings: UserSettings;
   picture: PictureRef | null;
+  /** Ids of the users this user blocked, in the order blocked. */
+  blocked: readonly string[];
+}
+
+/** Whom a block command names, as the app found them by username (null: nobody has that name). */
+export interface BlockTarget {
+  id: string;
+  username: string;
 }
 
 /** A user aggregate plus the owners of whichever username/email claim streams were loaded with it. */
@@ -42,7 +50,9 @@ export type UserCommand =
       /** Sessions to end with the change (every active one but the caller's). */
       revoke_sessions: string[];
     }
-  | { type: 'SetPicture'; user_id: string; picture: PictureRef | null };
+  | { type: 'SetPicture'; user_id: string; picture: PictureRef | null }
+  /** `username` is the name asked for, for the refusal when `target` is null. */
+  | { type: 'BlockUser' | 'UnblockUser'; user_id: string; username: string; target: BlockTarget | null };
 
 type Event = UserEvent | ClaimEvent | SessionRevoked;
 
@@ -158,6 +168,22 @@ function decideChangePassword(
   ];
 }
 
+/** Blocking is idempotent both ways: blocking a blocked user, or unblocking one who is not, changes nothing. */
+function decideBlock(
+  cmd: Extract<UserCommand, { type: 'BlockUser' | 'UnblockUser' }>,
+  user: User,
+): Event[] | DomainError {
+  const target = cmd.target;
+  if (!target) return new DomainError('user_not_found', `there is no user '${cmd.username}'`);
+  const data = { user_id: user.id, blocked_id: target.id, blocked: target.username };
+  const isBlocked = user.blocked.includes(target.id);
+  if (cmd.type === 'UnblockUser') return isBlocked ? [{ type: 'UserUnblocked', data }] : [];
+  if (target.id === user.id) {
+    return new DomainError('block_self', 'you cannot block yourself', { username: 'you cannot block yourself' });
+  }
+  return isBlocked ? [] : [{ type: 'UserBlocked', data }];
+}
+
 export const userDecider: Decider<UserCommand, UserState, Event> = {
   initialState: () => ({ user: null, claims: {} }),
 
@@ -187,6 +213,9 @@ export const userDecider: Decider<UserCommand, UserState, Event> = {
         return decideChangeSettings(cmd, user);
       case 'ChangePassword':
         return decideChangePassword(cmd, user);
+      case 'BlockUser':
+      case 'UnblockUser':
+        return decideBlock(cmd, user);
       case 'SetPicture':
         return cmd.picture?.id === user.picture?.id
           ? []
@@ -200,7 +229,7 @@ export function evolveUser(user: User | null, event: UserEvent): User | null {
   switch (event.type) {
     case 'UserRegistered': {
       const { user_id, username_key: _key, ...rest } = event.data;
-      return { id: user_id, ...rest, picture: null };
+      return { id: user_id, ...rest, picture: null, blocked: [] };
     }
     case 'ProfileUpdated':
       return user && { ...user, ...event.data.changes };
@@ -210,5 +239,9 @@ export function evolveUser(user: User | null, event: UserEvent): User | null {
       return user && { ...user, password_hash: event.data.password_hash };
     case 'PictureChanged':
       return user && { ...user, picture: event.data.picture };
+    case 'UserBlocked':
+      return user && { ...user, blocked: [...user.blocked, event.data.blocked_id] };
+    case 'UserUnblocked':
+      return user && { ...user, blocked: user.blocked.filter((id) => id !== event.data.blocked_id) };
   }
 }

@@ -33,6 +33,7 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   recipient_not_found: 404,
   pm_to_self: 422,
   pm_not_accepted: 403,
+  block_self: 422,
   invalid_credentials: 401,
   session_invalid: 401,
   refresh_token_reused: 401,

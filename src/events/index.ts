@@ -26,6 +26,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'SettingsChanged',
   'PasswordChanged',
   'PictureChanged',
+  'UserBlocked',
+  'UserUnblocked',
   'UsernameClaimed',
   'EmailClaimed',
   'EmailReleased',
@@ -44,6 +46,8 @@ export function streamOf(event: ParleyEvent): string {
     case 'SettingsChanged':
     case 'PasswordChanged':
     case 'PictureChanged':
+    case 'UserBlocked':
+    case 'UserUnblocked':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);

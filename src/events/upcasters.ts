@@ -12,6 +12,8 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   SettingsChanged: 1,
   PasswordChanged: 1,
   PictureChanged: 1,
+  UserBlocked: 1,
+  UserUnblocked: 1,
   UsernameClaimed: 1,
   EmailClaimed: 1,
   EmailReleased: 1,

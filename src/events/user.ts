@@ -69,6 +69,14 @@ export type PictureChanged = EventOf<
   }
 >;
 
-export type UserEvent = UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged;
+/**
+ * In the blocker's user stream: the blocker's state (which the PM decider loads for the recipient
+ * anyway) then holds the block list. `blocked` is the blocked user's username, for the read model.
+ */
+export type UserBlocked = EventOf<'UserBlocked', { user_id: string; blocked_id: string; blocked: string }>;
+export type UserUnblocked = EventOf<'UserUnblocked', { user_id: string; blocked_id: string; blocked: string }>;
+
+export type UserEvent =
+  UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged | UserBlocked | UserUnblocked;
 
 export const userStream = (userId: string): string => `user-${userId}`;

@@ -11,12 +11,14 @@ import { RateLimits } from './rate-limits';
 import { buildRouter } from './router';
 import type { Route } from './route';
 import { authRoutes } from './routes/auth';
+import { blockRoutes } from './routes/blocks';
 import { messengerRoutes } from './routes/messenger';
 import { opsRoutes } from './routes/ops';
 import { userRoutes } from './routes/users';
 import { corsPolicy, securityHeaders } from './security';
 
-export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
+// Block routes come first: /users/blocks must win over /users/{username}.
+export const API_ROUTES: Route[] = [...blockRoutes, ...userRoutes, ...authRoutes, ...messengerRoutes];
 
 /**
  * Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs

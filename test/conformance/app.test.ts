@@ -99,6 +99,37 @@ forEachEngine('projections and use cases', (kind) => {
     await parley.projector.stop();
   });
 
+  it('blocks through the use cases: the list follows, the blocked sender is refused, an unblock lets them through', async () => {
+    const config = loadConfig({
+      SECRET_KEY: TEST_SECRET,
+      DATA_DIR: fixture.storage.env.DATA_DIR ?? '',
+      LOG_LEVEL: 'silent',
+    });
+    const parley = await startParley(config, log, fixture.engine);
+    const tag = randomBytes(3).toString('hex');
+    const [alice, bob] = await Promise.all(
+      ['alice', 'bob'].map(async (name) => {
+        const username = `${name}${tag}`;
+        const user = await parley.accounts.register(
+          { username, email: `${username}@example.test`, password: 'correct horse' },
+          ctx(),
+        );
+        return { user_id: user.user_id, username: user.username, session_id: `s-${name}` };
+      }),
+    );
+    await parley.blocking.block(alice, bob.username.toUpperCase(), ctx());
+    await parley.blocking.block(alice, bob.username, ctx());
+    expect(await parley.blocking.blocked(alice)).to.deep.equal([bob.username]);
+    const refused = await parley.messaging
+      .sendPrivate(bob, alice.username, 'hi', undefined, ctx())
+      .catch((e: DomainError) => e);
+    expect(refused).to.be.instanceOf(DomainError).and.include({ code: 'pm_not_accepted' });
+    await parley.blocking.unblock(alice, bob.username, ctx());
+    expect(await parley.blocking.blocked(alice)).to.deep.equal([]);
+    expect((await parley.messaging.sendPrivate(bob, alice.username, 'hi', undefined, ctx())).kind).to.equal('pm');
+    await parley.projector.stop();
+  });
+
   it('stores pictures by id: a round trip keeps every byte, a second put is harmless, an unknown id is null', async () => {
     const bytes = randomBytes(700_000); // several GridFS chunks
     await fixture.engine.pictures.put('pic-1', 'image/png', bytes);

@@ -76,10 +76,28 @@ const HISTORY: ReadModelOp[] = [
     { kind: 'inbox.add', message: pm(p, 'u1', 'u3'), keep: 3 },
     { kind: 'conversation.add', message: pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1') },
   ]),
+  // Before the chat ops: the checkpoint tests below take those from the end.
+  ...blockOps(),
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
 ];
+
+/** u1 blocks Bob, alfred and Bob again (once kept), then unblocks Bob; u3 blocks u1. */
+function blockOps(): ReadModelOp[] {
+  const add = (blocker_id: string, blocked_id: string, blocked: string, position: number): ReadModelOp => ({
+    kind: 'block.add',
+    block: { blocker_id, blocked_id, blocked, position },
+  });
+  return [
+    add('u1', 'u3', 'Bob', 15),
+    add('u1', 'u2', 'alfred', 16),
+    add('u1', 'u3', 'Bob', 17),
+    add('u3', 'u1', 'Alice', 18),
+    { kind: 'block.remove', blocker_id: 'u1', blocked_id: 'u3' },
+    { kind: 'block.remove', blocker_id: 'u1', blocked_id: 'nobody' },
+  ];
+}
 
 /** Everything the read models answer about HISTORY. */
 async function answers(rm: ReadModelStore) {
@@ -92,6 +110,7 @@ async function answers(rm: ReadModelStore) {
     inbox: await rm.inbox('u3', 10),
     conversation: await rm.conversation('u3', 'u1', { limit: 10 }),
     chat: await rm.chat({ limit: 10 }),
+    blocks: await Promise.all(['u1', 'u3', 'u2'].map((id) => rm.blocks(id))),
   };
 }
 
@@ -127,6 +146,26 @@ forEachEngine('read models', (kind) => {
     expect(a.inbox[0]).to.deep.equal(pm(12, 'u1', 'u3'));
     expect(a.conversation!.map((m) => m.position)).to.deep.equal([14, 13, 12, 11, 10]);
     expect(a.chat!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
+    expect(a.blocks).to.deep.equal([
+      [{ blocker_id: 'u1', blocked_id: 'u2', blocked: 'alfred', position: 16 }],
+      [{ blocker_id: 'u3', blocked_id: 'u1', blocked: 'Alice', position: 18 }],
+      [],
+    ]);
+  });
+
+  it('lists blocks in the order made; a block made again after an unblock goes last', async () => {
+    const add = (blocked_id: string, blocked: string, position: number): ReadModelOp => ({
+      kind: 'block.add',
+      block: { blocker_id: 'u9', blocked_id, blocked, position },
+    });
+    await rm().apply('blocks', [add('u3', 'Bob', 1), add('u1', 'Alice', 2), add('u2', 'alfred', 3)], 0, 3);
+    await rm().apply(
+      'blocks',
+      [{ kind: 'block.remove', blocker_id: 'u9', blocked_id: 'u3' }, add('u3', 'Bob', 4)],
+      3,
+      4,
+    );
+    expect((await rm().blocks('u9')).map((b) => b.blocked)).to.deep.equal(['Alice', 'alfred', 'Bob']);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {

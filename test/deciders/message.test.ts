@@ -86,6 +86,23 @@ describe('message decider', () => {
       spec.given([bobRegistered, bobRefusesPms]).when(pm('hi')).thenError('pm_not_accepted');
     });
 
+    it('refuses a sender the recipient blocked, exactly as the "nobody" policy does', () => {
+      const blocked: ParleyEvent = { type: 'UserBlocked', data: { user_id: BOB, blocked_id: ALICE, blocked: 'alice' } };
+      const error = spec.given([bobRegistered, blocked]).when(pm('hi')).thenError('pm_not_accepted');
+      const nobody = spec.given([bobRegistered, bobRefusesPms]).when(pm('hi')).thenError('pm_not_accepted');
+      expect(error.message).to.equal(nobody.message);
+      // Someone else Bob did not block still gets through.
+      expect(
+        spec.given([bobRegistered, blocked]).when(pm('hi', { from_id: 'user-carol', from: 'carol' })).result,
+      ).to.have.length(1);
+    });
+
+    it('delivers again once the recipient unblocks the sender', () => {
+      const data = { user_id: BOB, blocked_id: ALICE, blocked: 'alice' };
+      const history: ParleyEvent[] = [bobRegistered, { type: 'UserBlocked', data }, { type: 'UserUnblocked', data }];
+      expect(spec.given(history).when(pm('hi')).result).to.have.length(1);
+    });
+
     it('delivers again once the recipient accepts messages again', () => {
       const reopened: ParleyEvent = {
         type: 'SettingsChanged',

@@ -95,6 +95,7 @@ describe('user decider', () => {
       ['bad name', 'a space'],
       ['bad/name', 'a slash'],
       ['me', 'reserved'],
+      ['Blocks', 'reserved (a route word)'],
       ['CREATE', 'reserved, any case'],
       ['ｍｅ', 'reserved after NFKC'],
       ['add_picture', 'reserved'],
@@ -257,6 +258,70 @@ describe('user decider', () => {
 
     it('refuses a user that does not exist', () => {
       spec.given([]).when({ type: 'SetPicture', user_id: ALICE, picture }).thenError('user_not_found');
+    });
+  });
+
+  describe('BlockUser / UnblockUser', () => {
+    const bob = { id: BOB, username: 'bob' };
+    const blockBob = { type: 'BlockUser', user_id: ALICE, username: 'BOB', target: bob } as const;
+    const unblockBob = { type: 'UnblockUser', user_id: ALICE, username: 'bob', target: bob } as const;
+    const blocked: ParleyEvent = { type: 'UserBlocked', data: { user_id: ALICE, blocked_id: BOB, blocked: 'bob' } };
+    const unblocked: ParleyEvent = { type: 'UserUnblocked', data: { user_id: ALICE, blocked_id: BOB, blocked: 'bob' } };
+
+    it('blocks a user, in the blocker’s stream, with the blocked user’s own username', () => {
+      spec.given(registered()).when(blockBob).then([blocked]);
+    });
+
+    it('is idempotent: blocking a blocked user changes nothing', () => {
+      spec
+        .given([...registered(), blocked])
+        .when(blockBob)
+        .thenNothing();
+    });
+
+    it('blocks again after an unblock', () => {
+      spec
+        .given([...registered(), blocked, unblocked])
+        .when(blockBob)
+        .then([blocked]);
+    });
+
+    it('unblocks a blocked user', () => {
+      spec
+        .given([...registered(), blocked])
+        .when(unblockBob)
+        .then([unblocked]);
+    });
+
+    it('is idempotent: unblocking someone not blocked changes nothing', () => {
+      spec.given(registered()).when(unblockBob).thenNothing();
+      spec
+        .given([...registered(), blocked, unblocked])
+        .when(unblockBob)
+        .thenNothing();
+    });
+
+    it('refuses blocking yourself', () => {
+      spec
+        .given(registered())
+        .when({ ...blockBob, target: { id: ALICE, username: 'Alice' } })
+        .thenError('block_self');
+    });
+
+    it('refuses an unknown user, naming the name asked for', () => {
+      const error = spec
+        .given(registered())
+        .when({ ...blockBob, target: null })
+        .thenError('user_not_found');
+      expect(error.message).to.include("'BOB'");
+      spec
+        .given(registered())
+        .when({ ...unblockBob, target: null })
+        .thenError('user_not_found');
+    });
+
+    it('refuses a blocker that does not exist', () => {
+      spec.given([]).when(blockBob).thenError('user_not_found');
     });
   });
 });
