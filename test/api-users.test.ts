@@ -97,7 +97,7 @@ describe('REST: users', () => {
       const me = await api.get('/users/me', { token: alice.access_token });
       expectStatus(me, 200);
       expect(me.body).to.include({ user_id: alice.user_id, username: alice.username, email: `${alice.username}@example.test`, picture: null });
-      expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false });
+      expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false, read_receipts: true });
       expect(me.body).to.have.property('created_at');
       expect(me.body).not.to.have.property('password_hash');
     });
@@ -117,7 +117,7 @@ describe('REST: users', () => {
       const reply = await update(alice.access_token, { first_name: 'Alice', phone: '555', settings: { phone_public: true } });
       expectStatus(reply, 200);
       expect(reply.body).to.include({ first_name: 'Alice', last_name: null, phone: '555' });
-      expect(reply.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: true });
+      expect(reply.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: true, read_receipts: true });
       const cleared = await update(alice.access_token, { first_name: null });
       expect(cleared.body).to.include({ first_name: null, phone: '555' });
       expect((await api.get('/users/me', { token: alice.access_token })).body).to.include({ first_name: null, phone: '555' });

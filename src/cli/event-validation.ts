@@ -32,10 +32,16 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   UserRegistered: obj({
     user_id: str, username: str, username_key: str, password_hash: str, email: str,
     first_name: nullableStr, last_name: nullableStr, phone: nullableStr,
-    settings: obj({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }),
+    settings: obj(
+      { pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' }, read_receipts: { type: 'boolean' } },
+      ['pm_policy', 'phone_public'],
+    ),
   }),
   ProfileUpdated: obj({ user_id: str, changes: changes({ email: str, first_name: nullableStr, last_name: nullableStr, phone: nullableStr }) }),
-  SettingsChanged: obj({ user_id: str, changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }) }),
+  SettingsChanged: obj({
+    user_id: str,
+    changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' }, read_receipts: { type: 'boolean' } }),
+  }),
   PasswordChanged: obj({ user_id: str, password_hash: str }),
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
   UsernameClaimed: obj({ key: str, user_id: str }),
@@ -46,6 +52,10 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   SessionRevoked: obj({ session_id: str, user_id: str, reason: { enum: ['logout', 'refresh_token_reuse', 'password_changed'] } }),
   MessageSent: obj({ ...messageFields, to_id: str, to: str }, ['message_id', 'from_id', 'from', 'to_id', 'to', 'text']),
   ChatMessagePosted: obj(messageFields, ['message_id', 'from_id', 'from', 'text']),
+  ConversationRead: obj({
+    user_id: str, username: str, with_id: str, with: str, up_to: str,
+    up_to_position: { type: 'integer', minimum: 1 }, receipt: { type: 'boolean' },
+  }),
 };
 
 const dataValidators = Object.fromEntries(

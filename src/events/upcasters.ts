@@ -11,6 +11,7 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   UsernameClaimed: 1, EmailClaimed: 1, EmailReleased: 1,
   SessionStarted: 1, SessionRefreshed: 1, SessionRevoked: 1,
   MessageSent: 1, ChatMessagePosted: 1,
+  ConversationRead: 1,
 };
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;

@@ -7,7 +7,7 @@ import type { ReadModelOp, ReadModelQueries } from '../read-models';
  * queries. Every operation is idempotent: applying the same one twice changes nothing.
  */
 export type {
-  ChatMessageRow, Page, PrivateMessageRow, ReadModelOp, SessionRow, UserChanges, UserRow,
+  ChatMessageRow, ConversationEntry, Page, PrivateMessageRow, ReadModelOp, SessionRow, UserChanges, UserRow,
 } from '../read-models';
 export { pairKey } from '../read-models';
 

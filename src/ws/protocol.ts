@@ -43,7 +43,8 @@ export class FrameError extends Error {
 /** What a client frame asks for. */
 export type ClientFrame =
   | { type: 'send'; line: ChatLine; ref?: string }
-  | { type: 'auth'; token: string };
+  | { type: 'auth'; token: string }
+  | { type: 'read'; with: string; up_to: string };
 
 // Empty text passes the shape check on purpose: the decider answers it with validation_failed,
 // exactly as it does for a text frame. The bound only keeps absurd strings away from it.
@@ -53,6 +54,9 @@ const recipient = Type.String({ minLength: 1, maxLength: 200 });
 const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
   chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
+  read: bodyValidator(
+    object({ type: literal('read'), with: recipient, up_to: Type.String({ minLength: 1, maxLength: 64 }) }), 'frame',
+  ),
   auth: bodyValidator(
     object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
   ),
@@ -70,7 +74,7 @@ export function refOf(raw: string): string | undefined {
 }
 
 /**
- * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'auth', …});
+ * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'read'|'auth', …});
  * any other text is a line in the chat syntax ("/pm <user> <text>" or general chat).
  */
 export function parseFrame(raw: string): ClientFrame {
@@ -86,9 +90,9 @@ export function parseFrame(raw: string): ClientFrame {
     throw new FrameError('invalid_json', 'the frame starts with { but is not valid JSON');
   }
   const type = (frame as { type?: unknown }).type;
-  if (typeof type !== 'string') throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat or auth");
+  if (typeof type !== 'string') throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, read or auth");
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
-  if (!validate) throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat or auth`);
+  if (!validate) throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, read or auth`);
   try {
     validate(frame);
   } catch (error) {
@@ -97,6 +101,7 @@ export function parseFrame(raw: string): ClientFrame {
   }
   const f = frame as { type: string; to?: string; text?: string; ref?: string; token?: string };
   if (f.type === 'auth') return { type: 'auth', token: f.token! };
+  if (f.type === 'read') return { type: 'read', with: (frame as { with: string }).with, up_to: (frame as { up_to: string }).up_to };
   const line: ChatLine = f.type === 'pm' ? { kind: 'pm', to: f.to!, text: f.text! } : { kind: 'chat', text: f.text! };
   return { type: 'send', line, ...(f.ref === undefined ? {} : { ref: f.ref }) };
 }

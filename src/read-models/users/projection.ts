@@ -16,7 +16,8 @@ export const usersProjection: ProjectionOf<UserOp> = {
           user: {
             user_id: d.user_id, username: d.username, username_key: d.username_key, email: d.email,
             first_name: d.first_name, last_name: d.last_name, phone: d.phone,
-            pm_policy: d.settings.pm_policy, phone_public: d.settings.phone_public, picture: null,
+            pm_policy: d.settings.pm_policy, phone_public: d.settings.phone_public,
+            read_receipts: d.settings.read_receipts ?? true, picture: null,
             created_at: event.time, updated_at: event.time, version: event.version,
           },
         }];
