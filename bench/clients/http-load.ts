@@ -29,6 +29,8 @@ export interface LatencyCommand {
   url: string;
   /** Groups of GET paths, each group summarised on its own; requests alternate between groups. */
   groups: Record<string, string[]>;
+  /** Bearer token sent with every request, for endpoints behind authentication. */
+  token?: string;
   concurrency: number;
   durationMs: number;
   warmupMs: number;
@@ -133,7 +135,7 @@ async function latencyRun(c: LatencyCommand): Promise<Record<string, StreamResul
       const paths = c.groups[name]!;
       const path = paths[Math.floor(i / names.length) % paths.length]!;
       i++;
-      await timed(recorders.get(name)!, () => measuring, () => request(c.url, 'GET', path));
+      await timed(recorders.get(name)!, () => measuring, () => request(c.url, 'GET', path, undefined, c.token));
     }
   };
   const workers = Array.from({ length: c.concurrency }, worker);

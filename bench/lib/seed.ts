@@ -56,8 +56,8 @@ export function openBenchEngine(dataDir: string): Engine {
 
 export interface SeedUsersOptions {
   count: number;
-  /** Also start a session for each user and mint its access token. */
-  sessions: boolean;
+  /** Also start a session for each user (true) or for the first n, and mint its access token. */
+  sessions: boolean | number;
   seed?: number;
   /** Users per atomic append (one commit). */
   chunk?: number;
@@ -78,7 +78,7 @@ export async function seedUsers(engine: Engine, options: SeedUsersOptions): Prom
         type: 'RegisterUser', user_id: user.user_id, username: user.username, password_hash: passwordHash,
         email: `${user.username}@bench.test`, first_name: null, last_name: null, phone: null,
       }, userDecider.initialState()))));
-      if (options.sessions) {
+      if (options.sessions === true || i < Number(options.sessions)) {
         const sessionId = randomUUID();
         const refreshId = randomUUID();
         appends.push(...newStreams(decided(sessionDecider.decide({
