@@ -4,7 +4,9 @@ import { registerAndLogin, type Client, type TestUser } from './helpers/http';
 import { useServer } from './helpers/suite';
 import { connectWithHistory, type ChatClient } from './helpers/ws';
 
-interface Entry { with: string; last_message: { id: string; from: string; to: string; text: string }; unread: number }
+interface Entry {
+  with: string; last_message: { id: string; from: string; to: string; text: string }; unread: number; seen_up_to: string | null;
+}
 
 describe('REST: conversations and read markers', () => {
   const fixture = useServer();
@@ -44,7 +46,8 @@ describe('REST: conversations and read markers', () => {
       const last = await send(alice, bob, 'a1');
       const entries = await list(alice);
       expect(entries.map((e) => e.with)).to.deep.equal([bob.username, carol.username]);
-      expect(entries[0]).to.have.all.keys('with', 'last_message', 'unread');
+      expect(entries[0]).to.have.all.keys('with', 'last_message', 'unread', 'seen_up_to');
+      expect(entries[0]!.seen_up_to).to.equal(null);
       expect(entries[0]!.last_message).to.include({ type: 'pm', id: last, from: alice.username, to: bob.username, text: 'a1' });
       expect(entries.map((e) => e.unread)).to.deep.equal([2, 1]);
       // The other side: alice's messages are unread for bob; carol has alice's none.
@@ -84,6 +87,8 @@ describe('REST: conversations and read markers', () => {
       // The marker never moves backwards: an older message changes nothing.
       expectStatus(await read(alice, bob.username.toUpperCase(), b1), 204);
       expect(await unread(alice)).to.deep.equal({ [bob.username]: 1 });
+      // Bob's list says how far alice has read (her receipts are on).
+      expect((await list(bob))[0]!.seen_up_to).to.equal(b2);
     });
 
     it("takes one's own message too: everything received before it is read", async () => {
@@ -165,6 +170,9 @@ describe('REST: conversations and read markers', () => {
       const b2 = await send(bob, alice, 'b2');
       await bobSocket.next((f) => f.id === b2, 'the next pm');
       expect(bobSocket.frames.filter((f) => f.type === 'receipt')).to.deep.equal([]);
+      // b2 was stored consistently, after the read: the lists have the read, and bob's has no receipt.
+      expect((await list(alice))[0]!.unread).to.equal(1);
+      expect((await list(bob))[0]!.seen_up_to).to.equal(null);
     });
 
     it('answers bad read frames with error frames', async () => {

@@ -82,6 +82,12 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
       await bobPage.screenshot({ path: path.join(ARTIFACTS, `conversations-${width}-seen.png`) });
       await expectNoAxeViolations(alicePage, `a conversation (${width})`, CONVERSATION_PARTS);
 
+      // After a reload the sender still sees how far alice read (the conversation list keeps it).
+      await bobPage.reload();
+      await bobPage.locator('#status', { hasText: 'online' }).waitFor(WAIT);
+      await bobPage.click(`.conversation-item[data-with="${alice.username}"]`);
+      await bobPage.locator('#conversation-messages .msg-out .receipt').nth(1).waitFor(WAIT);
+
       // Esc goes back to everyone.
       await alicePage.press('#input', 'Escape');
       await alicePage.locator('#conversation-view').waitFor({ state: 'hidden', ...WAIT });

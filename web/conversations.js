@@ -39,7 +39,12 @@ export async function loadConversations(more = false) {
   try {
     const { conversations } = await api('GET', `/messenger/conversations${query}`, undefined, token());
     if (!more) entries.clear();
-    for (const entry of conversations) entries.set(entry.with, entry);
+    for (const entry of conversations) {
+      entries.set(entry.with, entry);
+      // How far they had read when the page loaded; live receipts carry it on from there.
+      const key = entry.with.toLowerCase();
+      if (entry.seen_up_to && !state.conversations.receipts.has(key)) state.conversations.receipts.set(key, entry.seen_up_to);
+    }
     c.more.hidden = conversations.length < LIST_PAGE;
     renderList();
   } catch (error) {

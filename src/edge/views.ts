@@ -25,7 +25,9 @@ export const pmView = (m: PrivateMessageRow) => ({ type: 'pm' as const, id: m.id
 export const chatView = (m: ChatMessageRow) => ({ type: 'chat' as const, id: m.id, from: m.from, text: m.text, sent_at: m.sent_at });
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
 
-export const conversationEntryView = (e: ConversationEntry) => ({ with: e.peer, last_message: pmView(e.last), unread: e.unread });
+export const conversationEntryView = (e: ConversationEntry) => ({
+  with: e.peer, last_message: pmView(e.last), unread: e.unread, seen_up_to: e.seen_up_to,
+});
 
 type ReadNotice = Extract<FeedNotice, { kind: 'read' }>['read'];
 /** What the reader's own sockets are told: the marker moved (on this device or another). */

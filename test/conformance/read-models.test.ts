@@ -45,6 +45,9 @@ const HISTORY: ReadModelOp[] = [
   // u1 reads u3's 10 and 12 (14 stays unread); an older read after it changes nothing.
   { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 12 },
   { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 11 },
+  // u3 read u1's 13 and sent a receipt; an older one after it changes nothing.
+  { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-13', up_to_position: 13 },
+  { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-11', up_to_position: 11 },
   { kind: 'user.change', user_id: 'u3', version: 2, updated_at: T0, changes: { read_receipts: false } },
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
@@ -99,10 +102,12 @@ forEachEngine('read models', (kind) => {
     expect(a.users[2]!.read_receipts).to.equal(false);
     // Most recent activity first; the last message whoever sent it; unread after the marker.
     expect(a.list).to.deep.equal([
-      { peer_id: 'u2', peer: 'U2', last: pm(15, 'u2', 'u1'), read_up_to: 0, unread: 1 },
-      { peer_id: 'u3', peer: 'U3', last: pm(14, 'u3', 'u1'), read_up_to: 12, unread: 1 },
+      { peer_id: 'u2', peer: 'U2', last: pm(15, 'u2', 'u1'), read_up_to: 0, unread: 1, seen_up_to: null },
+      { peer_id: 'u3', peer: 'U3', last: pm(14, 'u3', 'u1'), read_up_to: 12, unread: 1, seen_up_to: 'pm-13' },
     ]);
-    expect(a.listOfU3).to.deep.equal([{ peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2 }]);
+    expect(a.listOfU3).to.deep.equal([
+      { peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2, seen_up_to: null },
+    ]);
   });
 
   it('pages the conversation list back from a peer, and says when that peer is no conversation of the owner', async () => {
@@ -120,10 +125,13 @@ forEachEngine('read models', (kind) => {
       ...listOps(newer), ...listOps(older),
       { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 41 },
       { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 40 },
+      { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-41', up_to_position: 41 },
+      { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-40', up_to_position: 40 },
     ], 0, 41);
     expect(await rm().conversationList('u1', { limit: 5 })).to.deep.equal([
-      { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0 },
+      { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0, seen_up_to: null },
     ]);
+    expect((await rm().conversationList('u3', { limit: 5 }))![0]!.seen_up_to).to.equal('pm-41');
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {

@@ -4,7 +4,7 @@ import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  chatSchema, defaulted, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
+  chatSchema, defaulted, errorResponse, nullable, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
 } from '../../edge/schemas';
 import { chatView, conversationEntryView, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
@@ -14,7 +14,10 @@ const sendBody = object({ to: Type.Optional(usernameSchema), text: textSchema, r
 const conversationEntry = object({
   with: Type.String({ description: 'the other person' }),
   last_message: pmSchema,
-  unread: Type.Integer({ minimum: 0, description: "messages received from them after your read marker" }),
+  unread: Type.Integer({ minimum: 0, description: 'messages received from them after your read marker' }),
+  seen_up_to: nullable('string', {
+    description: 'id of the newest message they have read, as far as their read receipts told you (null: none)',
+  }),
 });
 const conversationsQuery = object({
   before: Type.Optional(Type.String({

@@ -11,6 +11,8 @@ interface EntryDoc extends PrivateMessageRow {
   peer_id: string;
   peer: string;
   read_up_to: number;
+  seen_up_to?: string | null;
+  seen_position?: number;
 }
 
 const ENTRY: Document = { _id: 0 };
@@ -28,7 +30,7 @@ export const conversationListMongo: MongoReadModel<ConversationListOp, Conversat
       const key = { owner_id: op.owner_id, peer_id: op.peer_id };
       // One ordered bulk write per collection: the entry exists before the guarded update runs, and
       // an older message (a replay) matches nothing.
-      w.write(CONVERSATION_LIST, insertOnce(key, { position: 0, read_up_to: 0 }));
+      w.write(CONVERSATION_LIST, insertOnce(key, { position: 0, read_up_to: 0, seen_up_to: null, seen_position: 0 }));
       w.write(CONVERSATION_LIST, {
         updateOne: { filter: { ...key, position: { $lt: op.message.position } }, update: { $set: { peer: op.peer, ...op.message } } },
       });
@@ -42,6 +44,14 @@ export const conversationListMongo: MongoReadModel<ConversationListOp, Conversat
         updateOne: {
           filter: { owner_id: op.owner_id, peer_id: op.peer_id, read_up_to: { $lt: op.up_to_position } },
           update: { $set: { read_up_to: op.up_to_position } },
+        },
+      });
+    },
+    'conversation-list.seen': (op, w) => {
+      w.write(CONVERSATION_LIST, {
+        updateOne: {
+          filter: { owner_id: op.owner_id, peer_id: op.peer_id, seen_position: { $lt: op.up_to_position } },
+          update: { $set: { seen_up_to: op.up_to, seen_position: op.up_to_position } },
         },
       });
     },
@@ -66,8 +76,8 @@ export const conversationListMongo: MongoReadModel<ConversationListOp, Conversat
         ]).toArray();
         const unread = new Map(counts.map((c) => [c._id, c.n]));
         return docs.map((d): ConversationEntry => {
-          const { owner_id: _owner, peer_id, peer, read_up_to, ...last } = d;
-          return { peer_id, peer, last, read_up_to, unread: unread.get(peer_id) ?? 0 };
+          const { owner_id: _owner, peer_id, peer, read_up_to, seen_up_to, seen_position: _seen, ...last } = d;
+          return { peer_id, peer, last, read_up_to, unread: unread.get(peer_id) ?? 0, seen_up_to: seen_up_to ?? null };
         });
       },
     };

@@ -16,7 +16,13 @@ export const conversationListProjection: ProjectionOf<ConversationListOp> = {
       }
       case 'ConversationRead': {
         const d = event.data;
-        return [{ kind: 'conversation-list.read', owner_id: d.user_id, peer_id: d.with_id, up_to_position: d.up_to_position }];
+        const read: ConversationListOp = {
+          kind: 'conversation-list.read', owner_id: d.user_id, peer_id: d.with_id, up_to_position: d.up_to_position,
+        };
+        if (!d.receipt) return [read];
+        return [read, {
+          kind: 'conversation-list.seen', owner_id: d.with_id, peer_id: d.user_id, up_to: d.up_to, up_to_position: d.up_to_position,
+        }];
       }
       default:
         return [];

@@ -10,10 +10,11 @@ interface EntryRecord extends MessageRecord {
   peer: string;
   read_up_to: number;
   unread: number;
+  seen_up_to: string | null;
 }
 
 const toEntry = (r: EntryRecord): ConversationEntry => ({
-  peer_id: r.peer_id, peer: r.peer, last: toPm(r), read_up_to: r.read_up_to, unread: r.unread,
+  peer_id: r.peer_id, peer: r.peer, last: toPm(r), read_up_to: r.read_up_to, unread: r.unread, seen_up_to: r.seen_up_to,
 });
 
 const UPDATED_COLUMNS = PM_COLUMNS.split(', ').map((c) => `${c} = excluded.${c}`).join(', ');
@@ -28,6 +29,8 @@ CREATE TABLE $T (
   peer       TEXT    NOT NULL,
   ${PM_COLUMN_DDL},
   read_up_to INTEGER NOT NULL,
+  seen_up_to TEXT,
+  seen_position INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (owner_id, peer_id)
 ) WITHOUT ROWID;
 CREATE INDEX $I_by_activity ON $T (owner_id, position);`,
@@ -57,6 +60,11 @@ CREATE TABLE $T (
       w.statement(op.kind, CONVERSATION_LIST, (t) => `UPDATE ${t} SET read_up_to = ?
         WHERE owner_id = ? AND peer_id = ? AND read_up_to < ?`)
         .run(op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
+    },
+    'conversation-list.seen': (op, w) => {
+      w.statement(op.kind, CONVERSATION_LIST, (t) => `UPDATE ${t} SET seen_up_to = ?, seen_position = ?
+        WHERE owner_id = ? AND peer_id = ? AND seen_position < ?`)
+        .run(op.up_to, op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
     },
   },
   queries(db) {

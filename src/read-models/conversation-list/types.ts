@@ -10,6 +10,8 @@ export interface ConversationEntry {
   read_up_to: number;
   /** Messages received from the peer after the marker. */
   unread: number;
+  /** Id of the newest message the peer has read, as far as their receipts told (null: none). */
+  seen_up_to: string | null;
 }
 
 export type ConversationListOp =
@@ -22,7 +24,9 @@ export type ConversationListOp =
       /** The owner received it (it counts as unread until read), rather than sent it. */
       received: boolean;
     }
-  | { kind: 'conversation-list.read'; owner_id: string; peer_id: string; up_to_position: number };
+  | { kind: 'conversation-list.read'; owner_id: string; peer_id: string; up_to_position: number }
+  /** The peer read the conversation and sent a receipt: the owner's messages up to `up_to` were seen. */
+  | { kind: 'conversation-list.seen'; owner_id: string; peer_id: string; up_to: string; up_to_position: number };
 
 export interface ConversationListPage {
   /** The peer id of the entry the previous page ended with: return only entries older than it. */
