@@ -43,8 +43,11 @@ export const conversationDecider: Decider<ConversationCommand, ConversationState
       case 'MessageSent':
         const { from_id, from, to_id, to } = event.data;
         return { ...state, message: { from_id, from, to_id, to, position: positionOf(event) } };
-      default:
+      case 'UserRegistered': case 'ProfileUpdated': case 'SettingsChanged': case 'PasswordChanged': case 'PictureChanged':
         return { ...state, reader: evolveUser(state.reader, event) };
+      default:
+        // Other events these streams may hold (an edit of the message, say) do not bear on reading.
+        return state;
     }
   },
 

@@ -61,6 +61,11 @@ describe('conversation decider: MarkConversationRead', () => {
     spec.given([registered(older), stored(7, bob, alice)]).when(read()).then([wasRead(7, true)]);
   });
 
+  it('ignores other events of the streams it reads', () => {
+    const other = { type: 'SomethingElse', data: {} } as unknown as ParleyEvent;
+    spec.given([registered(), other, stored(7, bob, alice), other]).when(read()).then([wasRead(7)]);
+  });
+
   it('refuses an unknown message', () => {
     spec.given([registered()]).when(read()).thenError('message_not_found');
   });
