@@ -47,8 +47,8 @@ describe('REST: conversations and read markers', () => {
       const entries = await list(alice);
       expect(entries.map((e) => e.with)).to.deep.equal([bob.username, carol.username]);
       expect(entries[0]).to.have.all.keys('with', 'last_message', 'unread', 'seen_up_to');
-      expect(entries[0]!.seen_up_to).to.equal(null);
-      expect(entries[0]!.last_message).to.include({ type: 'pm', id: last, from: alice.username, to: bob.username, text: 'a1' });
+      expect(entries[0].seen_up_to).to.equal(null);
+      expect(entries[0].last_message).to.include({ type: 'pm', id: last, from: alice.username, to: bob.username, text: 'a1' });
       expect(entries.map((e) => e.unread)).to.deep.equal([2, 1]);
       // The other side: alice's messages are unread for bob; carol has alice's none.
       expect(await unread(bob)).to.deep.equal({ [alice.username]: 1 });
@@ -59,7 +59,7 @@ describe('REST: conversations and read markers', () => {
       const others = [bob, carol, await registerAndLogin(api)];
       for (const other of others) await send(other, alice, `from ${other.username}`);
       const first = await list(alice, '?limit=2');
-      expect(first.map((e) => e.with)).to.deep.equal([others[2]!.username, carol.username]);
+      expect(first.map((e) => e.with)).to.deep.equal([others[2].username, carol.username]);
       const second = await list(alice, `?limit=2&before=${carol.username.toUpperCase()}`);
       expect(second.map((e) => e.with)).to.deep.equal([bob.username]);
       expect(await list(alice, `?before=${bob.username}`)).to.deep.equal([]);
@@ -88,7 +88,7 @@ describe('REST: conversations and read markers', () => {
       expectStatus(await read(alice, bob.username.toUpperCase(), b1), 204);
       expect(await unread(alice)).to.deep.equal({ [bob.username]: 1 });
       // Bob's list says how far alice has read (her receipts are on).
-      expect((await list(bob))[0]!.seen_up_to).to.equal(b2);
+      expect((await list(bob))[0].seen_up_to).to.equal(b2);
     });
 
     it("takes one's own message too: everything received before it is read", async () => {
@@ -171,8 +171,8 @@ describe('REST: conversations and read markers', () => {
       await bobSocket.next((f) => f.id === b2, 'the next pm');
       expect(bobSocket.frames.filter((f) => f.type === 'receipt')).to.deep.equal([]);
       // b2 was stored consistently, after the read: the lists have the read, and bob's has no receipt.
-      expect((await list(alice))[0]!.unread).to.equal(1);
-      expect((await list(bob))[0]!.seen_up_to).to.equal(null);
+      expect((await list(alice))[0].unread).to.equal(1);
+      expect((await list(bob))[0].seen_up_to).to.equal(null);
     });
 
     it('answers bad read frames with error frames', async () => {
