@@ -47,7 +47,9 @@ const PLAN = quick
     login: { users: 50, loginsPerS: 50, mePerS: 50, warmupMs: 500, durationMs: 2000 },
     connections: { connections: 1000 },
     search: { users: 10_000, warmupMs: 500, durationMs: 2000 },
-    conversations: { users: 10_000, conversations: 1000, backgroundMessages: 10_000, warmupMs: 500, durationMs: 2000 },
+    conversations: {
+      users: 10_000, conversations: 1000, backgroundMessages: 10_000, warmupMs: 500, durationMs: 2000,
+    },
     rebuild: { events: 50_000 },
   }
   : {
@@ -55,7 +57,9 @@ const PLAN = quick
     login: { users: 200, loginsPerS: 50, mePerS: 50, warmupMs: 2000, durationMs: 10_000 },
     connections: { connections: 5000 },
     search: { users: 100_000, warmupMs: 1000, durationMs: 5000 },
-    conversations: { users: 100_000, conversations: 1000, backgroundMessages: 100_000, warmupMs: 1000, durationMs: 5000 },
+    conversations: {
+      users: 100_000, conversations: 1000, backgroundMessages: 100_000, warmupMs: 1000, durationMs: 5000,
+    },
     rebuild: { events: 1_000_000 },
   };
 
@@ -102,7 +106,9 @@ async function runAll(target: Target): Promise<EngineResults> {
   await step('login', () => loginBench(target, PLAN.login), (r) => { results.login = r; });
   await step('connections', () => idleBench(target, PLAN.connections), (r) => { results.connections = r; });
   await step('search', () => searchBench(target, PLAN.search), (r) => { results.search = r; });
-  await step('conversations', () => conversationsBench(target, PLAN.conversations), (r) => { results.conversations = r; });
+  await step('conversations', () => conversationsBench(target, PLAN.conversations), (r) => {
+    results.conversations = r;
+  });
   await step('rebuild', () => rebuildBench(target, PLAN.rebuild.events), (r) => { results.rebuild = r; });
   return results;
 }
@@ -151,7 +157,10 @@ function table(r: EngineResults): string {
     ['login: GET /users/me p99, ms', r.login?.me_p99_ms, '', '', ''],
     [`idle WebSockets: RSS per connection, KiB (${fmt(r.connections?.idle)})`, r.connections?.rss_kib_per_connection, '', '', verdict('connections.rss_kib_per_connection')],
     [`search p99, ms (${fmt(r.search?.users)} users)`, r.search?.p99_ms, '', '', verdict('search.p99_ms')],
-    [`conversation list p99, ms (${fmt(r.conversations?.conversations)} conversations, ${fmt(r.conversations?.users)} users)`, r.conversations?.p99_ms, '', '', verdict('conversations.p99_ms')],
+    [
+      `conversation list p99, ms (${fmt(r.conversations?.conversations)} conversations, ${fmt(r.conversations?.users)} users)`,
+      r.conversations?.p99_ms, '', '', verdict('conversations.p99_ms'),
+    ],
   ];
   const header = ['measure', 'parley', 'baseline (same run)', 'ratio', 'goal'];
   const lines = [header, ...rows.map(([a, b, c, d, e]) => [a, fmt(b), c, fmt(d === '' ? null : d).replace('—', d === '' ? '' : '—'), e])];

@@ -5,7 +5,10 @@ import { useServer } from './helpers/suite';
 import { connectWithHistory, type ChatClient } from './helpers/ws';
 
 interface Entry {
-  with: string; last_message: { id: string; from: string; to: string; text: string }; unread: number; seen_up_to: string | null;
+  with: string;
+  last_message: { id: string; from: string; to: string; text: string };
+  unread: number;
+  seen_up_to: string | null;
 }
 
 describe('REST: conversations and read markers', () => {
@@ -31,7 +34,10 @@ describe('REST: conversations and read markers', () => {
     return reply.body.conversations;
   };
   const read = (user: TestUser, withUser: string, upTo: unknown) =>
-    api.post(`/messenger/conversations/${encodeURIComponent(withUser)}/read`, { token: user.access_token, json: { up_to: upTo } });
+    api.post(`/messenger/conversations/${encodeURIComponent(withUser)}/read`, {
+      token: user.access_token,
+      json: { up_to: upTo },
+    });
   const unread = async (user: TestUser) => Object.fromEntries((await list(user)).map((e) => [e.with, e.unread]));
 
   describe('GET /messenger/conversations', () => {
@@ -48,14 +54,20 @@ describe('REST: conversations and read markers', () => {
       expect(entries.map((e) => e.with)).to.deep.equal([bob.username, carol.username]);
       expect(entries[0]).to.have.all.keys('with', 'last_message', 'unread', 'seen_up_to');
       expect(entries[0].seen_up_to).to.equal(null);
-      expect(entries[0].last_message).to.include({ type: 'pm', id: last, from: alice.username, to: bob.username, text: 'a1' });
+      expect(entries[0].last_message).to.include({
+        type: 'pm',
+        id: last,
+        from: alice.username,
+        to: bob.username,
+        text: 'a1',
+      });
       expect(entries.map((e) => e.unread)).to.deep.equal([2, 1]);
       // The other side: alice's messages are unread for bob; carol has alice's none.
       expect(await unread(bob)).to.deep.equal({ [alice.username]: 1 });
       expect(await unread(carol)).to.deep.equal({ [alice.username]: 0 });
     });
 
-    it('pages with before=<the last entry\'s with> and limit', async () => {
+    it("pages with before=<the last entry's with> and limit", async () => {
       const others = [bob, carol, await registerAndLogin(api)];
       for (const other of others) await send(other, alice, `from ${other.username}`);
       const first = await list(alice, '?limit=2');
@@ -67,10 +79,22 @@ describe('REST: conversations and read markers', () => {
 
     it('400 for a before that names nobody, or nobody alice talked to; 400 for a bad limit; 401 without a token', async () => {
       await send(bob, alice, 'hi');
-      expectError(await api.get('/messenger/conversations?before=nobody_such_user', { token: alice.access_token }), 400, 'invalid_cursor');
-      expectError(await api.get(`/messenger/conversations?before=${carol.username}`, { token: alice.access_token }), 400, 'invalid_cursor');
+      expectError(
+        await api.get('/messenger/conversations?before=nobody_such_user', { token: alice.access_token }),
+        400,
+        'invalid_cursor',
+      );
+      expectError(
+        await api.get(`/messenger/conversations?before=${carol.username}`, { token: alice.access_token }),
+        400,
+        'invalid_cursor',
+      );
       for (const limit of ['0', '101', 'x']) {
-        expectError(await api.get(`/messenger/conversations?limit=${limit}`, { token: alice.access_token }), 400, 'invalid_request');
+        expectError(
+          await api.get(`/messenger/conversations?limit=${limit}`, { token: alice.access_token }),
+          400,
+          'invalid_request',
+        );
       }
       expectError(await api.get('/messenger/conversations'), 401, 'not_authenticated');
     });
@@ -114,9 +138,17 @@ describe('REST: conversations and read markers', () => {
     it('400 for a malformed body, 401 without a token', async () => {
       const b1 = await send(bob, alice, 'b1');
       for (const json of [{}, { up_to: '' }, { up_to: 7 }, { up_to: b1, extra: 1 }, { up_to: 'x'.repeat(65) }]) {
-        expectError(await api.post(`/messenger/conversations/${bob.username}/read`, { token: alice.access_token, json }), 400, 'invalid_request');
+        expectError(
+          await api.post(`/messenger/conversations/${bob.username}/read`, { token: alice.access_token, json }),
+          400,
+          'invalid_request',
+        );
       }
-      expectError(await api.post(`/messenger/conversations/${bob.username}/read`, { json: { up_to: b1 } }), 401, 'not_authenticated');
+      expectError(
+        await api.post(`/messenger/conversations/${bob.username}/read`, { json: { up_to: b1 } }),
+        401,
+        'not_authenticated',
+      );
     });
   });
 
@@ -124,26 +156,40 @@ describe('REST: conversations and read markers', () => {
     it('is on by default, in /users/me, and can be turned off through /users/update', async () => {
       const me = await api.get('/users/me', { token: alice.access_token });
       expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false, read_receipts: true });
-      const off = await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: false } } });
+      const off = await api.post('/users/update', {
+        token: alice.access_token,
+        json: { settings: { read_receipts: false } },
+      });
       expectStatus(off, 200);
       expect(off.body.settings.read_receipts).to.equal(false);
       expect((await api.get('/users/me', { token: alice.access_token })).body.settings.read_receipts).to.equal(false);
-      expectError(await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: 'no' } } }), 400, 'invalid_request');
+      expectError(
+        await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: 'no' } } }),
+        400,
+        'invalid_request',
+      );
     });
   });
 
   describe('over the WebSocket', () => {
     const open: ChatClient[] = [];
-    afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((c) => c.close()));
+    });
     const join = async (user: TestUser) => {
       const { client } = await connectWithHistory(fixture.server.url, user.access_token);
       open.push(client);
       return client;
     };
 
-    it('a read frame marks read: the reader\'s sockets get read, the sender\'s get receipt', async () => {
+    it("a read frame marks read: the reader's sockets get read, the sender's get receipt", async () => {
       const b1 = await send(bob, alice, 'b1');
-      const [alicePhone, aliceLaptop, bobSocket, carolSocket] = [await join(alice), await join(alice), await join(bob), await join(carol)];
+      const [alicePhone, aliceLaptop, bobSocket, carolSocket] = [
+        await join(alice),
+        await join(alice),
+        await join(bob),
+        await join(carol),
+      ];
       alicePhone.send({ type: 'read', with: bob.username, up_to: b1 });
       const expected = { type: 'read', with: bob.username, up_to: b1 };
       expect(await aliceLaptop.nextOfType('read')).to.deep.equal(expected);
@@ -161,7 +207,10 @@ describe('REST: conversations and read markers', () => {
     });
 
     it('sends no receipt when the reader turned read_receipts off, but still the read frame', async () => {
-      expectStatus(await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: false } } }), 200);
+      expectStatus(
+        await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: false } } }),
+        200,
+      );
       const b1 = await send(bob, alice, 'b1');
       const [aliceSocket, bobSocket] = [await join(alice), await join(bob)];
       aliceSocket.send({ type: 'read', with: bob.username, up_to: b1 });
@@ -183,7 +232,11 @@ describe('REST: conversations and read markers', () => {
       expect(await socket.nextOfType('error')).to.include({ code: 'user_not_found' });
       socket.send({ type: 'read', with: bob.username, up_to: toCarol });
       expect(await socket.nextOfType('error')).to.include({ code: 'message_not_found' });
-      for (const frame of [{ type: 'read', with: bob.username }, { type: 'read', with: bob.username, up_to: 5 }, { type: 'read', up_to: b1 }]) {
+      for (const frame of [
+        { type: 'read', with: bob.username },
+        { type: 'read', with: bob.username, up_to: 5 },
+        { type: 'read', up_to: b1 },
+      ]) {
         socket.send(frame);
         expect(await socket.nextOfType('error')).to.include({ code: 'invalid_request' });
       }

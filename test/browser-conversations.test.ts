@@ -24,14 +24,20 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
     server = await startTestServer(TEST_LIMITS);
     api = client(server.url);
   });
-  after(async () => { await server?.stop(); });
-  afterEach(async () => { await Promise.all(pages.splice(0).map((p) => p.close())); });
+  after(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(pages.splice(0).map((p) => p.close()));
+  });
 
   async function logIn(user: TestUser, viewport: { width: number; height: number }): Promise<Page> {
     const page = await browser.context.newPage();
     pages.push(page);
     await page.setViewportSize(viewport);
-    page.on('console', (message) => { if (message.type() === 'error') problems.push(`${user.username}: ${message.text()}`); });
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`${user.username}: ${message.text()}`);
+    });
     page.on('pageerror', (error) => problems.push(`${user.username}: ${error.message}`));
     await page.goto(`${server.url}/messenger/`);
     await page.fill('#login-username', user.username);
@@ -102,7 +108,10 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
     for (let i = 0; i < 35; i++) {
       const from = i % 2 ? alice : carol;
       const to = i % 2 ? carol : alice;
-      const sent = await api.post('/messenger/messages', { token: from.access_token, json: { to: to.username, text: `line ${i}` } });
+      const sent = await api.post('/messenger/messages', {
+        token: from.access_token,
+        json: { to: to.username, text: `line ${i}` },
+      });
       expect(sent.status).to.equal(201);
     }
     const page = await logIn(alice, VIEWPORTS.laptop);

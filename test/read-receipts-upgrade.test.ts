@@ -10,7 +10,9 @@ import { tempDataDir } from './helpers/server';
 describe('upgrade: a database from before the read_receipts setting', function () {
   this.timeout(60_000);
   let dataDir: string;
-  before(() => { dataDir = tempDataDir(); });
+  before(() => {
+    dataDir = tempDataDir();
+  });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('gains the column on start-up, with receipts on for everyone, and takes the setting from then on', async () => {
@@ -28,7 +30,10 @@ describe('upgrade: a database from before the read_receipts setting', function (
       const me = await api.get('/users/me', { token: alice.access_token });
       expectStatus(me, 200);
       expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false, read_receipts: true });
-      const off = await api.post('/users/update', { token: alice.access_token, json: { settings: { read_receipts: false } } });
+      const off = await api.post('/users/update', {
+        token: alice.access_token,
+        json: { settings: { read_receipts: false } },
+      });
       expectStatus(off, 200);
       expect(off.body.settings.read_receipts).to.equal(false);
     } finally {

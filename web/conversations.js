@@ -12,9 +12,14 @@ const LIST_PAGE = 50;
 const HISTORY_PAGE = 30;
 
 const c = {
-  list: $('conversation-list'), more: $('conversations-more'), view: $('conversation-view'),
-  title: $('conversation-title'), close: $('conversation-close'), older: $('conversation-older'),
-  messages: $('conversation-messages'), timeline: $('timeline'),
+  list: $('conversation-list'),
+  more: $('conversations-more'),
+  view: $('conversation-view'),
+  title: $('conversation-title'),
+  close: $('conversation-close'),
+  older: $('conversation-older'),
+  messages: $('conversation-messages'),
+  timeline: $('timeline'),
 };
 
 const token = () => state.session?.access_token;
@@ -43,7 +48,8 @@ export async function loadConversations(more = false) {
       entries.set(entry.with, entry);
       // How far they had read when the page loaded; live receipts carry it on from there.
       const key = entry.with.toLowerCase();
-      if (entry.seen_up_to && !state.conversations.receipts.has(key)) state.conversations.receipts.set(key, entry.seen_up_to);
+      if (entry.seen_up_to && !state.conversations.receipts.has(key))
+        state.conversations.receipts.set(key, entry.seen_up_to);
     }
     c.more.hidden = conversations.length < LIST_PAGE;
     renderList();
@@ -103,7 +109,9 @@ function renderList() {
     name.textContent = entry.with;
     const preview = document.createElement('span');
     preview.className = 'conversation-preview';
-    preview.textContent = entry.last_message ? `${entry.last_message.from === me() ? 'you: ' : ''}${entry.last_message.text}` : '';
+    preview.textContent = entry.last_message
+      ? `${entry.last_message.from === me() ? 'you: ' : ''}${entry.last_message.text}`
+      : '';
     button.append(name, preview);
     if (entry.unread > 0) {
       const badge = document.createElement('span');
@@ -177,8 +185,9 @@ function markRead(username, upTo) {
     sendFrame({ type: 'read', with: username, up_to: upTo });
     return;
   }
-  api('POST', `/messenger/conversations/${encodeURIComponent(username)}/read`, { up_to: upTo }, token())
-    .catch((error) => showError(`Could not mark the conversation read: ${error.message}`));
+  api('POST', `/messenger/conversations/${encodeURIComponent(username)}/read`, { up_to: upTo }, token()).catch(
+    (error) => showError(`Could not mark the conversation read: ${error.message}`),
+  );
 }
 
 function appendMessage(m) {

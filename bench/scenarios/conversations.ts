@@ -33,8 +33,15 @@ export interface ConversationsResult {
 }
 
 const asUser = (u: SeededUser): User => ({
-  id: u.user_id, username: u.username, email: `${u.username}@bench.test`, first_name: null, last_name: null, phone: null,
-  password_hash: '', settings: DEFAULT_SETTINGS, picture: null,
+  id: u.user_id,
+  username: u.username,
+  email: `${u.username}@bench.test`,
+  first_name: null,
+  last_name: null,
+  phone: null,
+  password_hash: '',
+  settings: DEFAULT_SETTINGS,
+  picture: null,
 });
 
 function decided<E extends ParleyEvent>(events: E[] | DomainError): E[] {
@@ -42,39 +49,67 @@ function decided<E extends ParleyEvent>(events: E[] | DomainError): E[] {
   return events;
 }
 
-const append = (engine: Engine, events: ParleyEvent[]) => engine.events.append(
-  events.map((e): StreamAppend => ({ stream: streamOf(e), expectedVersion: 'any', events: [e] })),
-  { time: new Date().toISOString(), metadata: { correlation_id: 'bench-seed', causation_id: randomUUID() } },
-);
+const append = (engine: Engine, events: ParleyEvent[]) =>
+  engine.events.append(
+    events.map((e): StreamAppend => ({ stream: streamOf(e), expectedVersion: 'any', events: [e] })),
+    { time: new Date().toISOString(), metadata: { correlation_id: 'bench-seed', causation_id: randomUUID() } },
+  );
 
 /**
  * The measured user's conversations, through the deciders: with each peer two PMs received and one
  * sent, in rounds so the conversations' activity interleaves; then half of them read up to the first
  * received message (so unread counts are 1 or 2).
  */
-async function seedConversations(engine: Engine, owner: SeededUser, peers: SeededUser[], random: () => number): Promise<void> {
+async function seedConversations(
+  engine: Engine,
+  owner: SeededUser,
+  peers: SeededUser[],
+  random: () => number,
+): Promise<void> {
   const firstReceived = new Map<string, StoredEvent>();
   for (const pass of [0, 1, 2]) {
     const events = peers.flatMap((peer) => {
       const [from, to] = pass === 1 ? [owner, peer] : [peer, owner];
-      return decided(messageDecider.decide({
-        type: 'SendPrivateMessage', message_id: randomUUID(), from_id: from.user_id, from: from.username, to_id: to.user_id,
-        text: messageText(60, random),
-      }, { recipient: asUser(to), existing: null }));
+      return decided(
+        messageDecider.decide(
+          {
+            type: 'SendPrivateMessage',
+            message_id: randomUUID(),
+            from_id: from.user_id,
+            from: from.username,
+            to_id: to.user_id,
+            text: messageText(60, random),
+          },
+          { recipient: asUser(to), existing: null },
+        ),
+      );
     });
     const { events: stored } = await append(engine, events);
     if (pass === 0) for (const e of stored) if (e.type === 'MessageSent') firstReceived.set(e.data.from_id, e);
   }
-  const reads = peers.filter((_, i) => i % 2 === 0).flatMap((peer) => {
-    const message = firstReceived.get(peer.user_id)! as Stored<MessageSent>;
-    const { from_id, from, to_id, to, message_id } = message.data;
-    const state: ConversationState = {
-      marker: 0, message: { from_id, from, to_id, to, position: message.position }, reader: asUser(owner),
-    };
-    return decided(conversationDecider.decide({
-      type: 'MarkConversationRead', user_id: owner.user_id, username: owner.username, with_id: peer.user_id, up_to: message_id,
-    }, state));
-  });
+  const reads = peers
+    .filter((_, i) => i % 2 === 0)
+    .flatMap((peer) => {
+      const message = firstReceived.get(peer.user_id)! as Stored<MessageSent>;
+      const { from_id, from, to_id, to, message_id } = message.data;
+      const state: ConversationState = {
+        marker: 0,
+        message: { from_id, from, to_id, to, position: message.position },
+        reader: asUser(owner),
+      };
+      return decided(
+        conversationDecider.decide(
+          {
+            type: 'MarkConversationRead',
+            user_id: owner.user_id,
+            username: owner.username,
+            with_id: peer.user_id,
+            up_to: message_id,
+          },
+          state,
+        ),
+      );
+    });
   await append(engine, reads);
 }
 
@@ -105,7 +140,11 @@ export async function conversationsBench(target: Target, o: ConversationsOptions
       });
       const client = track(BenchChild.start('clients/http-load.ts'));
       const command: LatencyCommand = {
-        cmd: 'latency', url: server.url, concurrency: 1, warmupMs: o.warmupMs, durationMs: o.durationMs,
+        cmd: 'latency',
+        url: server.url,
+        concurrency: 1,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
         token: owner!.access_token!,
         groups: { first: ['/messenger/conversations?limit=50'], deeper },
       };
@@ -113,12 +152,17 @@ export async function conversationsBench(target: Target, o: ConversationsOptions
       const first = result.first!;
       const deep = result.deeper!;
       for (const r of [first, deep]) {
-        if (Object.keys(r.statuses).some((s) => s !== '200')) throw new Error(`unexpected answers: ${JSON.stringify(r.statuses)}`);
+        if (Object.keys(r.statuses).some((s) => s !== '200'))
+          throw new Error(`unexpected answers: ${JSON.stringify(r.statuses)}`);
       }
       return {
-        users: o.users, conversations: o.conversations,
+        users: o.users,
+        conversations: o.conversations,
         p99_ms: round(Math.max(first.latency_ms.p99, deep.latency_ms.p99)),
-        first_page: first, deeper_pages: deep, seed_ms: seedMs, startup_ms: startupMs,
+        first_page: first,
+        deeper_pages: deep,
+        seed_ms: seedMs,
+        startup_ms: startupMs,
       };
     });
   } finally {

@@ -130,7 +130,9 @@ export class Messaging {
    * The user's conversations, most recent activity first. `before` is the username of the last entry
    * of the previous page; null when it names no conversation of theirs.
    */
-  async conversations(principal: Principal, page: { before?: string; limit: number }): Promise<ConversationEntry[] | null> {
+  async conversations(
+    principal: Principal, page: { before?: string; limit: number },
+  ): Promise<ConversationEntry[] | null> {
     const rm = this.deps.engine.readModels;
     let before: string | undefined;
     if (page.before !== undefined) {
@@ -151,8 +153,12 @@ export class Messaging {
     const withId = await this.recipientId(username);
     if (!withId) throw new DomainError('user_not_found', `there is no user '${username}'`);
     const streams = [readsStream(principal.user_id, withId), pmStream(upTo), userStream(principal.user_id)];
-    const command = { type: 'MarkConversationRead' as const, user_id: principal.user_id, username: principal.username, with_id: withId, up_to: upTo };
-    const done = await this.deps.handle(conversationDecider, streams, command, { ...ctx, userId: principal.user_id }, options);
+    const command = {
+      type: 'MarkConversationRead' as const, user_id: principal.user_id, username: principal.username, with_id: withId,
+      up_to: upTo,
+    };
+    const context = { ...ctx, userId: principal.user_id };
+    const done = await this.deps.handle(conversationDecider, streams, command, context, options);
     const read = done.events.find((e) => e.type === 'ConversationRead');
     return read ? read.data : null;
   }

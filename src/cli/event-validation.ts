@@ -9,6 +9,9 @@ const nullableStr = { type: ['string', 'null'] } as const;
 const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: 'object', properties, required });
 const changes = (properties: Record<string, unknown>) => ({ type: 'object', properties, minProperties: 1 });
 const pictureRef = obj({ id: str, content_type: str, size: { type: 'integer', minimum: 0 } });
+const settingFields = {
+  pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' }, read_receipts: { type: 'boolean' },
+};
 const messageFields = { message_id: str, from_id: str, from: str, text: { type: 'string' }, ref: { type: 'string' } };
 
 /** The line around every event: what the log stores besides the event's own data. */
@@ -32,16 +35,10 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   UserRegistered: obj({
     user_id: str, username: str, username_key: str, password_hash: str, email: str,
     first_name: nullableStr, last_name: nullableStr, phone: nullableStr,
-    settings: obj(
-      { pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' }, read_receipts: { type: 'boolean' } },
-      ['pm_policy', 'phone_public'],
-    ),
+    settings: obj(settingFields, ['pm_policy', 'phone_public']),
   }),
   ProfileUpdated: obj({ user_id: str, changes: changes({ email: str, first_name: nullableStr, last_name: nullableStr, phone: nullableStr }) }),
-  SettingsChanged: obj({
-    user_id: str,
-    changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' }, read_receipts: { type: 'boolean' } }),
-  }),
+  SettingsChanged: obj({ user_id: str, changes: changes(settingFields) }),
   PasswordChanged: obj({ user_id: str, password_hash: str }),
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
   UsernameClaimed: obj({ key: str, user_id: str }),

@@ -43,7 +43,11 @@ export const conversationDecider: Decider<ConversationCommand, ConversationState
       case 'MessageSent':
         const { from_id, from, to_id, to } = event.data;
         return { ...state, message: { from_id, from, to_id, to, position: positionOf(event) } };
-      case 'UserRegistered': case 'ProfileUpdated': case 'SettingsChanged': case 'PasswordChanged': case 'PictureChanged':
+      case 'UserRegistered':
+      case 'ProfileUpdated':
+      case 'SettingsChanged':
+      case 'PasswordChanged':
+      case 'PictureChanged':
         return { ...state, reader: evolveUser(state.reader, event) };
       default:
         // Other events these streams may hold (an edit of the message, say) do not bear on reading.
@@ -60,15 +64,20 @@ export const conversationDecider: Decider<ConversationCommand, ConversationState
     }
     // A marker never moves backwards: reading an older message again changes nothing.
     if (message.position <= state.marker) return [];
-    return [{
-      type: 'ConversationRead',
-      data: {
-        user_id: cmd.user_id, username: cmd.username, with_id: cmd.with_id,
-        // Usernames are claimed for good: the message's spelling is the one to show.
-        with: message.from_id === cmd.with_id ? message.from : message.to,
-        up_to: cmd.up_to,
-        up_to_position: message.position, receipt: readReceiptsOn(reader.settings),
+    return [
+      {
+        type: 'ConversationRead',
+        data: {
+          user_id: cmd.user_id,
+          username: cmd.username,
+          with_id: cmd.with_id,
+          // Usernames are claimed for good: the message's spelling is the one to show.
+          with: message.from_id === cmd.with_id ? message.from : message.to,
+          up_to: cmd.up_to,
+          up_to_position: message.position,
+          receipt: readReceiptsOn(reader.settings),
+        },
       },
-    }];
+    ];
   },
 };

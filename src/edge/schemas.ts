@@ -76,7 +76,9 @@ export const profileFields = {
 const settingsFields = {
   pm_policy: oneOfStrings(['everyone', 'nobody'], { description: 'who may send you private messages' }),
   phone_public: Type.Boolean({ description: 'whether your phone appears on your public profile' }),
-  read_receipts: Type.Boolean({ description: 'whether people whose private messages you read are told (receipt frames)' }),
+  read_receipts: Type.Boolean({
+    description: 'whether people whose private messages you read are told (receipt frames)',
+  }),
 };
 export const settingsSchema = object({
   pm_policy: Type.Optional(settingsFields.pm_policy),

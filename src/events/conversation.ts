@@ -5,20 +5,23 @@ import type { EventOf } from './envelope';
  * the live frames need (usernames, the message's log position, whether to send a receipt), so
  * neither looks anything up.
  */
-export type ConversationRead = EventOf<'ConversationRead', {
-  /** The reader. */
-  user_id: string;
-  username: string;
-  /** The other person of the conversation. */
-  with_id: string;
-  with: string;
-  /** Id of the newest message read: every message from `with` up to it is read. */
-  up_to: string;
-  /** Log position of that message: markers compare by it, and never move backwards. */
-  up_to_position: number;
-  /** The reader's read_receipts setting when deciding: whether `with` is told. */
-  receipt: boolean;
-}>;
+export type ConversationRead = EventOf<
+  'ConversationRead',
+  {
+    /** The reader. */
+    user_id: string;
+    username: string;
+    /** The other person of the conversation. */
+    with_id: string;
+    with: string;
+    /** Id of the newest message read: every message from `with` up to it is read. */
+    up_to: string;
+    /** Log position of that message: markers compare by it, and never move backwards. */
+    up_to_position: number;
+    /** The reader's read_receipts setting when deciding: whether `with` is told. */
+    receipt: boolean;
+  }
+>;
 
 export type ConversationEvent = ConversationRead;
 

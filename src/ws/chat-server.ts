@@ -189,7 +189,8 @@ export class ChatServer implements ConnectionHost {
           this.deliver(notice);
         } catch (error) {
           const about = notice.kind === 'revoked' ? { session_id: notice.session_id }
-            : notice.kind === 'read' ? { read_by: notice.read.user_id, up_to: notice.read.up_to } : { message_id: notice.message.id };
+            : notice.kind === 'read' ? { read_by: notice.read.user_id, up_to: notice.read.up_to }
+              : { message_id: notice.message.id };
           this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
         }
       }

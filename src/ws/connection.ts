@@ -144,9 +144,10 @@ export class ChatConnection {
     try {
       frame = parseFrame(raw);
       if (frame.type === 'auth') await this.reauthenticate(frame.token);
-      // No ack: the read frame the feed sends back to this user's sockets confirms it.
-      else if (frame.type === 'read') await this.host.parley.messaging.markRead(this.principal, frame.with, frame.up_to, { correlationId: randomUUID() });
-      else {
+      else if (frame.type === 'read') {
+        // No ack: the read frame the feed sends back to this user's sockets confirms it.
+        await this.host.parley.messaging.markRead(this.principal, frame.with, frame.up_to, { correlationId: randomUUID() });
+      } else {
         const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, { correlationId: randomUUID() });
         // Only now is the message in the log: the ack may come before or after its pm/chat frame.
         if (frame.ref !== undefined) this.send(encode({ type: 'ack', ref: frame.ref, id: sent.message.id }));

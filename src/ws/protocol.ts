@@ -101,7 +101,10 @@ export function parseFrame(raw: string): ClientFrame {
   }
   const f = frame as { type: string; to?: string; text?: string; ref?: string; token?: string };
   if (f.type === 'auth') return { type: 'auth', token: f.token! };
-  if (f.type === 'read') return { type: 'read', with: (frame as { with: string }).with, up_to: (frame as { up_to: string }).up_to };
+  if (f.type === 'read') {
+    const { with: withUser, up_to } = frame as { with: string; up_to: string };
+    return { type: 'read', with: withUser, up_to };
+  }
   const line: ChatLine = f.type === 'pm' ? { kind: 'pm', to: f.to!, text: f.text! } : { kind: 'chat', text: f.text! };
   return { type: 'send', line, ...(f.ref === undefined ? {} : { ref: f.ref }) };
 }

@@ -4,7 +4,8 @@ import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  chatSchema, defaulted, errorResponse, nullable, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
+  chatSchema, defaulted, errorResponse, nullable, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam,
+  usernameSchema,
 } from '../../edge/schemas';
 import { chatView, conversationEntryView, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
@@ -22,11 +23,14 @@ const conversationEntry = object({
 const conversationsQuery = object({
   before: Type.Optional(Type.String({
     minLength: 1, maxLength: 200,
-    description: 'the `with` of the last entry of the previous page: return only conversations whose last activity is older',
+    description: 'the `with` of the last entry of the previous page: '
+      + 'return only conversations whose last activity is older',
   })),
   limit: defaulted(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
 });
-const readBody = object({ up_to: Type.String({ minLength: 1, maxLength: 64, description: 'id of the newest message read' }) });
+const readBody = object({
+  up_to: Type.String({ minLength: 1, maxLength: 64, description: 'id of the newest message read' }),
+});
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
 export const messengerRoutes: Route[] = [
@@ -63,12 +67,14 @@ export const messengerRoutes: Route[] = [
   route({
     method: 'GET', path: '/messenger/conversations', operationId: 'conversations', tag: 'messenger', auth: true,
     summary: 'The people you exchanged private messages with, most recent activity first',
-    description: 'One entry per person, with the last message either of you sent and how many of theirs you have not read. '
+    description: 'One entry per person, with the last message either of you sent '
+      + 'and how many of theirs you have not read. '
       + 'Page on with before=<the `with` of the last entry you got>.',
     query: conversationsQuery,
     responses: {
       200: { description: 'a page of conversations', schema: object({ conversations: Type.Array(conversationEntry) }) },
-      400: errorResponse('malformed query, or `before` names no conversation of yours'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed query, or `before` names no conversation of yours'),
+      401: errorResponse('not authenticated'),
     },
     async handle({ query, principal, parley }) {
       const entries = await parley.messaging.conversations(principal, query);
@@ -77,8 +83,8 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'POST', path: '/messenger/conversations/{username}/read', operationId: 'markConversationRead', tag: 'messenger',
-    auth: true,
+    method: 'POST', path: '/messenger/conversations/{username}/read', operationId: 'markConversationRead',
+    tag: 'messenger', auth: true,
     summary: 'Mark your private conversation with one user read, up to and including a message',
     description: 'Moves your read marker forward: an older message than the marker changes nothing. The other person is '
       + 'told (a receipt frame) unless you turned read_receipts off; your own sockets get a read frame.',
@@ -90,7 +96,8 @@ export const messengerRoutes: Route[] = [
       404: errorResponse('no such user, or no such message in this conversation'),
     },
     async handle({ params, body, principal, parley, ctx }) {
-      await parley.messaging.markRead(principal, params.username, body.up_to, { correlationId: ctx.state.requestId }, { consistent: true });
+      const context = { correlationId: ctx.state.requestId };
+      await parley.messaging.markRead(principal, params.username, body.up_to, context, { consistent: true });
       return { status: 204 };
     },
   }),

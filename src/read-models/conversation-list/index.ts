@@ -3,7 +3,10 @@ import { conversationListMongo } from './mongo';
 import { conversationListProjection } from './projection';
 import { conversationListSqlite } from './sqlite';
 import {
-  CONVERSATION_LIST, CONVERSATION_RECEIVED, type ConversationListOp, type ConversationListQueries,
+  CONVERSATION_LIST,
+  CONVERSATION_RECEIVED,
+  type ConversationListOp,
+  type ConversationListQueries,
 } from './types';
 
 export const conversationListReadModel: ReadModel<ConversationListOp, ConversationListQueries> = {

@@ -1,6 +1,17 @@
-import { cursor, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
 import {
-  CONVERSATION_LIST, CONVERSATION_RECEIVED, type ConversationEntry, type ConversationListOp,
+  cursor,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
+} from '../kit/sqlite';
+import {
+  CONVERSATION_LIST,
+  CONVERSATION_RECEIVED,
+  type ConversationEntry,
+  type ConversationListOp,
   type ConversationListQueries,
 } from './types';
 
@@ -14,10 +25,17 @@ interface EntryRecord extends MessageRecord {
 }
 
 const toEntry = (r: EntryRecord): ConversationEntry => ({
-  peer_id: r.peer_id, peer: r.peer, last: toPm(r), read_up_to: r.read_up_to, unread: r.unread, seen_up_to: r.seen_up_to,
+  peer_id: r.peer_id,
+  peer: r.peer,
+  last: toPm(r),
+  read_up_to: r.read_up_to,
+  unread: r.unread,
+  seen_up_to: r.seen_up_to,
 });
 
-const UPDATED_COLUMNS = PM_COLUMNS.split(', ').map((c) => `${c} = excluded.${c}`).join(', ');
+const UPDATED_COLUMNS = PM_COLUMNS.split(', ')
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
 
 export const conversationListSqlite: SqliteReadModel<ConversationListOp, ConversationListQueries> = {
   ddl: {
@@ -45,26 +63,38 @@ CREATE TABLE $T (
   apply: {
     'conversation-list.message': (op, w) => {
       // An older message (a replay) leaves the entry as it is.
-      w.statement(op.kind, CONVERSATION_LIST, (t) => `INSERT INTO ${t} (owner_id, peer_id, peer, ${PM_COLUMNS}, read_up_to)
+      w.statement(
+        op.kind,
+        CONVERSATION_LIST,
+        (t) => `INSERT INTO ${t} (owner_id, peer_id, peer, ${PM_COLUMNS}, read_up_to)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
         ON CONFLICT (owner_id, peer_id) DO UPDATE SET peer = excluded.peer, ${UPDATED_COLUMNS}
-        WHERE excluded.position > ${t}.position`)
-        .run(op.owner_id, op.peer_id, op.peer, ...pmParams(op.message));
+        WHERE excluded.position > ${t}.position`,
+      ).run(op.owner_id, op.peer_id, op.peer, ...pmParams(op.message));
       if (!op.received) return;
-      w.statement(`${op.kind}:received`, CONVERSATION_RECEIVED, (t) => `INSERT OR IGNORE INTO ${t}
-        (owner_id, peer_id, position) VALUES (?, ?, ?)`)
-        .run(op.owner_id, op.peer_id, op.message.position);
+      w.statement(
+        `${op.kind}:received`,
+        CONVERSATION_RECEIVED,
+        (t) => `INSERT OR IGNORE INTO ${t}
+        (owner_id, peer_id, position) VALUES (?, ?, ?)`,
+      ).run(op.owner_id, op.peer_id, op.message.position);
     },
     'conversation-list.read': (op, w) => {
       // A marker only moves forward, so an older (or replayed) read changes nothing.
-      w.statement(op.kind, CONVERSATION_LIST, (t) => `UPDATE ${t} SET read_up_to = ?
-        WHERE owner_id = ? AND peer_id = ? AND read_up_to < ?`)
-        .run(op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
+      w.statement(
+        op.kind,
+        CONVERSATION_LIST,
+        (t) => `UPDATE ${t} SET read_up_to = ?
+        WHERE owner_id = ? AND peer_id = ? AND read_up_to < ?`,
+      ).run(op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
     },
     'conversation-list.seen': (op, w) => {
-      w.statement(op.kind, CONVERSATION_LIST, (t) => `UPDATE ${t} SET seen_up_to = ?, seen_position = ?
-        WHERE owner_id = ? AND peer_id = ? AND seen_position < ?`)
-        .run(op.up_to, op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
+      w.statement(
+        op.kind,
+        CONVERSATION_LIST,
+        (t) => `UPDATE ${t} SET seen_up_to = ?, seen_position = ?
+        WHERE owner_id = ? AND peer_id = ? AND seen_position < ?`,
+      ).run(op.up_to, op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
     },
   },
   queries(db) {

@@ -36,7 +36,9 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
     const users = db.collection(USERS);
     return {
       userById: async (userId) => settled(await users.findOne<UserRow>({ _id: userId as never }, { projection: USER })),
-      userByKey: async (usernameKey) => settled(await users.findOne<UserRow>({ username_key: usernameKey }, { projection: USER })),
+      userByKey: async (usernameKey) => settled(
+        await users.findOne<UserRow>({ username_key: usernameKey }, { projection: USER }),
+      ),
       async searchUsers(prefixKey, limit) {
         if (limit <= 0) return [];
         // Keys compare as UTF-8 bytes, as in SQLite.

@@ -10,7 +10,8 @@ interface UserRecord extends Omit<UserRow, 'phone_public' | 'read_receipts' | 'p
 const toUser = (r: UserRecord): UserRow => {
   const { phone_public, read_receipts, picture, ...rest } = r;
   return {
-    ...rest, phone_public: phone_public === 1, read_receipts: read_receipts === 1, picture: picture ? JSON.parse(picture) : null,
+    ...rest, phone_public: phone_public === 1, read_receipts: read_receipts === 1,
+    picture: picture ? JSON.parse(picture) : null,
   };
 };
 
@@ -55,7 +56,9 @@ CREATE TABLE $T (
           @phone_public, @read_receipts, @picture, @created_at, @updated_at, @version)
         ON CONFLICT (user_id) DO NOTHING`)
         .run({
-          ...u, phone_public: u.phone_public ? 1 : 0, read_receipts: u.read_receipts ? 1 : 0, picture: u.picture ? JSON.stringify(u.picture) : null });
+          ...u, phone_public: u.phone_public ? 1 : 0, read_receipts: u.read_receipts ? 1 : 0,
+          picture: u.picture ? JSON.stringify(u.picture) : null,
+        });
     },
     'user.change': (op, w) => {
       const fields = Object.keys(op.changes) as (keyof UserChanges)[];

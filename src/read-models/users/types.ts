@@ -20,7 +20,9 @@ export interface UserRow {
 }
 
 export type UserChanges = Partial<
-  Pick<UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'read_receipts' | 'picture'>
+  Pick<
+    UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'read_receipts' | 'picture'
+  >
 >;
 
 export type UserOp =
