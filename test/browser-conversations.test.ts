@@ -102,7 +102,7 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
     });
   }
 
-  it('pages a conversation\'s history back with "Older messages"', async () => {
+  it('pages a conversation\'s history back with "Older messages", and clears the badge on the reader\'s other page', async () => {
     const alice = await registerAndLogin(api);
     const carol = await registerAndLogin(api);
     for (let i = 0; i < 35; i++) {
@@ -115,7 +115,9 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
       expect(sent.status).to.equal(201);
     }
     const page = await logIn(alice, VIEWPORTS.laptop);
+    const otherTab = await logIn(alice, VIEWPORTS.phone);
     await badge(page, carol.username).filter({ hasText: '18' }).waitFor(WAIT);
+    await badge(otherTab, carol.username).filter({ hasText: '18' }).waitFor(WAIT);
     await page.click(`.conversation-item[data-with="${carol.username}"]`);
     await page.locator('#conversation-messages .msg', { hasText: 'line 34' }).waitFor(WAIT);
     expect(await page.locator('#conversation-messages .msg').count()).to.equal(30);
@@ -125,6 +127,8 @@ describe('browser: conversations, unread badges and read receipts at /messenger/
     expect(texts).to.deep.equal(Array.from({ length: 35 }, (_, i) => `line ${i}`));
     expect(await page.locator('#conversation-older').isHidden()).to.equal(true);
     await badge(page, carol.username).waitFor({ state: 'detached', ...WAIT });
+    // The read frame reaches alice's other page, which clears its badge too.
+    await badge(otherTab, carol.username).waitFor({ state: 'detached', ...WAIT });
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 });

@@ -69,10 +69,26 @@ export function clearConversations() {
 /** A frame from the socket that concerns conversations: pm, read or receipt. */
 export function onConversationFrame(frame) {
   if (frame.type === 'pm') onPm(frame);
-  else if (frame.type === 'read') loadConversations();
+  else if (frame.type === 'read') onRead(frame);
   else if (frame.type === 'receipt') {
     state.conversations.receipts.set(frame.by.toLowerCase(), frame.up_to);
     if (state.conversations.open && sameName(state.conversations.open, frame.by)) renderReceipts();
+  }
+}
+
+/**
+ * Read on this page or another of yours. Up to the last message: nothing is unread. Otherwise only
+ * the server can count what is left, so the list is fetched again.
+ */
+function onRead(frame) {
+  const entry = [...state.conversations.entries.values()].find((e) => sameName(e.with, frame.with));
+  if (entry && entry.last_message?.id !== frame.up_to) {
+    loadConversations();
+    return;
+  }
+  if (entry && entry.unread > 0) {
+    entry.unread = 0;
+    renderList();
   }
 }
 
