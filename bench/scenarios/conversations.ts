@@ -127,7 +127,7 @@ export async function conversationsBench(target: Target, o: ConversationsOptions
     await seedMessages(engine, users.slice(o.conversations + 1), o.backgroundMessages, { textSize: 60 });
     const [owner, ...rest] = users;
     const peers = rest.slice(0, o.conversations);
-    await seedConversations(engine, owner!, peers, random);
+    await seedConversations(engine, owner, peers, random);
     await engine.close();
     const seedMs = Date.now() - t;
     return await withProcesses(async (track) => {
@@ -135,7 +135,7 @@ export async function conversationsBench(target: Target, o: ConversationsOptions
       const server = track(await ws.startServer());
       const startupMs = Date.now() - t;
       const deeper = Array.from({ length: 2000 }, () => {
-        const peer = peers[Math.floor(random() * peers.length)]!;
+        const peer = peers[Math.floor(random() * peers.length)];
         return `/messenger/conversations?limit=50&before=${encodeURIComponent(peer.username)}`;
       });
       const client = track(BenchChild.start('clients/http-load.ts'));
@@ -145,12 +145,12 @@ export async function conversationsBench(target: Target, o: ConversationsOptions
         concurrency: 1,
         warmupMs: o.warmupMs,
         durationMs: o.durationMs,
-        token: owner!.access_token!,
+        token: owner.access_token!,
         groups: { first: ['/messenger/conversations?limit=50'], deeper },
       };
       const result = await client.call<Record<string, StreamResult>>(command);
-      const first = result.first!;
-      const deep = result.deeper!;
+      const first = result.first;
+      const deep = result.deeper;
       for (const r of [first, deep]) {
         if (Object.keys(r.statuses).some((s) => s !== '200'))
           throw new Error(`unexpected answers: ${JSON.stringify(r.statuses)}`);

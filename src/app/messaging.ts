@@ -4,7 +4,14 @@ import { DomainError } from '../commands/decider';
 import { messageDecider, type MessageCommand } from '../commands/message';
 import { usernameKey } from '../commands/rules';
 import {
-  chatStream, pmStream, readsStream, userStream, type ConversationRead, type EventOfType, type Stored, type StoredEvent,
+  chatStream,
+  pmStream,
+  readsStream,
+  userStream,
+  type ConversationRead,
+  type EventOfType,
+  type Stored,
+  type StoredEvent,
 } from '../events';
 import { chatMessageRow, INBOX_SIZE, privateMessageRow } from '../projections/messages';
 import type { ChatMessageRow, ConversationEntry, Page, PrivateMessageRow } from '../store/read-models';
@@ -42,11 +49,16 @@ export interface Feed {
 
 function noticeOf(event: StoredEvent): FeedNotice | null {
   switch (event.type) {
-    case 'MessageSent': return { kind: 'pm', message: privateMessageRow(event) };
-    case 'ChatMessagePosted': return { kind: 'chat', message: chatMessageRow(event) };
-    case 'SessionRevoked': return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
-    case 'ConversationRead': return { kind: 'read', read: event.data };
-    default: return null;
+    case 'MessageSent':
+      return { kind: 'pm', message: privateMessageRow(event) };
+    case 'ChatMessagePosted':
+      return { kind: 'chat', message: chatMessageRow(event) };
+    case 'SessionRevoked':
+      return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
+    case 'ConversationRead':
+      return { kind: 'read', read: event.data };
+    default:
+      return null;
   }
 }
 
@@ -75,7 +87,11 @@ export class Messaging {
 
   /** With `consistent`, resolves once the read models (inbox, histories) have the message. */
   send(
-    principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    line: ChatLine,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     return line.kind === 'pm'
       ? this.sendPrivate(principal, line.to, line.text, ref, ctx, options)
@@ -94,23 +110,44 @@ export class Messaging {
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
 
     const command: MessageCommand = {
-      type: 'SendPrivateMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
+      type: 'SendPrivateMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      to_id: recipientId,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
     const event = await this.store(command, streams, principal, ctx, options);
-    return { kind: 'pm', message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), position: event.position };
+    return {
+      kind: 'pm',
+      message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>),
+      position: event.position,
+    };
   }
 
   async postChat(
-    principal: Principal, text: string, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    text: string,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     const command: MessageCommand = {
-      type: 'PostChatMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, text, ...(ref === undefined ? {} : { ref }),
+      type: 'PostChatMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const event = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
-    return { kind: 'chat', message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), position: event.position };
+    return {
+      kind: 'chat',
+      message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>),
+      position: event.position,
+    };
   }
 
   /** The user's last received private messages, oldest first. With `after`, as of at least that log position. */
@@ -131,7 +168,8 @@ export class Messaging {
    * of the previous page; null when it names no conversation of theirs.
    */
   async conversations(
-    principal: Principal, page: { before?: string; limit: number },
+    principal: Principal,
+    page: { before?: string; limit: number },
   ): Promise<ConversationEntry[] | null> {
     const rm = this.deps.engine.readModels;
     let before: string | undefined;
@@ -148,13 +186,20 @@ export class Messaging {
    * An older message than the marker changes nothing: the result is then null.
    */
   async markRead(
-    principal: Principal, username: string, upTo: string, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    username: string,
+    upTo: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<ConversationRead['data'] | null> {
     const withId = await this.recipientId(username);
     if (!withId) throw new DomainError('user_not_found', `there is no user '${username}'`);
     const streams = [readsStream(principal.user_id, withId), pmStream(upTo), userStream(principal.user_id)];
     const command = {
-      type: 'MarkConversationRead' as const, user_id: principal.user_id, username: principal.username, with_id: withId,
+      type: 'MarkConversationRead' as const,
+      user_id: principal.user_id,
+      username: principal.username,
+      with_id: withId,
       up_to: upTo,
     };
     const context = { ...ctx, userId: principal.user_id };
@@ -180,7 +225,7 @@ export class Messaging {
         const notice = noticeOf(event);
         if (notice) notices.push(notice);
       }
-      if (events.length > 0) onNotices({ notices, position: events[events.length - 1]!.position });
+      if (events.length > 0) onNotices({ notices, position: events[events.length - 1].position });
     });
     return { from: start, done: subscription.done, stop: () => subscription.stop() };
   }
@@ -191,7 +236,8 @@ export class Messaging {
     if (known) return known;
     const id = await claimantOf(this.deps.engine.events, key);
     if (id) {
-      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
+      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE)
+        this.recipientIds.delete(this.recipientIds.keys().next().value!);
       this.recipientIds.set(key, id);
     }
     return id;
@@ -199,14 +245,18 @@ export class Messaging {
 
   /** Appends the message, or finds the one a previous send with the same ref stored. */
   private async store(
-    command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
+    command: MessageCommand,
+    streams: string[],
+    principal: Principal,
+    ctx: CommandContext,
+    options: HandleOptions,
   ): Promise<StoredEvent> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
     if (stored) return stored;
-    const messageStream = streams[streams.length - 1]!;
+    const messageStream = streams[streams.length - 1];
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    return events[0]!;
+    return events[0];
   }
 }

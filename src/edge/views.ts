@@ -5,7 +5,12 @@ export const pictureUrl = (user: UserRow): string | null =>
   user.picture ? `/users/${encodeURIComponent(user.username)}/picture` : null;
 
 export const createdUserView = (u: UserRow) => ({
-  user_id: u.user_id, username: u.username, email: u.email, first_name: u.first_name, last_name: u.last_name, phone: u.phone,
+  user_id: u.user_id,
+  username: u.username,
+  email: u.email,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  phone: u.phone,
 });
 
 export const meView = (u: UserRow) => ({
@@ -17,16 +22,35 @@ export const meView = (u: UserRow) => ({
 });
 
 export const publicUserView = (u: UserRow) => ({
-  username: u.username, first_name: u.first_name, last_name: u.last_name, picture: pictureUrl(u),
+  username: u.username,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  picture: pictureUrl(u),
   ...(u.phone_public ? { phone: u.phone } : {}),
 });
 
-export const pmView = (m: PrivateMessageRow) => ({ type: 'pm' as const, id: m.id, from: m.from, to: m.to, text: m.text, sent_at: m.sent_at });
-export const chatView = (m: ChatMessageRow) => ({ type: 'chat' as const, id: m.id, from: m.from, text: m.text, sent_at: m.sent_at });
+export const pmView = (m: PrivateMessageRow) => ({
+  type: 'pm' as const,
+  id: m.id,
+  from: m.from,
+  to: m.to,
+  text: m.text,
+  sent_at: m.sent_at,
+});
+export const chatView = (m: ChatMessageRow) => ({
+  type: 'chat' as const,
+  id: m.id,
+  from: m.from,
+  text: m.text,
+  sent_at: m.sent_at,
+});
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
 
 export const conversationEntryView = (e: ConversationEntry) => ({
-  with: e.peer, last_message: pmView(e.last), unread: e.unread, seen_up_to: e.seen_up_to,
+  with: e.peer,
+  last_message: pmView(e.last),
+  unread: e.unread,
+  seen_up_to: e.seen_up_to,
 });
 
 type ReadNotice = Extract<FeedNotice, { kind: 'read' }>['read'];

@@ -12,7 +12,11 @@ import { usersReadModel } from './users';
  * model is its folder and one line here.
  */
 export const READ_MODELS = [
-  usersReadModel, sessionsReadModel, inboxReadModel, conversationsReadModel, chatReadModel,
+  usersReadModel,
+  sessionsReadModel,
+  inboxReadModel,
+  conversationsReadModel,
+  chatReadModel,
   conversationListReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
@@ -33,7 +37,9 @@ export function readModelOf(projection: string): AnyReadModel {
   return model;
 }
 
-const OWNERS = new Map<string, AnyReadModel>(READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply).map((k) => [k, m])));
+const OWNERS = new Map<string, AnyReadModel>(
+  READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply).map((k) => [k, m])),
+);
 
 /** The read model whose projection writes ops of this kind. */
 export function ownerOfOp(kind: string): AnyReadModel | undefined {

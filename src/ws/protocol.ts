@@ -34,7 +34,11 @@ export const CLOSE = {
 export type WsErrorCode = 'invalid_json' | 'unknown_type' | 'rate_limited' | 'auth_user_mismatch';
 
 export class FrameError extends Error {
-  constructor(readonly code: WsErrorCode | 'invalid_request', message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: WsErrorCode | 'invalid_request',
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = 'FrameError';
   }
@@ -55,10 +59,12 @@ const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
   chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
   read: bodyValidator(
-    object({ type: literal('read'), with: recipient, up_to: Type.String({ minLength: 1, maxLength: 64 }) }), 'frame',
+    object({ type: literal('read'), with: recipient, up_to: Type.String({ minLength: 1, maxLength: 64 }) }),
+    'frame',
   ),
   auth: bodyValidator(
-    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
+    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+    'frame',
   ),
 };
 
@@ -90,9 +96,11 @@ export function parseFrame(raw: string): ClientFrame {
     throw new FrameError('invalid_json', 'the frame starts with { but is not valid JSON');
   }
   const type = (frame as { type?: unknown }).type;
-  if (typeof type !== 'string') throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, read or auth");
+  if (typeof type !== 'string')
+    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, read or auth");
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
-  if (!validate) throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, read or auth`);
+  if (!validate)
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, read or auth`);
   try {
     validate(frame);
   } catch (error) {

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { CheckpointMovedError, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type UserRow } from '../../src/store/read-models';
+import {
+  CheckpointMovedError,
+  type PrivateMessageRow,
+  type ReadModelOp,
+  type ReadModelStore,
+  type UserRow,
+} from '../../src/store/read-models';
 import { READ_MODELS } from '../../src/read-models';
 import { forEachEngine, useEngine } from '../helpers/engines';
 
@@ -7,20 +13,55 @@ const T0 = '2026-01-01T00:00:00.000Z';
 
 function user(id: string, username: string, version = 1): UserRow {
   return {
-    user_id: id, username, username_key: username.toLowerCase(), email: `${id}@example.test`, first_name: null, last_name: null,
-    phone: null, pm_policy: 'everyone', phone_public: false, read_receipts: true, picture: null, created_at: T0, updated_at: T0, version,
+    user_id: id,
+    username,
+    username_key: username.toLowerCase(),
+    email: `${id}@example.test`,
+    first_name: null,
+    last_name: null,
+    phone: null,
+    pm_policy: 'everyone',
+    phone_public: false,
+    read_receipts: true,
+    picture: null,
+    created_at: T0,
+    updated_at: T0,
+    version,
   };
 }
 
 function pm(position: number, from: string, to: string, text = `m${position}`): PrivateMessageRow {
-  return { id: `pm-${position}`, position, from_id: from, from: from.toUpperCase(), to_id: to, to: to.toUpperCase(), text, sent_at: T0 };
+  return {
+    id: `pm-${position}`,
+    position,
+    from_id: from,
+    from: from.toUpperCase(),
+    to_id: to,
+    to: to.toUpperCase(),
+    text,
+    sent_at: T0,
+  };
 }
 
 /** The conversation-list ops the projection makes of one private message: one entry for each party. */
 function listOps(message: PrivateMessageRow): ReadModelOp[] {
   return [
-    { kind: 'conversation-list.message', owner_id: message.from_id, peer_id: message.to_id, peer: message.to, message, received: false },
-    { kind: 'conversation-list.message', owner_id: message.to_id, peer_id: message.from_id, peer: message.from, message, received: true },
+    {
+      kind: 'conversation-list.message',
+      owner_id: message.from_id,
+      peer_id: message.to_id,
+      peer: message.to,
+      message,
+      received: false,
+    },
+    {
+      kind: 'conversation-list.message',
+      owner_id: message.to_id,
+      peer_id: message.from_id,
+      peer: message.from,
+      message,
+      received: true,
+    },
   ];
 }
 
@@ -29,10 +70,28 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'user.insert', user: user('u1', 'Alice') },
   { kind: 'user.insert', user: user('u2', 'alfred') },
   { kind: 'user.insert', user: user('u3', 'Bob') },
-  { kind: 'user.change', user_id: 'u1', version: 2, updated_at: '2026-01-02T00:00:00.000Z', changes: { first_name: 'Alice', phone_public: true } },
-  { kind: 'user.change', user_id: 'u1', version: 3, updated_at: '2026-01-03T00:00:00.000Z', changes: { picture: { id: 'p1', content_type: 'image/png', size: 3 } } },
-  { kind: 'session.start', session: { session_id: 's1', user_id: 'u1', refresh_id: 'r1', expires_at: T0, started_at: T0, revoked: null } },
-  { kind: 'session.start', session: { session_id: 's2', user_id: 'u1', refresh_id: 'r2', expires_at: T0, started_at: T0, revoked: null } },
+  {
+    kind: 'user.change',
+    user_id: 'u1',
+    version: 2,
+    updated_at: '2026-01-02T00:00:00.000Z',
+    changes: { first_name: 'Alice', phone_public: true },
+  },
+  {
+    kind: 'user.change',
+    user_id: 'u1',
+    version: 3,
+    updated_at: '2026-01-03T00:00:00.000Z',
+    changes: { picture: { id: 'p1', content_type: 'image/png', size: 3 } },
+  },
+  {
+    kind: 'session.start',
+    session: { session_id: 's1', user_id: 'u1', refresh_id: 'r1', expires_at: T0, started_at: T0, revoked: null },
+  },
+  {
+    kind: 'session.start',
+    session: { session_id: 's2', user_id: 'u1', refresh_id: 'r2', expires_at: T0, started_at: T0, revoked: null },
+  },
   { kind: 'session.refresh', session_id: 's1', refresh_id: 'r1b', expires_at: '2026-02-01T00:00:00.000Z' },
   { kind: 'session.revoke', session_id: 's2', reason: 'logout' },
   { kind: 'session.revoke', session_id: 's2', reason: 'password_changed' },
@@ -85,8 +144,11 @@ forEachEngine('read models', (kind) => {
     await rm().apply('all', HISTORY, 0, 22);
     const a = await answers(rm());
     expect(a.users[0]).to.deep.equal({
-      ...user('u1', 'Alice', 3), first_name: 'Alice', phone_public: true,
-      picture: { id: 'p1', content_type: 'image/png', size: 3 }, updated_at: '2026-01-03T00:00:00.000Z',
+      ...user('u1', 'Alice', 3),
+      first_name: 'Alice',
+      phone_public: true,
+      picture: { id: 'p1', content_type: 'image/png', size: 3 },
+      updated_at: '2026-01-03T00:00:00.000Z',
     });
     expect(a.users[3]).to.equal(null);
     expect(a.byKey?.user_id).to.equal('u3');
@@ -113,7 +175,9 @@ forEachEngine('read models', (kind) => {
   it('pages the conversation list back from a peer, and says when that peer is no conversation of the owner', async () => {
     await rm().apply('all', HISTORY, 0, 22);
     expect((await rm().conversationList('u1', { limit: 1 }))!.map((e) => e.peer_id)).to.deep.equal(['u2']);
-    expect((await rm().conversationList('u1', { before: 'u2', limit: 5 }))!.map((e) => e.peer_id)).to.deep.equal(['u3']);
+    expect((await rm().conversationList('u1', { before: 'u2', limit: 5 }))!.map((e) => e.peer_id)).to.deep.equal([
+      'u3',
+    ]);
     expect(await rm().conversationList('u1', { before: 'u3', limit: 5 })).to.deep.equal([]);
     expect(await rm().conversationList('u3', { before: 'u2', limit: 5 })).to.equal(null);
     expect(await rm().conversationList('nobody', { limit: 5 })).to.deep.equal([]);
@@ -121,22 +185,31 @@ forEachEngine('read models', (kind) => {
 
   it('keeps a conversation-list entry at its newest message, and a marker where it got furthest, whatever the order', async () => {
     const [older, newer] = [pm(40, 'u1', 'u3'), pm(41, 'u3', 'u1')];
-    await rm().apply('conversation-list', [
-      ...listOps(newer), ...listOps(older),
-      { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 41 },
-      { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 40 },
-      { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-41', up_to_position: 41 },
-      { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-40', up_to_position: 40 },
-    ], 0, 41);
+    await rm().apply(
+      'conversation-list',
+      [
+        ...listOps(newer),
+        ...listOps(older),
+        { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 41 },
+        { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 40 },
+        { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-41', up_to_position: 41 },
+        { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-40', up_to_position: 40 },
+      ],
+      0,
+      41,
+    );
     expect(await rm().conversationList('u1', { limit: 5 })).to.deep.equal([
       { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0, seen_up_to: null },
     ]);
-    expect((await rm().conversationList('u3', { limit: 5 }))![0]!.seen_up_to).to.equal('pm-41');
+    expect((await rm().conversationList('u3', { limit: 5 }))![0].seen_up_to).to.equal('pm-41');
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
     await rm().apply('all', HISTORY, 0, 22);
-    expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal(['pm-12', 'pm-11']);
+    expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal([
+      'pm-12',
+      'pm-11',
+    ]);
     expect(await rm().conversation('u1', 'u3', { before: 'c-20', limit: 2 })).to.equal(null);
     expect(await rm().conversation('u1', 'u2', { limit: 5 })).to.deep.equal([]);
     expect((await rm().chat({ before: 'c-22', limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
@@ -152,22 +225,40 @@ forEachEngine('read models', (kind) => {
   });
 
   it('ignores a user change older than the row (the version guard)', async () => {
-    await rm().apply('users', [
-      { kind: 'user.insert', user: user('u1', 'Alice') },
-      { kind: 'user.change', user_id: 'u1', version: 3, updated_at: T0, changes: { email: 'new@example.test' } },
-      { kind: 'user.change', user_id: 'u1', version: 2, updated_at: T0, changes: { email: 'old@example.test', phone: '+1' } },
-      { kind: 'user.change', user_id: 'ghost', version: 2, updated_at: T0, changes: { email: 'x@example.test' } },
-    ], 0, 4);
+    await rm().apply(
+      'users',
+      [
+        { kind: 'user.insert', user: user('u1', 'Alice') },
+        { kind: 'user.change', user_id: 'u1', version: 3, updated_at: T0, changes: { email: 'new@example.test' } },
+        {
+          kind: 'user.change',
+          user_id: 'u1',
+          version: 2,
+          updated_at: T0,
+          changes: { email: 'old@example.test', phone: '+1' },
+        },
+        { kind: 'user.change', user_id: 'ghost', version: 2, updated_at: T0, changes: { email: 'x@example.test' } },
+      ],
+      0,
+      4,
+    );
     expect(await rm().userById('u1')).to.include({ email: 'new@example.test', phone: null, version: 3 });
     expect(await rm().userById('ghost')).to.equal(null);
   });
 
   it('refuses a unique username key held by another user, applying nothing of the batch', async () => {
     await rm().apply('users', [{ kind: 'user.insert', user: user('u1', 'Alice') }], 0, 1);
-    const error = await rm().apply('users', [
-      { kind: 'user.insert', user: user('u9', 'Zed') },
-      { kind: 'user.insert', user: user('u2', 'ALICE') },
-    ], 1, 2).catch((e) => e);
+    const error = await rm()
+      .apply(
+        'users',
+        [
+          { kind: 'user.insert', user: user('u9', 'Zed') },
+          { kind: 'user.insert', user: user('u2', 'ALICE') },
+        ],
+        1,
+        2,
+      )
+      .catch((e) => e);
     expect(error).to.be.instanceOf(Error);
     expect(await rm().userById('u9')).to.equal(null);
     expect(await rm().checkpoint('users')).to.equal(1);
@@ -177,7 +268,9 @@ forEachEngine('read models', (kind) => {
     expect(await rm().checkpoint('chat')).to.equal(0);
     await rm().apply('chat', HISTORY.slice(-3, -2), 0, 20);
     expect(await rm().checkpoint('chat')).to.equal(20);
-    const error = await rm().apply('chat', HISTORY.slice(-2), 0, 22).catch((e) => e);
+    const error = await rm()
+      .apply('chat', HISTORY.slice(-2), 0, 22)
+      .catch((e) => e);
     expect(error).to.be.instanceOf(CheckpointMovedError);
     expect(error).to.include({ projection: 'chat', expected: 0, actual: 20 });
     expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-20']);
@@ -208,8 +301,18 @@ forEachEngine('read models', (kind) => {
   });
 
   it('reset() forgets a projection’s rows and checkpoint, and only that projection’s', async () => {
-    await rm().apply('chat', HISTORY.filter((op) => op.kind === 'chat.add'), 0, 22);
-    await rm().apply('users', HISTORY.filter((op) => op.kind === 'user.insert'), 0, 3);
+    await rm().apply(
+      'chat',
+      HISTORY.filter((op) => op.kind === 'chat.add'),
+      0,
+      22,
+    );
+    await rm().apply(
+      'users',
+      HISTORY.filter((op) => op.kind === 'user.insert'),
+      0,
+      3,
+    );
     await rm().reset('chat');
     expect(await rm().checkpoint('chat')).to.equal(0);
     expect(await rm().chat({ limit: 10 })).to.deep.equal([]);
@@ -232,7 +335,12 @@ forEachEngine('read models', (kind) => {
       expect(await rm().checkpoint('chat')).to.equal(22);
       // Promoted indexes still serve the queries, and the live model takes applies again.
       expect((await rm().chat({ before: 'c-22', limit: 5 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
-      await rm().apply('chat', [{ kind: 'chat.add', message: { ...(chatOps[0] as any).message, id: 'c-30', position: 30 } }], 22, 30);
+      await rm().apply(
+        'chat',
+        [{ kind: 'chat.add', message: { ...(chatOps[0] as any).message, id: 'c-30', position: 30 } }],
+        22,
+        30,
+      );
       expect((await rm().chat({ limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-30']);
     });
 
@@ -243,13 +351,19 @@ forEachEngine('read models', (kind) => {
       await shadow.discard();
       expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
       expect(await rm().checkpoint('chat')).to.equal(22);
-      const error = await shadow.apply(chatOps, 22).then(() => null, (e: Error) => e);
+      const error = await shadow.apply(chatOps, 22).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(error?.message).to.match(/already promoted or discarded/);
     });
 
     it('refuses ops for another projection’s read model', async () => {
       const shadow = await rm().shadow('chat');
-      const error = await shadow.apply(HISTORY.slice(0, 1), 1).then(() => null, (e: Error) => e);
+      const error = await shadow.apply(HISTORY.slice(0, 1), 1).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(error?.message).to.match(/does not own/);
       await shadow.discard();
     });

@@ -19,9 +19,16 @@ export async function axeViolations(page: Page, include?: string[]): Promise<Axe
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(async (selectors) => {
     type Context = { include: string[][] };
-    const axe = (globalThis as unknown as { axe: { run(context?: Context | Document): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as { axe: { run(context?: Context | Document): Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
     const result = await axe.run(selectors ? { include: selectors.map((s) => [s]) } : document);
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
   }, include);
 }
 
@@ -31,6 +38,8 @@ export async function axeViolations(page: Page, include?: string[]): Promise<Axe
  */
 export async function expectNoAxeViolations(page: Page, view: string, include?: string[]): Promise<void> {
   const violations = await axeViolations(page, include);
-  const described = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const described = violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
   expect(described, `axe-core on ${view}`).to.deep.equal([]);
 }

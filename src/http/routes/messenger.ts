@@ -4,7 +4,16 @@ import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  chatSchema, defaulted, errorResponse, nullable, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam,
+  chatSchema,
+  defaulted,
+  errorResponse,
+  nullable,
+  object,
+  pageQuery,
+  pmSchema,
+  refSchema,
+  textSchema,
+  usernameParam,
   usernameSchema,
 } from '../../edge/schemas';
 import { chatView, conversationEntryView, pmView, sentView } from '../../edge/views';
@@ -21,11 +30,15 @@ const conversationEntry = object({
   }),
 });
 const conversationsQuery = object({
-  before: Type.Optional(Type.String({
-    minLength: 1, maxLength: 200,
-    description: 'the `with` of the last entry of the previous page: '
-      + 'return only conversations whose last activity is older',
-  })),
+  before: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description:
+        'the `with` of the last entry of the previous page: ' +
+        'return only conversations whose last activity is older',
+    }),
+  ),
   limit: defaulted(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
 });
 const readBody = object({
@@ -35,16 +48,24 @@ const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' name
 
 export const messengerRoutes: Route[] = [
   route({
-    method: 'POST', path: '/messenger/messages', operationId: 'sendMessage', tag: 'messenger', auth: true,
+    method: 'POST',
+    path: '/messenger/messages',
+    operationId: 'sendMessage',
+    tag: 'messenger',
+    auth: true,
     summary: 'Send a message without a WebSocket',
-    description: 'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), '
-      + 'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. '
-      + 'Delivered live to WebSocket clients like any other message.',
+    description:
+      'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), ' +
+      'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. ' +
+      'Delivered live to WebSocket clients like any other message.',
     body: { 'application/json': sendBody },
     responses: {
       201: { description: 'stored', schema: { oneOf: [pmSchema, chatSchema] } },
-      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'), 403: errorResponse('the recipient does not accept private messages'),
-      404: errorResponse('no such recipient'), 422: errorResponse('empty or too long text, or a message to yourself'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      403: errorResponse('the recipient does not accept private messages'),
+      404: errorResponse('no such recipient'),
+      422: errorResponse('empty or too long text, or a message to yourself'),
     },
     async handle({ body, principal, parley, ctx }) {
       const { to, text, ref } = body;
@@ -56,20 +77,32 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/inbox',
+    operationId: 'inbox',
+    tag: 'messenger',
+    auth: true,
     summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
-    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errorResponse('not authenticated') },
+    responses: {
+      200: { description: 'the inbox', schema: messages(pmSchema) },
+      401: errorResponse('not authenticated'),
+    },
     async handle({ principal, parley }) {
       const rows = await parley.messaging.inbox(principal.user_id);
       return { status: 200, body: { messages: rows.map(pmView) } };
     },
   }),
   route({
-    method: 'GET', path: '/messenger/conversations', operationId: 'conversations', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/conversations',
+    operationId: 'conversations',
+    tag: 'messenger',
+    auth: true,
     summary: 'The people you exchanged private messages with, most recent activity first',
-    description: 'One entry per person, with the last message either of you sent '
-      + 'and how many of theirs you have not read. '
-      + 'Page on with before=<the `with` of the last entry you got>.',
+    description:
+      'One entry per person, with the last message either of you sent ' +
+      'and how many of theirs you have not read. ' +
+      'Page on with before=<the `with` of the last entry you got>.',
     query: conversationsQuery,
     responses: {
       200: { description: 'a page of conversations', schema: object({ conversations: Type.Array(conversationEntry) }) },
@@ -83,16 +116,21 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'POST', path: '/messenger/conversations/{username}/read', operationId: 'markConversationRead',
-    tag: 'messenger', auth: true,
+    method: 'POST',
+    path: '/messenger/conversations/{username}/read',
+    operationId: 'markConversationRead',
+    tag: 'messenger',
+    auth: true,
     summary: 'Mark your private conversation with one user read, up to and including a message',
-    description: 'Moves your read marker forward: an older message than the marker changes nothing. The other person is '
-      + 'told (a receipt frame) unless you turned read_receipts off; your own sockets get a read frame.',
+    description:
+      'Moves your read marker forward: an older message than the marker changes nothing. The other person is ' +
+      'told (a receipt frame) unless you turned read_receipts off; your own sockets get a read frame.',
     params: usernameParam,
     body: { 'application/json': readBody },
     responses: {
       204: { description: 'read up to there' },
-      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
       404: errorResponse('no such user, or no such message in this conversation'),
     },
     async handle({ params, body, principal, parley, ctx }) {
@@ -102,13 +140,19 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/conversations/{username}', operationId: 'conversation', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/conversations/{username}',
+    operationId: 'conversation',
+    tag: 'messenger',
+    auth: true,
     summary: 'Your private history with one user, newest first',
     params: usernameParam,
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(pmSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user'),
     },
     async handle({ params, query, principal, parley }) {
       const rows = await parley.messaging.conversation(principal, params.username, query);
@@ -117,12 +161,17 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/chat', operationId: 'chatHistory', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/chat',
+    operationId: 'chatHistory',
+    tag: 'messenger',
+    auth: true,
     summary: 'General chat history, newest first',
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(chatSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
     },
     async handle({ query, parley }) {
       const rows = await parley.messaging.chatPage(query);

@@ -10,7 +10,9 @@ interface UserRecord extends Omit<UserRow, 'phone_public' | 'read_receipts' | 'p
 const toUser = (r: UserRecord): UserRow => {
   const { phone_public, read_receipts, picture, ...rest } = r;
   return {
-    ...rest, phone_public: phone_public === 1, read_receipts: read_receipts === 1,
+    ...rest,
+    phone_public: phone_public === 1,
+    read_receipts: read_receipts === 1,
     picture: picture ? JSON.parse(picture) : null,
   };
 };
@@ -50,24 +52,32 @@ CREATE TABLE $T (
   apply: {
     'user.insert': (op, w) => {
       const u = op.user;
-      w.statement(op.kind, USERS, (t) => `INSERT INTO ${t} (user_id, username, username_key, email, first_name,
+      w.statement(
+        op.kind,
+        USERS,
+        (t) => `INSERT INTO ${t} (user_id, username, username_key, email, first_name,
           last_name, phone, pm_policy, phone_public, read_receipts, picture, created_at, updated_at, version)
         VALUES (@user_id, @username, @username_key, @email, @first_name, @last_name, @phone, @pm_policy,
           @phone_public, @read_receipts, @picture, @created_at, @updated_at, @version)
-        ON CONFLICT (user_id) DO NOTHING`)
-        .run({
-          ...u, phone_public: u.phone_public ? 1 : 0, read_receipts: u.read_receipts ? 1 : 0,
-          picture: u.picture ? JSON.stringify(u.picture) : null,
-        });
+        ON CONFLICT (user_id) DO NOTHING`,
+      ).run({
+        ...u,
+        phone_public: u.phone_public ? 1 : 0,
+        read_receipts: u.read_receipts ? 1 : 0,
+        picture: u.picture ? JSON.stringify(u.picture) : null,
+      });
     },
     'user.change': (op, w) => {
       const fields = Object.keys(op.changes) as (keyof UserChanges)[];
       if (fields.length === 0) return;
       const values = fields.map((f) => USER_COLUMNS[f](op.changes[f]));
       // The version guard makes a replayed change a no-op.
-      w.statement(`${op.kind}:${fields.join(',')}`, USERS, (t) => `UPDATE ${t}
-        SET ${fields.map((f) => `${f} = ?`).join(', ')}, updated_at = ?, version = ? WHERE user_id = ? AND version < ?`)
-        .run(...values, op.updated_at, op.version, op.user_id, op.version);
+      w.statement(
+        `${op.kind}:${fields.join(',')}`,
+        USERS,
+        (t) => `UPDATE ${t}
+        SET ${fields.map((f) => `${f} = ?`).join(', ')}, updated_at = ?, version = ? WHERE user_id = ? AND version < ?`,
+      ).run(...values, op.updated_at, op.version, op.user_id, op.version);
     },
   },
   queries(db) {
@@ -80,9 +90,8 @@ CREATE TABLE $T (
     return {
       userById: async (userId) => one(byId.get(userId)),
       userByKey: async (usernameKey) => one(byKey.get(usernameKey)),
-      searchUsers: async (prefixKey, limit) => (
-        search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]
-      ).map(toUser),
+      searchUsers: async (prefixKey, limit) =>
+        (search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]).map(toUser),
     };
   },
 };

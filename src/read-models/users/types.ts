@@ -21,7 +21,8 @@ export interface UserRow {
 
 export type UserChanges = Partial<
   Pick<
-    UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'read_receipts' | 'picture'
+    UserRow,
+    'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'read_receipts' | 'picture'
   >
 >;
 
