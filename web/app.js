@@ -5,8 +5,9 @@
 //   api.js      the REST client                             session.js  tokens: login, renewal, end
 //   socket.js   the chat socket and its frames              views.js    messages, status, errors
 //   forms.js    login, composer, log out                    register.js creating an account
-//   search.js   finding someone to write to
+//   search.js   finding someone to write to                conversations.js  the sidebar, one conversation, read state
 
+import { bindConversations, clearConversations } from './conversations.js';
 import { bindForms } from './forms.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
 import { bindSearch } from './search.js';
@@ -18,6 +19,7 @@ sessionEvents.addEventListener('renewed', sendToken);
 sessionEvents.addEventListener('ended', (event) => {
   disconnect();
   clearMessages();
+  clearConversations();
   showLogin(event.detail);
   clearRegisterErrors();
 });
@@ -25,6 +27,7 @@ sessionEvents.addEventListener('ended', (event) => {
 bindForms();
 bindRegister();
 bindSearch();
+bindConversations();
 
 // A reload keeps the session: renew the access token with the stored refresh token.
 if (restoreSession()) {

@@ -1,4 +1,5 @@
 import { chatReadModel } from './chat';
+import { conversationListReadModel } from './conversation-list';
 import { conversationsReadModel } from './conversations';
 import { inboxReadModel } from './inbox';
 import type { AnyReadModel } from './kit/read-model';
@@ -16,6 +17,7 @@ export const READ_MODELS = [
   inboxReadModel,
   conversationsReadModel,
   chatReadModel,
+  conversationListReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
 type Registered = (typeof READ_MODELS)[number];
@@ -47,6 +49,7 @@ export function ownerOfOp(kind: string): AnyReadModel | undefined {
 export type { Page } from './kit/read-model';
 export type { PrivateMessageRow } from './kit/private-message';
 export type { ChatMessageRow } from './chat/types';
+export type { ConversationEntry } from './conversation-list/types';
 export { pairKey } from './conversations/types';
 export type { SessionRow } from './sessions/types';
 export type { UserChanges, UserRow } from './users/types';
