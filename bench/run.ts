@@ -2,7 +2,7 @@
  * parley's benchmark harness: `npm run bench` (full, a few minutes) or `npm run bench -- --quick`
  * (a smoke run, under a minute). Prints a table and writes bench/results.json.
  *
- * Options: --quick; --only=pm,login,login-storm,connections,search,rebuild; --profile (servers write V8 CPU
+ * Options: --quick; --only=pm,login,login-storm,connections,search,conversations,rebuild; --profile (servers write V8 CPU
  * profiles to bench/profiles/, summarise with bench/profile-summary.ts); --out=<file>.
  * Set MONGO_URL to run every scenario on MongoDB too (reported separately under "mongo").
  * BENCH_DIST=<dir> runs the servers and the rebuild from another build's dist/ (A/B comparisons).
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { machine } from './lib/machine';
 import { ROOT } from './lib/server';
 import { BenchChild } from './lib/child';
+import { conversationsBench, type ConversationsResult } from './scenarios/conversations';
 import { idleBench, type IdleResult } from './scenarios/idle';
 import { loginBench, type LoginResult } from './scenarios/login';
 import { loginStormBench, type LoginStormResult } from './scenarios/login-storm';
@@ -21,7 +22,7 @@ import { searchBench, type SearchResult } from './scenarios/search';
 import { profiling, workspace, type Target } from './scenarios/target';
 import type { RebuildTaskResult } from './tasks/rebuild';
 
-const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'rebuild'] as const;
+const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'conversations', 'rebuild'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -49,6 +50,13 @@ const PLAN = quick
       loginStorm: { users: 50, messagesPerS: 20, loginsPerS: 30, warmupMs: 500, durationMs: 2000 },
       connections: { connections: 1000 },
       search: { users: 10_000, warmupMs: 500, durationMs: 2000 },
+      conversations: {
+        users: 10_000,
+        conversations: 1000,
+        backgroundMessages: 10_000,
+        warmupMs: 500,
+        durationMs: 2000,
+      },
       rebuild: { events: 50_000 },
     }
   : {
@@ -65,6 +73,13 @@ const PLAN = quick
       loginStorm: { users: 200, messagesPerS: 20, loginsPerS: 30, warmupMs: 2000, durationMs: 15_000 },
       connections: { connections: 5000 },
       search: { users: 100_000, warmupMs: 1000, durationMs: 5000 },
+      conversations: {
+        users: 100_000,
+        conversations: 1000,
+        backgroundMessages: 100_000,
+        warmupMs: 1000,
+        durationMs: 5000,
+      },
       rebuild: { events: 1_000_000 },
     };
 
@@ -75,6 +90,7 @@ interface EngineResults {
   login_storm?: LoginStormResult;
   connections?: IdleResult;
   search?: SearchResult;
+  conversations?: ConversationsResult;
   rebuild?: RebuildTaskResult;
   errors: Record<string, string>;
 }
@@ -141,6 +157,13 @@ async function runAll(target: Target): Promise<EngineResults> {
     },
   );
   await step(
+    'conversations',
+    () => conversationsBench(target, PLAN.conversations),
+    (r) => {
+      results.conversations = r;
+    },
+  );
+  await step(
     'rebuild',
     () => rebuildBench(target, PLAN.rebuild.events),
     (r) => {
@@ -180,6 +203,7 @@ function goals(r: EngineResults): Goal[] {
     atMost('login_storm.ratio', r.login_storm?.ratio, 2),
     atMost('connections.rss_kib_per_connection', r.connections?.rss_kib_per_connection, 20),
     atMost('search.p99_ms', r.search?.p99_ms, 5),
+    atMost('conversations.p99_ms', r.conversations?.p99_ms, 10),
   ];
 }
 
@@ -240,6 +264,13 @@ function table(r: EngineResults): string {
       verdict('connections.rss_kib_per_connection'),
     ],
     [`search p99, ms (${fmt(r.search?.users)} users)`, r.search?.p99_ms, '', '', verdict('search.p99_ms')],
+    [
+      `conversation list p99, ms (${fmt(r.conversations?.conversations)} conversations, ${fmt(r.conversations?.users)} users)`,
+      r.conversations?.p99_ms,
+      '',
+      '',
+      verdict('conversations.p99_ms'),
+    ],
   ];
   const header = ['measure', 'parley', 'baseline (same run)', 'ratio', 'goal'];
   const lines = [
@@ -273,6 +304,7 @@ async function main(): Promise<void> {
     login_storm: sqlite.login_storm,
     connections: sqlite.connections,
     search: sqlite.search,
+    conversations: sqlite.conversations,
     goals: goals(sqlite),
     errors: sqlite.errors,
     mongo: mongo ? { ...mongo, goals: goals(mongo) } : null,

@@ -116,7 +116,7 @@ describe('REST: users', () => {
         email: `${alice.username}@example.test`,
         picture: null,
       });
-      expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false });
+      expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false, read_receipts: true });
       expect(me.body).to.have.property('created_at');
       expect(me.body).not.to.have.property('password_hash');
     });
@@ -140,7 +140,7 @@ describe('REST: users', () => {
       });
       expectStatus(reply, 200);
       expect(reply.body).to.include({ first_name: 'Alice', last_name: null, phone: '555' });
-      expect(reply.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: true });
+      expect(reply.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: true, read_receipts: true });
       const cleared = await update(alice.access_token, { first_name: null });
       expect(cleared.body).to.include({ first_name: null, phone: '555' });
       expect((await api.get('/users/me', { token: alice.access_token })).body).to.include({

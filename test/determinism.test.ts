@@ -104,6 +104,20 @@ async function generateTraffic(api: Client): Promise<void> {
     await api.post('/messenger/messages', { token: alice.access_token, json: { to: erin.username, text: 'hi' } }),
     403,
   );
+  // Reads (one with receipts off, one older than the marker), so the conversation list has markers.
+  expectStatus(
+    await api.post('/users/update', { token: bob.access_token, json: { settings: { read_receipts: false } } }),
+    200,
+  );
+  for (const reader of [bob, alice]) {
+    const [entry] = (await api.get('/messenger/conversations', { token: reader.access_token })).body.conversations;
+    const read = (upTo: string) =>
+      api.post(`/messenger/conversations/${entry.with}/read`, { token: reader.access_token, json: { up_to: upTo } });
+    const history = await api.get(`/messenger/conversations/${entry.with}?limit=5`, { token: reader.access_token });
+    const messages = history.body.messages;
+    expectStatus(await read(messages[0].id), 204);
+    expectStatus(await read(messages[messages.length - 1].id), 204);
+  }
   for (let i = 0; i < 2; i++) {
     const sent = await api.post('/messenger/messages', {
       token: carol.access_token,

@@ -329,6 +329,34 @@ describe('OpenAPI: GET /openapi.json', () => {
       conforms('post', '/auth/logout', await api.post('/auth/logout', { token }));
     });
 
+    it('for conversations and read markers, successes and errors alike', async () => {
+      const alice = await registerAndLogin(api);
+      const bob = await registerAndLogin(api);
+      const token = alice.access_token;
+      const sent = await api.post('/messenger/messages', {
+        token: bob.access_token,
+        json: { to: alice.username, text: 'hi' },
+      });
+      const read = (json: unknown, username = bob.username) =>
+        api.post(`/messenger/conversations/${username}/read`, { token, json });
+      conforms('get', '/messenger/conversations', await api.get('/messenger/conversations', { token }));
+      conforms(
+        'get',
+        '/messenger/conversations',
+        await api.get(`/messenger/conversations?before=${bob.username}`, { token }),
+      );
+      conforms(
+        'get',
+        '/messenger/conversations',
+        await api.get('/messenger/conversations?before=nobody_here', { token }),
+      );
+      conforms('get', '/messenger/conversations', await api.get('/messenger/conversations'));
+      conforms('post', '/messenger/conversations/{username}/read', await read({ up_to: sent.body.id }));
+      conforms('post', '/messenger/conversations/{username}/read', await read({ up_to: 'nope' }));
+      conforms('post', '/messenger/conversations/{username}/read', await read({ up_to: sent.body.id }, 'nobody_here'));
+      conforms('post', '/messenger/conversations/{username}/read', await read({}));
+    });
+
     it('when rate-limited: 429 with Retry-After', async () => {
       const user = await registerAndLogin(api);
       let reply: Reply | null = null;

@@ -48,6 +48,15 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   SessionRevoked: { session_id: 's-1', user_id: 'u-1', reason: 'logout' },
   MessageSent: { message_id: 'm-1', from_id: 'u-1', from: 'Alice', to_id: 'u-2', to: 'Bob', text: 'hi', ref: 'r' },
   ChatMessagePosted: { message_id: 'm-2', from_id: 'u-1', from: 'Alice', text: 'hello', ref: 'r' },
+  ConversationRead: {
+    user_id: 'u-2',
+    username: 'Bob',
+    with_id: 'u-1',
+    with: 'Alice',
+    up_to: 'm-1',
+    up_to_position: 7,
+    receipt: true,
+  },
 };
 
 function stored(type: EventType): StoredEvent {

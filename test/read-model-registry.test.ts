@@ -18,6 +18,7 @@ describe('read-model registry', () => {
       'conversations',
       'chat',
       'blocks',
+      'conversation-list',
     ]);
     for (const p of PROJECTIONS) expect(readModelOf(p.name).projection).to.equal(p);
     expect(() => readModelOf('nope')).to.throw(/unknown projection: nope/);

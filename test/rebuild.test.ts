@@ -45,6 +45,7 @@ async function snapshot(engine: Engine): Promise<unknown> {
     inboxes: await Promise.all(ids.map((id) => rm.inbox(id, 100))),
     conversations: await Promise.all(ids.slice(1).map((id) => rm.conversation(ids[0], id, { limit: 1000 }))),
     chat: await rm.chat({ limit: 100_000 }),
+    conversationLists: await Promise.all(ids.map((id) => rm.conversationList(id, { limit: 100 }))),
     checkpoints: await Promise.all(PROJECTIONS.map((p) => rm.checkpoint(p.name))),
   };
 }

@@ -9,6 +9,9 @@
 //   blocks.js   the user card: block, unblock
 
 import { bindBlocks, closeDialogs, resetBlocks } from './blocks.js';
+//   search.js   finding someone to write to                conversations.js  the sidebar, one conversation, read state
+
+import { bindConversations, clearConversations } from './conversations.js';
 import { bindForms } from './forms.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
 import { bindSearch } from './search.js';
@@ -23,6 +26,7 @@ sessionEvents.addEventListener('ended', (event) => {
   closeDialogs();
   resetBlocks();
   clearMessages();
+  clearConversations();
   showLogin(event.detail);
   clearRegisterErrors();
 });
@@ -32,6 +36,7 @@ bindRegister();
 bindSearch();
 bindSettings();
 bindBlocks();
+bindConversations();
 
 // A reload keeps the session: renew the access token with the stored refresh token.
 if (restoreSession()) {

@@ -1,6 +1,7 @@
 // The chat socket (protocol: docs/websocket.md): connects with the access token, reconnects with
 // backoff, resends what was not acknowledged, and turns the server's frames into what the page shows.
 
+import { loadConversations, onConversationFrame } from './conversations.js';
 import { state } from './state.js';
 import { endSession, refresh } from './session.js';
 import { renderStatus, setStatus, showError, showMessage } from './views.js';
@@ -124,10 +125,18 @@ function onFrame(frame) {
   switch (frame.type) {
     case 'history':
       for (const message of frame.messages) showMessage(message, true);
+      loadConversations();
       break;
     case 'pm':
+      showMessage(frame, false);
+      onConversationFrame(frame);
+      break;
     case 'chat':
       showMessage(frame, false);
+      break;
+    case 'read':
+    case 'receipt':
+      onConversationFrame(frame);
       break;
     case 'ack':
       state.unacked.delete(frame.ref);

@@ -18,6 +18,12 @@ export const state = {
   status: { state: 'offline', detail: '' },
   /** The user search: its debounce timer, and the number of the latest query (older answers are dropped). search.js. */
   search: { timer: null, seq: 0 },
+  /**
+   * The conversation sidebar (entries by username, most recent first), the conversation open (a
+   * username, or null) and the oldest message id shown in it, and the last receipt from each person
+   * (lower-cased username → message id). conversations.js.
+   */
+  conversations: { entries: new Map(), open: null, oldest: null, receipts: new Map() },
   /** Set while sign-ups are rate limited: the button waits until it fires. forms.js. */
   register: { blockedTimer: null },
   /** Usernames you blocked, as GET /users/blocks lists them; null until first loaded. blocks.js. */

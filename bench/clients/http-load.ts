@@ -29,6 +29,8 @@ export interface LatencyCommand {
   url: string;
   /** Groups of GET paths, each group summarised on its own; requests alternate between groups. */
   groups: Record<string, string[]>;
+  /** Bearer token sent with every request, for endpoints behind authentication. */
+  token?: string;
   concurrency: number;
   durationMs: number;
   warmupMs: number;
@@ -145,7 +147,7 @@ async function latencyRun(c: LatencyCommand): Promise<Record<string, StreamResul
       await timed(
         recorders.get(name)!,
         () => measuring,
-        () => request(c.url, 'GET', path),
+        () => request(c.url, 'GET', path, undefined, c.token),
       );
     }
   };

@@ -77,8 +77,8 @@ export function openBenchEngine(dataDir: string): Engine {
 
 export interface SeedUsersOptions {
   count: number;
-  /** Also start a session for each user and mint its access token. */
-  sessions: boolean;
+  /** Also start a session for each user (true) or for the first n, and mint its access token. */
+  sessions: boolean | number;
   seed?: number;
   /** Users per atomic append (one commit). */
   chunk?: number;
@@ -119,7 +119,7 @@ export async function seedUsers(engine: Engine, options: SeedUsersOptions): Prom
           ),
         ),
       );
-      if (options.sessions) {
+      if (options.sessions === true || i < Number(options.sessions)) {
         const sessionId = randomUUID();
         const refreshId = randomUUID();
         appends.push(

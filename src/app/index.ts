@@ -10,7 +10,7 @@ import { commandHandler } from './execute';
 import { Messaging } from './messaging';
 import { Operations } from './operations';
 
-export type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
+export type { ChatMessageRow, ConversationEntry, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Authenticated, Principal } from './accounts';
 export type { CommandContext } from './execute';
 export type { Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';

@@ -1,10 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { conversationDecider } from '../commands/conversation';
 import { DomainError } from '../commands/decider';
 import { messageDecider, type MessageCommand } from '../commands/message';
 import { usernameKey } from '../commands/rules';
-import { chatStream, pmStream, userStream, type EventOfType, type Stored, type StoredEvent } from '../events';
+import {
+  chatStream,
+  pmStream,
+  readsStream,
+  userStream,
+  type ConversationRead,
+  type EventOfType,
+  type Stored,
+  type StoredEvent,
+} from '../events';
 import { chatMessageRow, INBOX_SIZE, privateMessageRow } from '../projections/messages';
-import type { ChatMessageRow, Page, PrivateMessageRow } from '../store/read-models';
+import type { ChatMessageRow, ConversationEntry, Page, PrivateMessageRow } from '../store/read-models';
 import type { Principal } from './accounts';
 import type { ChatLine } from './chat-syntax';
 import type { AppDeps } from './deps';
@@ -19,7 +29,9 @@ export type SentMessage =
 export type FeedNotice =
   | { kind: 'pm'; message: PrivateMessageRow }
   | { kind: 'chat'; message: ChatMessageRow }
-  | { kind: 'revoked'; session_id: string; reason: string };
+  | { kind: 'revoked'; session_id: string; reason: string }
+  /** A read marker moved: for the reader's sockets, and (when `receipt`) the other person's. */
+  | { kind: 'read'; read: ConversationRead['data'] };
 
 /** One batch of the feed: its notices, and the log position it reaches (past events that are none). */
 export interface FeedBatch {
@@ -43,6 +55,8 @@ function noticeOf(event: StoredEvent): FeedNotice | null {
       return { kind: 'chat', message: chatMessageRow(event) };
     case 'SessionRevoked':
       return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
+    case 'ConversationRead':
+      return { kind: 'read', read: event.data };
     default:
       return null;
   }
@@ -147,6 +161,51 @@ export class Messaging {
     const other = await this.deps.engine.readModels.userByKey(usernameKey(username));
     if (!other) throw new DomainError('user_not_found', `there is no user '${username}'`);
     return this.deps.engine.readModels.conversation(principal.user_id, other.user_id, page);
+  }
+
+  /**
+   * The user's conversations, most recent activity first. `before` is the username of the last entry
+   * of the previous page; null when it names no conversation of theirs.
+   */
+  async conversations(
+    principal: Principal,
+    page: { before?: string; limit: number },
+  ): Promise<ConversationEntry[] | null> {
+    const rm = this.deps.engine.readModels;
+    let before: string | undefined;
+    if (page.before !== undefined) {
+      const peer = await rm.userByKey(usernameKey(page.before));
+      if (!peer) return null;
+      before = peer.user_id;
+    }
+    return rm.conversationList(principal.user_id, { before, limit: page.limit });
+  }
+
+  /**
+   * Marks the conversation with `username` read up to message `upTo` (and everything before it).
+   * An older message than the marker changes nothing: the result is then null.
+   */
+  async markRead(
+    principal: Principal,
+    username: string,
+    upTo: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
+  ): Promise<ConversationRead['data'] | null> {
+    const withId = await this.recipientId(username);
+    if (!withId) throw new DomainError('user_not_found', `there is no user '${username}'`);
+    const streams = [readsStream(principal.user_id, withId), pmStream(upTo), userStream(principal.user_id)];
+    const command = {
+      type: 'MarkConversationRead' as const,
+      user_id: principal.user_id,
+      username: principal.username,
+      with_id: withId,
+      up_to: upTo,
+    };
+    const context = { ...ctx, userId: principal.user_id };
+    const done = await this.deps.handle(conversationDecider, streams, command, context, options);
+    const read = done.events.find((e) => e.type === 'ConversationRead');
+    return read ? read.data : null;
   }
 
   /** A page of the general chat, newest first; null when `before` names no message in it. */

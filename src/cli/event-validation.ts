@@ -13,6 +13,11 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
 });
 const changes = (properties: Record<string, unknown>) => ({ type: 'object', properties, minProperties: 1 });
 const pictureRef = obj({ id: str, content_type: str, size: { type: 'integer', minimum: 0 } });
+const settingFields = {
+  pm_policy: { enum: ['everyone', 'nobody'] },
+  phone_public: { type: 'boolean' },
+  read_receipts: { type: 'boolean' },
+};
 const messageFields = { message_id: str, from_id: str, from: str, text: { type: 'string' }, ref: { type: 'string' } };
 
 /** The line around every event: what the log stores besides the event's own data. */
@@ -47,16 +52,13 @@ const DATA_SCHEMAS: Record<EventType, object> = {
     first_name: nullableStr,
     last_name: nullableStr,
     phone: nullableStr,
-    settings: obj({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }),
+    settings: obj(settingFields, ['pm_policy', 'phone_public']),
   }),
   ProfileUpdated: obj({
     user_id: str,
     changes: changes({ email: str, first_name: nullableStr, last_name: nullableStr, phone: nullableStr }),
   }),
-  SettingsChanged: obj({
-    user_id: str,
-    changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }),
-  }),
+  SettingsChanged: obj({ user_id: str, changes: changes(settingFields) }),
   PasswordChanged: obj({ user_id: str, password_hash: str }),
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
   UserBlocked: obj({ user_id: str, blocked_id: str, blocked: str }),
@@ -73,6 +75,15 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   }),
   MessageSent: obj({ ...messageFields, to_id: str, to: str }, ['message_id', 'from_id', 'from', 'to_id', 'to', 'text']),
   ChatMessagePosted: obj(messageFields, ['message_id', 'from_id', 'from', 'text']),
+  ConversationRead: obj({
+    user_id: str,
+    username: str,
+    with_id: str,
+    with: str,
+    up_to: str,
+    up_to_position: { type: 'integer', minimum: 1 },
+    receipt: { type: 'boolean' },
+  }),
 };
 
 const dataValidators = Object.fromEntries(

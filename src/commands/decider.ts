@@ -7,6 +7,7 @@ export type DomainErrorCode =
   | 'email_taken'
   | 'user_not_found'
   | 'recipient_not_found'
+  | 'message_not_found'
   | 'pm_to_self'
   | 'pm_not_accepted'
   | 'block_self'

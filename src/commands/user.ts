@@ -35,7 +35,10 @@ export interface UserState {
   claims: Record<string, string | null>;
 }
 
-export const DEFAULT_SETTINGS: UserSettings = { pm_policy: 'everyone', phone_public: false };
+export const DEFAULT_SETTINGS: UserSettings = { pm_policy: 'everyone', phone_public: false, read_receipts: true };
+
+/** A user's read_receipts setting: absent (registered before it existed) means on. */
+export const readReceiptsOn = (settings: UserSettings): boolean => settings.read_receipts ?? true;
 
 export type UserCommand =
   | ({ type: 'RegisterUser'; user_id: string; username: string; password_hash: string } & ProfileFields)
@@ -150,6 +153,8 @@ function decideChangeSettings(cmd: Extract<UserCommand, { type: 'ChangeSettings'
     changes.pm_policy = cmd.changes.pm_policy;
   if (cmd.changes.phone_public !== undefined && cmd.changes.phone_public !== user.settings.phone_public)
     changes.phone_public = cmd.changes.phone_public;
+  const receipts = cmd.changes.read_receipts;
+  if (receipts !== undefined && receipts !== readReceiptsOn(user.settings)) changes.read_receipts = receipts;
   return Object.keys(changes).length === 0 ? [] : [{ type: 'SettingsChanged', data: { user_id: user.id, changes } }];
 }
 

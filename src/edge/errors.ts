@@ -31,6 +31,7 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   email_taken: 409,
   user_not_found: 404,
   recipient_not_found: 404,
+  message_not_found: 404,
   pm_to_self: 422,
   pm_not_accepted: 403,
   block_self: 422,

@@ -76,10 +76,14 @@ export const profileFields = {
 const settingsFields = {
   pm_policy: oneOfStrings(['everyone', 'nobody'], { description: 'who may send you private messages' }),
   phone_public: Type.Boolean({ description: 'whether your phone appears on your public profile' }),
+  read_receipts: Type.Boolean({
+    description: 'whether people whose private messages you read are told (receipt frames)',
+  }),
 };
 export const settingsSchema = object({
   pm_policy: Type.Optional(settingsFields.pm_policy),
   phone_public: Type.Optional(settingsFields.phone_public),
+  read_receipts: Type.Optional(settingsFields.read_receipts),
 });
 
 const pictureUrl = nullable('string', { description: 'URL of the profile picture' });

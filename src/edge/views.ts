@@ -1,4 +1,4 @@
-import type { ChatMessageRow, PrivateMessageRow, SentMessage, UserRow } from '../app';
+import type { ChatMessageRow, ConversationEntry, FeedNotice, PrivateMessageRow, SentMessage, UserRow } from '../app';
 
 /** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
 export const pictureUrl = (user: UserRow): string | null =>
@@ -16,7 +16,7 @@ export const createdUserView = (u: UserRow) => ({
 export const meView = (u: UserRow) => ({
   ...createdUserView(u),
   picture: pictureUrl(u),
-  settings: { pm_policy: u.pm_policy, phone_public: u.phone_public },
+  settings: { pm_policy: u.pm_policy, phone_public: u.phone_public, read_receipts: u.read_receipts },
   created_at: u.created_at,
   updated_at: u.updated_at,
 });
@@ -45,3 +45,16 @@ export const chatView = (m: ChatMessageRow) => ({
   sent_at: m.sent_at,
 });
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
+
+export const conversationEntryView = (e: ConversationEntry) => ({
+  with: e.peer,
+  last_message: pmView(e.last),
+  unread: e.unread,
+  seen_up_to: e.seen_up_to,
+});
+
+type ReadNotice = Extract<FeedNotice, { kind: 'read' }>['read'];
+/** What the reader's own sockets are told: the marker moved (on this device or another). */
+export const readView = (r: ReadNotice) => ({ type: 'read' as const, with: r.with, up_to: r.up_to });
+/** What the other person's sockets are told, when the reader sends receipts. */
+export const receiptView = (r: ReadNotice) => ({ type: 'receipt' as const, by: r.username, up_to: r.up_to });

@@ -1,4 +1,6 @@
 import type { ClaimEvent } from './claim';
+import type { ConversationEvent } from './conversation';
+import { readsStream } from './conversation';
 import { emailStream, usernameStream } from './claim';
 import type { Stored } from './envelope';
 import type { MessageEvent } from './message';
@@ -13,9 +15,10 @@ export * from './user';
 export * from './claim';
 export * from './session';
 export * from './message';
+export * from './conversation';
 
 /** Every event parley writes. */
-export type ParleyEvent = UserEvent | ClaimEvent | SessionEvent | MessageEvent;
+export type ParleyEvent = UserEvent | ClaimEvent | SessionEvent | MessageEvent | ConversationEvent;
 export type EventType = ParleyEvent['type'];
 export type StoredEvent = Stored<ParleyEvent>;
 export type EventOfType<T extends EventType> = Extract<ParleyEvent, { type: T }>;
@@ -36,6 +39,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'SessionRevoked',
   'MessageSent',
   'ChatMessagePosted',
+  'ConversationRead',
 ];
 
 /** The stream an event belongs to follows from the event itself. */
@@ -62,5 +66,7 @@ export function streamOf(event: ParleyEvent): string {
       return pmStream(event.data.message_id);
     case 'ChatMessagePosted':
       return chatStream(event.data.message_id);
+    case 'ConversationRead':
+      return readsStream(event.data.user_id, event.data.with_id);
   }
 }

@@ -22,6 +22,7 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   SessionRevoked: 1,
   MessageSent: 1,
   ChatMessagePosted: 1,
+  ConversationRead: 1,
 };
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;

@@ -6,6 +6,11 @@ export type PmPolicy = 'everyone' | 'nobody';
 export interface UserSettings {
   pm_policy: PmPolicy;
   phone_public: boolean;
+  /**
+   * Whether the people you read PMs from are told (receipt frames). Absent from events written
+   * before the setting existed, which read as true (the default): no upcaster needed.
+   */
+  read_receipts?: boolean;
 }
 
 export interface PictureRef {

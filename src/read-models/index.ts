@@ -1,5 +1,6 @@
 import { blocksReadModel } from './blocks';
 import { chatReadModel } from './chat';
+import { conversationListReadModel } from './conversation-list';
 import { conversationsReadModel } from './conversations';
 import { inboxReadModel } from './inbox';
 import type { AnyReadModel } from './kit/read-model';
@@ -18,6 +19,7 @@ export const READ_MODELS = [
   conversationsReadModel,
   chatReadModel,
   blocksReadModel,
+  conversationListReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
 type Registered = (typeof READ_MODELS)[number];
@@ -50,6 +52,7 @@ export type { Page } from './kit/read-model';
 export type { PrivateMessageRow } from './kit/private-message';
 export type { ChatMessageRow } from './chat/types';
 export type { BlockRow } from './blocks/types';
+export type { ConversationEntry } from './conversation-list/types';
 export { pairKey } from './conversations/types';
 export type { SessionRow } from './sessions/types';
 export type { UserChanges, UserRow } from './users/types';

@@ -8,6 +8,7 @@ import type { ReadModelOp, ReadModelQueries } from '../read-models';
  */
 export type {
   ChatMessageRow,
+  ConversationEntry,
   Page,
   PrivateMessageRow,
   ReadModelOp,

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticated, Feed, FeedBatch, FeedNotice, Parley } from '../app';
 import { toHttpError } from '../edge/errors';
-import { chatView, pmView } from '../edge/views';
+import { chatView, pmView, readView, receiptView } from '../edge/views';
 import type { ChatStats } from '../metrics/chat';
 import { ChatConnection, type ConnectionHost, type ConnectionLimits } from './connection';
 import { CLOSE, SUBPROTOCOL, WS_PATH } from './protocol';
@@ -227,7 +227,11 @@ export class ChatServer implements ConnectionHost {
           this.deliver(notice);
         } catch (error) {
           const about =
-            notice.kind === 'revoked' ? { session_id: notice.session_id } : { message_id: notice.message.id };
+            notice.kind === 'revoked'
+              ? { session_id: notice.session_id }
+              : notice.kind === 'read'
+                ? { read_by: notice.read.user_id, up_to: notice.read.up_to }
+                : { message_id: notice.message.id };
           this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
         }
       }
@@ -281,6 +285,21 @@ export class ChatServer implements ConnectionHost {
         for (const c of [...revoked]) {
           this.counters.closed_session_revoked++;
           c.close(CLOSE.sessionRevoked, `session ended: ${notice.reason}`);
+        }
+        return;
+      }
+      case 'read': {
+        const { read } = notice;
+        // Every socket of the reader, the one that read included: it is their confirmation.
+        const readers = this.byUser.get(read.user_id);
+        if (readers) {
+          const data = Buffer.from(JSON.stringify(readView(read)));
+          for (const c of readers) this.out(c, '', data);
+        }
+        const peers = read.receipt ? this.byUser.get(read.with_id) : undefined;
+        if (peers) {
+          const data = Buffer.from(JSON.stringify(receiptView(read)));
+          for (const c of peers) this.out(c, '', data);
         }
         return;
       }

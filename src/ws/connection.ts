@@ -153,7 +153,12 @@ export class ChatConnection {
     try {
       frame = parseFrame(raw);
       if (frame.type === 'auth') await this.reauthenticate(frame.token);
-      else {
+      else if (frame.type === 'read') {
+        // No ack: the read frame the feed sends back to this user's sockets confirms it.
+        await this.host.parley.messaging.markRead(this.principal, frame.with, frame.up_to, {
+          correlationId: randomUUID(),
+        });
+      } else {
         const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, {
           correlationId: randomUUID(),
         });

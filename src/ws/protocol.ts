@@ -45,7 +45,10 @@ export class FrameError extends Error {
 }
 
 /** What a client frame asks for. */
-export type ClientFrame = { type: 'send'; line: ChatLine; ref?: string } | { type: 'auth'; token: string };
+export type ClientFrame =
+  | { type: 'send'; line: ChatLine; ref?: string }
+  | { type: 'auth'; token: string }
+  | { type: 'read'; with: string; up_to: string };
 
 // Empty text passes the shape check on purpose: the decider answers it with validation_failed,
 // exactly as it does for a text frame. The bound only keeps absurd strings away from it.
@@ -55,6 +58,10 @@ const recipient = Type.String({ minLength: 1, maxLength: 200 });
 const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
   chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
+  read: bodyValidator(
+    object({ type: literal('read'), with: recipient, up_to: Type.String({ minLength: 1, maxLength: 64 }) }),
+    'frame',
+  ),
   auth: bodyValidator(
     object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
     'frame',
@@ -73,7 +80,7 @@ export function refOf(raw: string): string | undefined {
 }
 
 /**
- * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'auth', …});
+ * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'read'|'auth', …});
  * any other text is a line in the chat syntax ("/pm <user> <text>" or general chat).
  */
 export function parseFrame(raw: string): ClientFrame {
@@ -90,10 +97,10 @@ export function parseFrame(raw: string): ClientFrame {
   }
   const type = (frame as { type?: unknown }).type;
   if (typeof type !== 'string')
-    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat or auth");
+    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, read or auth");
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
   if (!validate)
-    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat or auth`);
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, read or auth`);
   try {
     validate(frame);
   } catch (error) {
@@ -102,6 +109,10 @@ export function parseFrame(raw: string): ClientFrame {
   }
   const f = frame as { type: string; to?: string; text?: string; ref?: string; token?: string };
   if (f.type === 'auth') return { type: 'auth', token: f.token! };
+  if (f.type === 'read') {
+    const { with: withUser, up_to } = frame as { with: string; up_to: string };
+    return { type: 'read', with: withUser, up_to };
+  }
   const line: ChatLine = f.type === 'pm' ? { kind: 'pm', to: f.to!, text: f.text! } : { kind: 'chat', text: f.text! };
   return { type: 'send', line, ...(f.ref === undefined ? {} : { ref: f.ref }) };
 }

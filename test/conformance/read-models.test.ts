@@ -22,6 +22,7 @@ function user(id: string, username: string, version = 1): UserRow {
     phone: null,
     pm_policy: 'everyone',
     phone_public: false,
+    read_receipts: true,
     picture: null,
     created_at: T0,
     updated_at: T0,
@@ -40,6 +41,28 @@ function pm(position: number, from: string, to: string, text = `m${position}`): 
     text,
     sent_at: T0,
   };
+}
+
+/** The conversation-list ops the projection makes of one private message: one entry for each party. */
+function listOps(message: PrivateMessageRow): ReadModelOp[] {
+  return [
+    {
+      kind: 'conversation-list.message',
+      owner_id: message.from_id,
+      peer_id: message.to_id,
+      peer: message.to,
+      message,
+      received: false,
+    },
+    {
+      kind: 'conversation-list.message',
+      owner_id: message.to_id,
+      peer_id: message.from_id,
+      peer: message.from,
+      message,
+      received: true,
+    },
+  ];
 }
 
 /** One op of every kind, as the projections would produce them for a short history. */
@@ -75,9 +98,18 @@ const HISTORY: ReadModelOp[] = [
   ...[10, 11, 12, 13, 14].flatMap((p): ReadModelOp[] => [
     { kind: 'inbox.add', message: pm(p, 'u1', 'u3'), keep: 3 },
     { kind: 'conversation.add', message: pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1') },
+    ...listOps(pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1')),
   ]),
   // Before the chat ops: the checkpoint tests below take those from the end.
   ...blockOps(),
+  ...listOps(pm(15, 'u2', 'u1')),
+  // u1 reads u3's 10 and 12 (14 stays unread); an older read after it changes nothing.
+  { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 12 },
+  { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 11 },
+  // u3 read u1's 13 and sent a receipt; an older one after it changes nothing.
+  { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-13', up_to_position: 13 },
+  { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-11', up_to_position: 11 },
+  { kind: 'user.change', user_id: 'u3', version: 2, updated_at: T0, changes: { read_receipts: false } },
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
@@ -111,6 +143,8 @@ async function answers(rm: ReadModelStore) {
     conversation: await rm.conversation('u3', 'u1', { limit: 10 }),
     chat: await rm.chat({ limit: 10 }),
     blocks: await Promise.all(['u1', 'u3', 'u2'].map((id) => rm.blocks(id))),
+    list: await rm.conversationList('u1', { limit: 10 }),
+    listOfU3: await rm.conversationList('u3', { limit: 10 }),
   };
 }
 
@@ -166,6 +200,47 @@ forEachEngine('read models', (kind) => {
       4,
     );
     expect((await rm().blocks('u9')).map((b) => b.blocked)).to.deep.equal(['Alice', 'alfred', 'Bob']);
+    expect(a.users[2]!.read_receipts).to.equal(false);
+    // Most recent activity first; the last message whoever sent it; unread after the marker.
+    expect(a.list).to.deep.equal([
+      { peer_id: 'u2', peer: 'U2', last: pm(15, 'u2', 'u1'), read_up_to: 0, unread: 1, seen_up_to: null },
+      { peer_id: 'u3', peer: 'U3', last: pm(14, 'u3', 'u1'), read_up_to: 12, unread: 1, seen_up_to: 'pm-13' },
+    ]);
+    expect(a.listOfU3).to.deep.equal([
+      { peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2, seen_up_to: null },
+    ]);
+  });
+
+  it('pages the conversation list back from a peer, and says when that peer is no conversation of the owner', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    expect((await rm().conversationList('u1', { limit: 1 }))!.map((e) => e.peer_id)).to.deep.equal(['u2']);
+    expect((await rm().conversationList('u1', { before: 'u2', limit: 5 }))!.map((e) => e.peer_id)).to.deep.equal([
+      'u3',
+    ]);
+    expect(await rm().conversationList('u1', { before: 'u3', limit: 5 })).to.deep.equal([]);
+    expect(await rm().conversationList('u3', { before: 'u2', limit: 5 })).to.equal(null);
+    expect(await rm().conversationList('nobody', { limit: 5 })).to.deep.equal([]);
+  });
+
+  it('keeps a conversation-list entry at its newest message, and a marker where it got furthest, whatever the order', async () => {
+    const [older, newer] = [pm(40, 'u1', 'u3'), pm(41, 'u3', 'u1')];
+    await rm().apply(
+      'conversation-list',
+      [
+        ...listOps(newer),
+        ...listOps(older),
+        { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 41 },
+        { kind: 'conversation-list.read', owner_id: 'u1', peer_id: 'u3', up_to_position: 40 },
+        { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-41', up_to_position: 41 },
+        { kind: 'conversation-list.seen', owner_id: 'u3', peer_id: 'u1', up_to: 'pm-40', up_to_position: 40 },
+      ],
+      0,
+      41,
+    );
+    expect(await rm().conversationList('u1', { limit: 5 })).to.deep.equal([
+      { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0, seen_up_to: null },
+    ]);
+    expect((await rm().conversationList('u3', { limit: 5 }))![0].seen_up_to).to.equal('pm-41');
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {

@@ -203,6 +203,31 @@ describe('user decider', () => {
         .when({ type: 'ChangeSettings', user_id: ALICE, changes: { pm_policy: 'everyone' } })
         .thenNothing();
     });
+
+    it('turns read receipts off and on again, a registration without the setting counting as on', () => {
+      const off = { type: 'ChangeSettings' as const, user_id: ALICE, changes: { read_receipts: false } };
+      spec
+        .given(registered())
+        .when(off)
+        .then([{ type: 'SettingsChanged', data: { user_id: ALICE, changes: { read_receipts: false } } }]);
+      const older = registered().map((e) =>
+        e.type === 'UserRegistered'
+          ? { ...e, data: { ...e.data, settings: { pm_policy: 'everyone' as const, phone_public: false } } }
+          : e,
+      );
+      spec
+        .given(older)
+        .when({ ...off, changes: { read_receipts: true } })
+        .thenNothing();
+      const turnedOff: ParleyEvent = {
+        type: 'SettingsChanged',
+        data: { user_id: ALICE, changes: { read_receipts: false } },
+      };
+      spec
+        .given([...older, turnedOff])
+        .when({ ...off, changes: { read_receipts: true } })
+        .then([{ type: 'SettingsChanged', data: { user_id: ALICE, changes: { read_receipts: true } } }]);
+    });
   });
 
   describe('ChangePassword', () => {

@@ -5,7 +5,9 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
   chatSchema,
+  defaulted,
   errorResponse,
+  nullable,
   object,
   pageQuery,
   pmSchema,
@@ -14,11 +16,34 @@ import {
   usernameParam,
   usernameSchema,
 } from '../../edge/schemas';
-import { chatView, pmView, sentView } from '../../edge/views';
+import { chatView, conversationEntryView, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
 
 const messages = (item: TSchema) => object({ messages: Type.Array(item) });
 const sendBody = object({ to: Type.Optional(usernameSchema), text: textSchema, ref: Type.Optional(refSchema) });
+const conversationEntry = object({
+  with: Type.String({ description: 'the other person' }),
+  last_message: pmSchema,
+  unread: Type.Integer({ minimum: 0, description: 'messages received from them after your read marker' }),
+  seen_up_to: nullable('string', {
+    description: 'id of the newest message they have read, as far as their read receipts told you (null: none)',
+  }),
+});
+const conversationsQuery = object({
+  before: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description:
+        'the `with` of the last entry of the previous page: ' +
+        'return only conversations whose last activity is older',
+    }),
+  ),
+  limit: defaulted(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+});
+const readBody = object({
+  up_to: Type.String({ minLength: 1, maxLength: 64, description: 'id of the newest message read' }),
+});
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
 export const messengerRoutes: Route[] = [
@@ -65,6 +90,53 @@ export const messengerRoutes: Route[] = [
     async handle({ principal, parley }) {
       const rows = await parley.messaging.inbox(principal.user_id);
       return { status: 200, body: { messages: rows.map(pmView) } };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/messenger/conversations',
+    operationId: 'conversations',
+    tag: 'messenger',
+    auth: true,
+    summary: 'The people you exchanged private messages with, most recent activity first',
+    description:
+      'One entry per person, with the last message either of you sent ' +
+      'and how many of theirs you have not read. ' +
+      'Page on with before=<the `with` of the last entry you got>.',
+    query: conversationsQuery,
+    responses: {
+      200: { description: 'a page of conversations', schema: object({ conversations: Type.Array(conversationEntry) }) },
+      400: errorResponse('malformed query, or `before` names no conversation of yours'),
+      401: errorResponse('not authenticated'),
+    },
+    async handle({ query, principal, parley }) {
+      const entries = await parley.messaging.conversations(principal, query);
+      if (!entries) throw new HttpError(400, 'invalid_cursor', "'before' names no conversation of yours");
+      return { status: 200, body: { conversations: entries.map(conversationEntryView) } };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/messenger/conversations/{username}/read',
+    operationId: 'markConversationRead',
+    tag: 'messenger',
+    auth: true,
+    summary: 'Mark your private conversation with one user read, up to and including a message',
+    description:
+      'Moves your read marker forward: an older message than the marker changes nothing. The other person is ' +
+      'told (a receipt frame) unless you turned read_receipts off; your own sockets get a read frame.',
+    params: usernameParam,
+    body: { 'application/json': readBody },
+    responses: {
+      204: { description: 'read up to there' },
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user, or no such message in this conversation'),
+    },
+    async handle({ params, body, principal, parley, ctx }) {
+      const context = { correlationId: ctx.state.requestId };
+      await parley.messaging.markRead(principal, params.username, body.up_to, context, { consistent: true });
+      return { status: 204 };
     },
   }),
   route({

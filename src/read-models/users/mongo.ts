@@ -10,10 +10,14 @@ const USER_FIELDS: Record<keyof UserChanges, (v: unknown) => unknown> = {
   phone: (v) => v,
   pm_policy: (v) => v,
   phone_public: (v) => Boolean(v),
+  read_receipts: (v) => Boolean(v),
   picture: (v) => v || null,
 };
 
 const USER: Document = { _id: 0 };
+
+/** Documents written before read_receipts existed lack it: the setting's default, on. */
+const settled = (u: UserRow | null): UserRow | null => u && { ...u, read_receipts: u.read_receipts ?? true };
 
 export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
   indexes: { [USERS]: [{ key: { username_key: 1 }, name: 'username_key', unique: true }] },
@@ -33,8 +37,9 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
   queries(db) {
     const users = db.collection(USERS);
     return {
-      userById: (userId) => users.findOne<UserRow>({ _id: userId as never }, { projection: USER }),
-      userByKey: (usernameKey) => users.findOne<UserRow>({ username_key: usernameKey }, { projection: USER }),
+      userById: async (userId) => settled(await users.findOne<UserRow>({ _id: userId as never }, { projection: USER })),
+      userByKey: async (usernameKey) =>
+        settled(await users.findOne<UserRow>({ username_key: usernameKey }, { projection: USER })),
       async searchUsers(prefixKey, limit) {
         if (limit <= 0) return [];
         // Keys compare as UTF-8 bytes, as in SQLite.
@@ -42,7 +47,8 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
           .find<UserRow>({ username_key: { $gte: prefixKey, $lt: prefixEnd(prefixKey) } }, { projection: USER })
           .sort({ username_key: 1 })
           .limit(limit)
-          .toArray();
+          .toArray()
+          .then((rows) => rows.map((u) => settled(u)!));
       },
     };
   },

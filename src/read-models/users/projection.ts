@@ -30,6 +30,7 @@ export const usersProjection: ProjectionOf<UserOp> = {
               phone: d.phone,
               pm_policy: d.settings.pm_policy,
               phone_public: d.settings.phone_public,
+              read_receipts: d.settings.read_receipts ?? true,
               picture: null,
               created_at: event.time,
               updated_at: event.time,

@@ -1,14 +1,20 @@
 import type { SqliteReadModel } from '../kit/sqlite';
 import { USERS, prefixEnd, type UserChanges, type UserOp, type UserRow, type UsersQueries } from './types';
 
-interface UserRecord extends Omit<UserRow, 'phone_public' | 'picture'> {
+interface UserRecord extends Omit<UserRow, 'phone_public' | 'read_receipts' | 'picture'> {
   phone_public: number;
+  read_receipts: number;
   picture: string | null;
 }
 
 const toUser = (r: UserRecord): UserRow => {
-  const { phone_public, picture, ...rest } = r;
-  return { ...rest, phone_public: phone_public === 1, picture: picture ? JSON.parse(picture) : null };
+  const { phone_public, read_receipts, picture, ...rest } = r;
+  return {
+    ...rest,
+    phone_public: phone_public === 1,
+    read_receipts: read_receipts === 1,
+    picture: picture ? JSON.parse(picture) : null,
+  };
 };
 
 /** Column of rm_users for each changeable field (a fixed list: no field name reaches SQL from outside). */
@@ -19,6 +25,7 @@ const USER_COLUMNS: Record<keyof UserChanges, (v: unknown) => unknown> = {
   phone: (v) => v,
   pm_policy: (v) => v,
   phone_public: (v) => (v ? 1 : 0),
+  read_receipts: (v) => (v ? 1 : 0),
   picture: (v) => (v ? JSON.stringify(v) : null),
 };
 
@@ -35,6 +42,7 @@ CREATE TABLE $T (
   phone        TEXT,
   pm_policy    TEXT NOT NULL,
   phone_public INTEGER NOT NULL,
+  read_receipts INTEGER NOT NULL DEFAULT 1,
   picture      TEXT,
   created_at   TEXT NOT NULL,
   updated_at   TEXT NOT NULL,
@@ -48,11 +56,16 @@ CREATE TABLE $T (
         op.kind,
         USERS,
         (t) => `INSERT INTO ${t} (user_id, username, username_key, email, first_name,
-          last_name, phone, pm_policy, phone_public, picture, created_at, updated_at, version)
+          last_name, phone, pm_policy, phone_public, read_receipts, picture, created_at, updated_at, version)
         VALUES (@user_id, @username, @username_key, @email, @first_name, @last_name, @phone, @pm_policy,
-          @phone_public, @picture, @created_at, @updated_at, @version)
+          @phone_public, @read_receipts, @picture, @created_at, @updated_at, @version)
         ON CONFLICT (user_id) DO NOTHING`,
-      ).run({ ...u, phone_public: u.phone_public ? 1 : 0, picture: u.picture ? JSON.stringify(u.picture) : null });
+      ).run({
+        ...u,
+        phone_public: u.phone_public ? 1 : 0,
+        read_receipts: u.read_receipts ? 1 : 0,
+        picture: u.picture ? JSON.stringify(u.picture) : null,
+      });
     },
     'user.change': (op, w) => {
       const fields = Object.keys(op.changes) as (keyof UserChanges)[];

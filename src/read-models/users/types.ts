@@ -11,6 +11,7 @@ export interface UserRow {
   phone: string | null;
   pm_policy: PmPolicy;
   phone_public: boolean;
+  read_receipts: boolean;
   picture: PictureRef | null;
   created_at: string;
   updated_at: string;
@@ -19,7 +20,10 @@ export interface UserRow {
 }
 
 export type UserChanges = Partial<
-  Pick<UserRow, 'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'picture'>
+  Pick<
+    UserRow,
+    'email' | 'first_name' | 'last_name' | 'phone' | 'pm_policy' | 'phone_public' | 'read_receipts' | 'picture'
+  >
 >;
 
 export type UserOp =

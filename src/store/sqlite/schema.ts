@@ -78,6 +78,15 @@ export const PROJECTION_TABLES: Record<string, string[]> = Object.fromEntries(
   READ_MODELS.map((m) => [m.projection.name, [...m.tables]]),
 );
 
+/**
+ * Columns added to a read-model table after it first shipped, with the value every older row had
+ * (the DDL above has them; a table created before only gains them here).
+ */
+const ADDED_COLUMNS: { table: string; column: string; ddl: string }[] = [
+  // Before the setting existed nobody had turned receipts off.
+  { table: 'rm_users', column: 'read_receipts', ddl: 'read_receipts INTEGER NOT NULL DEFAULT 1' },
+];
+
 export function migrate(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
@@ -87,6 +96,10 @@ export function migrate(db: Database.Database): void {
     );
     for (const table of Object.keys(READ_MODEL_TABLES)) {
       if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
+    }
+    for (const { table, column, ddl } of ADDED_COLUMNS) {
+      const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+      if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
     }
   }).immediate();
 }
