@@ -185,6 +185,15 @@ forEachEngine('read models', (kind) => {
       [{ blocker_id: 'u3', blocked_id: 'u1', blocked: 'Alice', position: 18 }],
       [],
     ]);
+    expect(a.users[2]!.read_receipts).to.equal(false);
+    // Most recent activity first; the last message whoever sent it; unread after the marker.
+    expect(a.list).to.deep.equal([
+      { peer_id: 'u2', peer: 'U2', last: pm(15, 'u2', 'u1'), read_up_to: 0, unread: 1, seen_up_to: null },
+      { peer_id: 'u3', peer: 'U3', last: pm(14, 'u3', 'u1'), read_up_to: 12, unread: 1, seen_up_to: 'pm-13' },
+    ]);
+    expect(a.listOfU3).to.deep.equal([
+      { peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2, seen_up_to: null },
+    ]);
   });
 
   it('lists blocks in the order made; a block made again after an unblock goes last', async () => {
@@ -200,15 +209,6 @@ forEachEngine('read models', (kind) => {
       4,
     );
     expect((await rm().blocks('u9')).map((b) => b.blocked)).to.deep.equal(['Alice', 'alfred', 'Bob']);
-    expect(a.users[2]!.read_receipts).to.equal(false);
-    // Most recent activity first; the last message whoever sent it; unread after the marker.
-    expect(a.list).to.deep.equal([
-      { peer_id: 'u2', peer: 'U2', last: pm(15, 'u2', 'u1'), read_up_to: 0, unread: 1, seen_up_to: null },
-      { peer_id: 'u3', peer: 'U3', last: pm(14, 'u3', 'u1'), read_up_to: 12, unread: 1, seen_up_to: 'pm-13' },
-    ]);
-    expect(a.listOfU3).to.deep.equal([
-      { peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2, seen_up_to: null },
-    ]);
   });
 
   it('pages the conversation list back from a peer, and says when that peer is no conversation of the owner', async () => {
