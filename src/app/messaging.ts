@@ -153,18 +153,15 @@ export class Messaging {
 
   /**
    * What `userId` was shown after log position `since` (null: a cursor this server did not make),
-   * up to `upTo` (default: the log's head), at most `limit` notices (an event's notices are never
-   * split). Waits for the read models to reach `upTo`. Limited when more than SYNC_MAX were missed
-   * or `since` is unknown (past the head).
+   * up to the log's head as the read models have it, at most `limit` notices (an event's notices
+   * are never split). Limited when more than SYNC_MAX were missed or `since` is unknown (past the
+   * head), or when the read models cannot reach `atLeast` (where the caller's live frames begin).
    */
-  async sync(userId: string, since: number | null, options: { upTo?: number; limit?: number } = {}): Promise<SyncAnswer> {
+  async sync(userId: string, since: number | null, options: { limit?: number; atLeast?: number } = {}): Promise<SyncAnswer> {
     const head = await this.deps.engine.events.headPosition();
-    let upTo = options.upTo ?? head;
-    if (!(await this.deps.projector.waitFor(upTo))) {
-      // A caller that named `upTo` goes on from there (live frames follow it): a shorter answer would leave a gap.
-      if (options.upTo !== undefined) return { notices: [], position: upTo, limited: true };
-      upTo = Math.min(upTo, this.deps.projector.position);
-    }
+    let upTo = head;
+    if (!(await this.deps.projector.waitFor(head))) upTo = Math.min(head, this.deps.projector.position);
+    if (upTo < (options.atLeast ?? 0)) return { notices: [], position: options.atLeast!, limited: true };
     if (since === null || since > head) return { notices: [], position: upTo, limited: true };
     // A cursor from an instance further along than this one: nothing is new here yet.
     if (since >= upTo) return { notices: [], position: since, limited: false };

@@ -68,6 +68,11 @@ export class ChatConnection {
    * a later position, so the first frame (history or sync) covers the log up to here.
    */
   private readonly registeredAt: number;
+  /**
+   * Live frames at or below this position are dropped: the sync frame had them. A resync runs up
+   * to the log's head, which this instance's feed may not have delivered yet.
+   */
+  private floor = 0;
 
   /** `since`: the cursor of a reconnecting client (null for a fresh connection). */
   constructor(
@@ -104,6 +109,7 @@ export class ChatConnection {
 
   /** A live frame from the feed: sent now, or after the history or sync frame if that is still coming. */
   deliver(frame: LiveFrame): void {
+    if (frame.position !== 0 && frame.position <= this.floor) return;
     if (this.backlog) this.backlog.push(frame);
     else this.send(frame.data);
   }
@@ -235,16 +241,19 @@ export class ChatConnection {
 
   /**
    * The first frame of a reconnecting client: every frame it was shown after its cursor, up to the
-   * position this socket was registered at; live frames (all later) follow. Held-back frames the
-   * client already has (its cursor came from an instance further along) are dropped by position.
+   * log's head (at least the position this socket was registered at, after which the live frames
+   * come). Live frames the sync frame had, held back or still to come, are dropped by position.
    */
   private async sendSync(since: string): Promise<void> {
     try {
       if (await this.sessionEndedMeanwhile()) return;
-      const answer = await this.host.parley.messaging.sync(this.principal.user_id, decodeCursor(since), { upTo: this.registeredAt });
+      const answer = await this.host.parley.messaging.sync(
+        this.principal.user_id, decodeCursor(since), { atLeast: this.registeredAt },
+      );
       const frames = answer.notices.map(frameOf).filter((f) => f !== null);
       this.send(encode({ type: 'sync', limited: answer.limited, frames, cursor: encodeCursor(answer.position) }));
-      this.release((frame) => frame.position === 0 || frame.position > answer.position);
+      this.floor = answer.position;
+      this.release((frame) => frame.position === 0 || frame.position > this.floor);
     } catch (error) {
       this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'could not send the chat resync');
       this.close(CLOSE.internalError, 'could not load the resync');
