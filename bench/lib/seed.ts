@@ -105,7 +105,11 @@ export const messageText = (size: number, random: () => number): string => {
  * Appends `count` private messages between random seeded users, decided by the message decider,
  * `chunk` messages per commit.
  */
-export async function seedMessages(engine: Engine, users: SeededUser[], count: number, options: { seed?: number; chunk?: number; textSize?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+export async function seedMessages(engine: Engine, users: SeededUser[], count: number, options: {
+  seed?: number; chunk?: number; textSize?: number; onProgress?: (done: number) => void;
+  /** Every `every`-th message (the last of each run of `every`) goes to `user` instead. */
+  toward?: { user: SeededUser; every: number };
+} = {}): Promise<void> {
   const random = prng(options.seed ?? 11);
   const chunk = options.chunk ?? 5000;
   const asUser = (u: SeededUser): User => ({
@@ -117,6 +121,7 @@ export async function seedMessages(engine: Engine, users: SeededUser[], count: n
     for (let i = start; i < Math.min(count, start + chunk); i++) {
       const from = users[Math.floor(random() * users.length)]!;
       let to = users[Math.floor(random() * users.length)]!;
+      if (options.toward && (i + 1) % options.toward.every === 0) to = options.toward.user;
       if (to === from) to = users[(users.indexOf(from) + 1) % users.length]!;
       appends.push(...newStreams(decided(messageDecider.decide({
         type: 'SendPrivateMessage', message_id: randomUUID(), from_id: from.user_id, from: from.username, to_id: to.user_id,
