@@ -168,7 +168,8 @@ export class Messaging {
     const missed = await this.deps.engine.readModels.feedFor(userId, since, upTo, SYNC_MAX + 1);
     if (missed.length > SYNC_MAX) return { notices: [], position: upTo, limited: true };
     const notices = wholeEvents(missed, options.limit ?? SYNC_MAX);
-    return { notices, position: notices.length < missed.length ? notices[notices.length - 1]!.position : upTo, limited: false };
+    const position = notices.length < missed.length ? notices[notices.length - 1]!.position : upTo;
+    return { notices, position, limited: false };
   }
 
   private async recipientId(username: string): Promise<string | undefined> {

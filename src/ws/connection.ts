@@ -191,7 +191,10 @@ export class ChatConnection {
 
   private sendError(code: string, message: string, ref?: string, details?: unknown): void {
     this.host.counters.errors_out++;
-    this.deliver({ position: 0, id: '', data: encode({ type: 'error', code, message, ...(ref === undefined ? {} : { ref }), ...(details === undefined ? {} : { details }) }) });
+    const frame = {
+      type: 'error', code, message, ...(ref === undefined ? {} : { ref }), ...(details === undefined ? {} : { details }),
+    };
+    this.deliver({ position: 0, id: '', data: encode(frame) });
   }
 
   /** {type:'auth'}: a fresh access token of the same user keeps the connection past the old one's expiry. */

@@ -13,7 +13,9 @@ import { route, type Route } from '../route';
 const messages = (item: TSchema) => object({ messages: Type.Array(item) });
 const sendBody = object({ to: Type.Optional(usernameSchema), text: textSchema, ref: Type.Optional(refSchema) });
 const syncQuery = object({
-  since: Type.String({ minLength: 1, maxLength: 1024, description: 'the cursor of the last frame you have (any frame, history or sync)' }),
+  since: Type.String({
+    minLength: 1, maxLength: 1024, description: 'the cursor of the last frame you have (any frame, history or sync)',
+  }),
   limit: defaulted(Type.Integer({ minimum: 1, maximum: SYNC_MAX, default: 100 })),
 });
 // Open on purpose: a frame is exactly what the WebSocket sends, and each notice kind has its own shape.

@@ -14,7 +14,9 @@ export const feedProjection: ProjectionOf<FeedOp> = {
     noticesOf(event).forEach((notice, seq) => {
       const audience = audienceOf(notice);
       const keys = audience === 'everyone' ? [EVERYONE] : [...new Set(audience)];
-      for (const key of keys) ops.push({ kind: 'feed.add', row: { audience: key, position: notice.position, seq, notice } });
+      for (const audienceKey of keys) {
+        ops.push({ kind: 'feed.add', row: { audience: audienceKey, position: notice.position, seq, notice } });
+      }
     });
     return ops;
   },

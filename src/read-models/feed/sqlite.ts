@@ -26,8 +26,18 @@ CREATE TABLE $T (
   apply: {
     'feed.add': (op, w) => {
       const r = op.row;
-      w.statement(op.kind, FEED, (t) => `INSERT OR IGNORE INTO ${t} (audience, position, seq, notice) VALUES (?, ?, ?, ?)`)
+      w.statement(op.kind, FEED, (t) => `INSERT OR IGNORE INTO ${t} (audience, position, seq, notice)
+        VALUES (?, ?, ?, ?)`)
         .run(r.audience, r.position, r.seq, JSON.stringify(r.notice));
+    },
+  },
+  // A rebuild stages the rows (keyed by audience, so at random) and moves them in once in key order.
+  staged: {
+    [FEED]: {
+      kind: 'feed.add',
+      insert: 'INSERT INTO $S (audience, position, seq, notice) VALUES (?, ?, ?, ?)',
+      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY audience, position, seq',
+      open: () => ({ params: ({ row: r }) => [r.audience, r.position, r.seq, JSON.stringify(r.notice)], finishParams: () => ({}) }),
     },
   },
   queries(db) {
