@@ -56,7 +56,7 @@ const PLAN = quick
     connections: { connections: 5000 },
     search: { users: 100_000, warmupMs: 1000, durationMs: 5000 },
     rebuild: { events: 1_000_000 },
-    resync: { users: 10_000, missed: 1000, others: [10_000, 200_000], samples: 50 },
+    resync: { users: 10_000, missed: 1000, others: [10_000, 200_000], samples: 100 },
   };
 
 interface EngineResults {

@@ -227,10 +227,10 @@ export class ChatServer implements ConnectionHost {
     if (reached.length === 0) return;
     const frame = frameOf(notice);
     if (!frame) return;
-    const shared = liveFrame(notice, frame);
+    let shared: LiveFrame | undefined;
     for (const userId of new Set(reached)) {
       const extra = this.instanceLocal(notice, userId);
-      const live = extra ? liveFrame(notice, { ...frame, ...extra }) : shared;
+      const live = extra ? liveFrame(notice, { ...frame, ...extra }) : (shared ??= liveFrame(notice, frame));
       for (const c of this.byUser.get(userId)!) this.out(c, live);
     }
   }
