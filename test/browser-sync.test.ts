@@ -41,7 +41,9 @@ describe('browser: the page resyncs after a dropped connection', function () {
   async function logIn(user: TestUser, viewport: { width: number; height: number }) {
     const page = await browser.context.newPage();
     await page.setViewportSize(viewport);
-    page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|WebSocket/.test(m.text())) problems.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource|WebSocket/.test(m.text())) problems.push(m.text());
+    });
     page.on('pageerror', (error) => problems.push(error.message));
     const sockets: string[] = [];
     const syncs: { limited: boolean; frames: unknown[] }[] = [];
@@ -81,9 +83,9 @@ describe('browser: the page resyncs after a dropped connection', function () {
 
       const missed = [`while away 1 (${width})`, `while away 2 (${width})`, `a chat line while away (${width})`];
       await dropWhile(page, async () => {
-        await say(viaB, alice, missed[0]!, bob);
-        await say(viaB, alice, missed[1]!, bob);
-        await say(viaB, alice, missed[2]!);
+        await say(viaB, alice, missed[0], bob);
+        await say(viaB, alice, missed[1], bob);
+        await say(viaB, alice, missed[2]);
       });
       await say(viaB, alice, `after the reconnect (${width})`, bob);
       await page.locator('.msg-pm', { hasText: `after the reconnect (${width})` }).waitFor(WAIT);

@@ -11,7 +11,14 @@ describe('read-model registry', () => {
   const kinds = (handlers: object) => Object.keys(handlers).sort();
 
   it('gives each projection its read model, in the registry order', () => {
-    expect(PROJECTIONS.map((p) => p.name)).to.deep.equal(['users', 'sessions', 'inbox', 'conversations', 'chat', 'feed']);
+    expect(PROJECTIONS.map((p) => p.name)).to.deep.equal([
+      'users',
+      'sessions',
+      'inbox',
+      'conversations',
+      'chat',
+      'feed',
+    ]);
     for (const p of PROJECTIONS) expect(readModelOf(p.name).projection).to.equal(p);
     expect(() => readModelOf('nope')).to.throw(/unknown projection: nope/);
   });
@@ -51,7 +58,15 @@ describe('read-model registry', () => {
       });
       expect(new Set(names).size).to.equal(names.length);
       expect(names).to.include.members([
-        'userById', 'userByKey', 'searchUsers', 'session', 'activeSessionIds', 'inbox', 'conversation', 'chat', 'feedFor',
+        'userById',
+        'userByKey',
+        'searchUsers',
+        'session',
+        'activeSessionIds',
+        'inbox',
+        'conversation',
+        'chat',
+        'feedFor',
       ]);
       for (const name of names) expect(engine.readModels).to.have.property(name).that.is.a('function');
     } finally {

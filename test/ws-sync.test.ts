@@ -20,7 +20,9 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
   before(async () => {
     [a, b] = await Promise.all([startServerProcess({ DATA_DIR: dataDir }), startServerProcess({ DATA_DIR: dataDir })]);
   });
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
@@ -29,7 +31,11 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
   it('sends a client that was away exactly the frames it missed, then live frames, none twice', async () => {
     const apiA = client(a.url);
     const apiB = client(b.url);
-    const [alice, bob, carol] = await Promise.all([registerAndLogin(apiA), registerAndLogin(apiA), registerAndLogin(apiA)]);
+    const [alice, bob, carol] = await Promise.all([
+      registerAndLogin(apiA),
+      registerAndLogin(apiA),
+      registerAndLogin(apiA),
+    ]);
     const { client: first } = await connectWithHistory(a.url, bob.access_token);
     open.push(first);
     const before = await say(apiB, alice, 'before the drop', bob);
@@ -51,7 +57,7 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
     expect(sync).to.have.all.keys('type', 'limited', 'frames', 'cursor');
     expect(sync.limited).to.equal(false);
     expect(ids(sync.frames)).to.deep.equal(ids(missed));
-    sync.frames.forEach((frame: Frame, i: number) => expect(frame).to.deep.equal(withCursor(missed[i]!, frame)));
+    sync.frames.forEach((frame: Frame, i: number) => expect(frame).to.deep.equal(withCursor(missed[i], frame)));
     expect(new Set(sync.frames.map((f: Frame) => f.cursor)).size).to.equal(missed.length);
 
     const after = await say(apiB, alice, 'after the reconnect', bob);
@@ -88,8 +94,12 @@ describe('chat socket and GET /messenger/sync: limits and bad cursors', function
   beforeEach(async () => {
     [alice, bob, carol] = await Promise.all([registerAndLogin(api), registerAndLogin(api), registerAndLogin(api)]);
   });
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
-  after(async () => { await server.stop(); });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  after(async () => {
+    await server.stop();
+  });
 
   it('answers a malformed or unknown cursor with a limited sync, then delivers live frames', async () => {
     const head = encodeCursor(1_000_000_000);
@@ -146,7 +156,7 @@ describe('chat socket and GET /messenger/sync: limits and bad cursors', function
     expect(page1.body.cursor).to.equal(page1.body.frames[1].cursor);
     const page2 = await sync(bob, `?since=${page1.body.cursor}&limit=2`);
     expect(ids(page2.body.frames)).to.deep.equal(ids(sent.slice(2)));
-    expect(page2.body.frames[0]).to.deep.equal(withCursor(sent[2]!, page2.body.frames[0]));
+    expect(page2.body.frames[0]).to.deep.equal(withCursor(sent[2], page2.body.frames[0]));
     const page3 = await sync(bob, `?since=${page2.body.cursor}`);
     expect(page3.body).to.deep.equal({ frames: [], cursor: page2.body.cursor, limited: false });
     const carols = await sync(carol, `?since=${from}`);

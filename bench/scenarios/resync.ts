@@ -38,13 +38,19 @@ function wsResync(url: string, token: string, since: string, expected: number): 
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url}?since=${since}`, ['parley', token]);
     let opened = 0;
-    ws.once('open', () => { opened = performance.now(); });
+    ws.once('open', () => {
+      opened = performance.now();
+    });
     ws.once('message', (data) => {
       const took = performance.now() - opened;
       const frame = JSON.parse(data.toString()) as { type: string; limited: boolean; frames: unknown[] };
       ws.close();
       if (frame.type !== 'sync' || frame.limited || frame.frames.length !== expected) {
-        reject(new Error(`expected a sync of ${expected} frames, got ${frame.type} limited=${frame.limited} ${frame.frames?.length}`));
+        reject(
+          new Error(
+            `expected a sync of ${expected} frames, got ${frame.type} limited=${frame.limited} ${frame.frames?.length}`,
+          ),
+        );
       } else resolve(took);
     });
     ws.once('error', reject);
@@ -53,10 +59,13 @@ function wsResync(url: string, token: string, since: string, expected: number): 
 
 async function httpResync(url: string, token: string, since: string, expected: number): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${url}/messenger/sync?since=${since}&limit=1000`, { headers: { authorization: `Bearer ${token}` } });
-  const body = await res.json() as { frames: unknown[]; limited: boolean };
+  const res = await fetch(`${url}/messenger/sync?since=${since}&limit=1000`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = (await res.json()) as { frames: unknown[]; limited: boolean };
   const took = performance.now() - started;
-  if (res.status !== 200 || body.limited || body.frames.length !== expected) throw new Error(`GET /messenger/sync: ${res.status}`);
+  if (res.status !== 200 || body.limited || body.frames.length !== expected)
+    throw new Error(`GET /messenger/sync: ${res.status}`);
   return took;
 }
 
@@ -65,7 +74,7 @@ async function resyncRun(target: Target, o: ResyncOptions, others: number): Prom
   try {
     const engine = await ws.openEngine();
     const users = await seedUsers(engine, { count: o.users, sessions: true, chunk: 5000 });
-    const reader: SeededUser = users[0]!;
+    const reader: SeededUser = users[0];
     // Traffic before the user left, so the cursor is not at the start of the log.
     await seedMessages(engine, users.slice(1), 1000, { seed: 5 });
     const since = encodeCursor(await engine.events.headPosition());
@@ -88,7 +97,12 @@ async function resyncRun(target: Target, o: ResyncOptions, others: number): Prom
           httpTimes.push(b);
         }
       }
-      return { others_messages: o.missed * (every - 1), ws_sync_ms: summarize(wsTimes), http_sync_ms: summarize(httpTimes), startup_ms: startupMs };
+      return {
+        others_messages: o.missed * (every - 1),
+        ws_sync_ms: summarize(wsTimes),
+        http_sync_ms: summarize(httpTimes),
+        startup_ms: startupMs,
+      };
     });
   } finally {
     await ws.cleanUp();

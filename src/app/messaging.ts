@@ -48,11 +48,11 @@ export const SYNC_MAX = 1_000;
  */
 function wholeEvents(notices: FeedNotice[], limit: number): FeedNotice[] {
   if (notices.length <= limit) return notices;
-  const cut = notices[limit]!.position;
+  const cut = notices[limit].position;
   let end = limit;
-  while (end > 0 && notices[end - 1]!.position === cut) end--;
+  while (end > 0 && notices[end - 1].position === cut) end--;
   if (end > 0) return notices.slice(0, end);
-  while (end < notices.length && notices[end]!.position === cut) end++;
+  while (end < notices.length && notices[end].position === cut) end++;
   return notices.slice(0, end);
 }
 
@@ -81,7 +81,11 @@ export class Messaging {
 
   /** With `consistent`, resolves once the read models (inbox, histories) have the message. */
   send(
-    principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    line: ChatLine,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     return line.kind === 'pm'
       ? this.sendPrivate(principal, line.to, line.text, ref, ctx, options)
@@ -100,23 +104,44 @@ export class Messaging {
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
 
     const command: MessageCommand = {
-      type: 'SendPrivateMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
+      type: 'SendPrivateMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      to_id: recipientId,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
     const event = await this.store(command, streams, principal, ctx, options);
-    return { kind: 'pm', message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), position: event.position };
+    return {
+      kind: 'pm',
+      message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>),
+      position: event.position,
+    };
   }
 
   async postChat(
-    principal: Principal, text: string, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    text: string,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     const command: MessageCommand = {
-      type: 'PostChatMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, text, ...(ref === undefined ? {} : { ref }),
+      type: 'PostChatMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const event = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
-    return { kind: 'chat', message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), position: event.position };
+    return {
+      kind: 'chat',
+      message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>),
+      position: event.position,
+    };
   }
 
   /** The user's last received private messages, oldest first. With `after`, as of at least that log position. */
@@ -146,7 +171,7 @@ export class Messaging {
     const subscription = this.deps.engine.events.subscribe(start, (events) => {
       const notices: FeedNotice[] = [];
       for (const event of events) for (const notice of noticesOf(event)) notices.push(notice);
-      if (events.length > 0) onNotices({ notices, position: events[events.length - 1]!.position });
+      if (events.length > 0) onNotices({ notices, position: events[events.length - 1].position });
     });
     return { from: start, done: subscription.done, stop: () => subscription.stop() };
   }
@@ -157,7 +182,11 @@ export class Messaging {
    * are never split). Limited when more than SYNC_MAX were missed or `since` is unknown (past the
    * head), or when the read models cannot reach `atLeast` (where the caller's live frames begin).
    */
-  async sync(userId: string, since: number | null, options: { limit?: number; atLeast?: number } = {}): Promise<SyncAnswer> {
+  async sync(
+    userId: string,
+    since: number | null,
+    options: { limit?: number; atLeast?: number } = {},
+  ): Promise<SyncAnswer> {
     const head = await this.deps.engine.events.headPosition();
     let upTo = head;
     if (!(await this.deps.projector.waitFor(head))) upTo = Math.min(head, this.deps.projector.position);
@@ -168,7 +197,7 @@ export class Messaging {
     const missed = await this.deps.engine.readModels.feedFor(userId, since, upTo, SYNC_MAX + 1);
     if (missed.length > SYNC_MAX) return { notices: [], position: upTo, limited: true };
     const notices = wholeEvents(missed, options.limit ?? SYNC_MAX);
-    const position = notices.length < missed.length ? notices[notices.length - 1]!.position : upTo;
+    const position = notices.length < missed.length ? notices[notices.length - 1].position : upTo;
     return { notices, position, limited: false };
   }
 
@@ -178,7 +207,8 @@ export class Messaging {
     if (known) return known;
     const id = await claimantOf(this.deps.engine.events, key);
     if (id) {
-      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
+      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE)
+        this.recipientIds.delete(this.recipientIds.keys().next().value!);
       this.recipientIds.set(key, id);
     }
     return id;
@@ -186,14 +216,18 @@ export class Messaging {
 
   /** Appends the message, or finds the one a previous send with the same ref stored. */
   private async store(
-    command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
+    command: MessageCommand,
+    streams: string[],
+    principal: Principal,
+    ctx: CommandContext,
+    options: HandleOptions,
   ): Promise<StoredEvent> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
     if (stored) return stored;
-    const messageStream = streams[streams.length - 1]!;
+    const messageStream = streams[streams.length - 1];
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    return events[0]!;
+    return events[0];
   }
 }

@@ -6,7 +6,12 @@ export const pictureUrl = (user: UserRow): string | null =>
   user.picture ? `/users/${encodeURIComponent(user.username)}/picture` : null;
 
 export const createdUserView = (u: UserRow) => ({
-  user_id: u.user_id, username: u.username, email: u.email, first_name: u.first_name, last_name: u.last_name, phone: u.phone,
+  user_id: u.user_id,
+  username: u.username,
+  email: u.email,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  phone: u.phone,
 });
 
 export const meView = (u: UserRow) => ({
@@ -18,12 +23,28 @@ export const meView = (u: UserRow) => ({
 });
 
 export const publicUserView = (u: UserRow) => ({
-  username: u.username, first_name: u.first_name, last_name: u.last_name, picture: pictureUrl(u),
+  username: u.username,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  picture: pictureUrl(u),
   ...(u.phone_public ? { phone: u.phone } : {}),
 });
 
-export const pmView = (m: PrivateMessageRow) => ({ type: 'pm' as const, id: m.id, from: m.from, to: m.to, text: m.text, sent_at: m.sent_at });
-export const chatView = (m: ChatMessageRow) => ({ type: 'chat' as const, id: m.id, from: m.from, text: m.text, sent_at: m.sent_at });
+export const pmView = (m: PrivateMessageRow) => ({
+  type: 'pm' as const,
+  id: m.id,
+  from: m.from,
+  to: m.to,
+  text: m.text,
+  sent_at: m.sent_at,
+});
+export const chatView = (m: ChatMessageRow) => ({
+  type: 'chat' as const,
+  id: m.id,
+  from: m.from,
+  text: m.text,
+  sent_at: m.sent_at,
+});
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
 
 /** A frame a client is sent for a notice: the same live and in a resync. */
@@ -37,9 +58,12 @@ export type NoticeFrame = { type: string; cursor: string; [field: string]: unkno
 export function frameOf(notice: FeedNotice): NoticeFrame | null {
   const cursor = encodeCursor(notice.position);
   switch (notice.kind) {
-    case 'pm': return { ...pmView(notice.message), cursor };
-    case 'chat': return { ...chatView(notice.message), cursor };
-    case 'revoked': return null;
+    case 'pm':
+      return { ...pmView(notice.message), cursor };
+    case 'chat':
+      return { ...chatView(notice.message), cursor };
+    case 'revoked':
+      return null;
     default: {
       // A notice kind added to the feed without a frame here fails to compile.
       const unhandled: never = notice;

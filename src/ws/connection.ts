@@ -22,8 +22,13 @@ export interface ConnectionHost {
   readonly parley: Parley;
   readonly limits: ConnectionLimits;
   readonly counters: {
-    frames_in: number; frames_out: number; errors_out: number; rate_limited: number;
-    closed_slow_reader: number; closed_token_expired: number; closed_session_revoked: number;
+    frames_in: number;
+    frames_out: number;
+    errors_out: number;
+    rate_limited: number;
+    closed_slow_reader: number;
+    closed_token_expired: number;
+    closed_session_revoked: number;
   };
   /** Position of the last event the delivery feed has handed out. */
   deliveredPosition(): number;
@@ -87,7 +92,9 @@ export class ChatConnection {
     this.armExpiry();
     this.queue = since === null ? this.sendHistory() : this.sendSync(since);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on('pong', () => { this.alive = true; });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
   }
 
   /** ws keeps the TCP socket private; corking it is the only way to batch frames (see ChatServer.out). */
@@ -159,7 +166,9 @@ export class ChatConnection {
       .then(() => this.handle(raw))
       // handle() reports its own errors; this only keeps one surprise from stalling the queue.
       .catch((error: unknown) => this.host.parley.log.error({ err: error }, 'chat frame handling failed'))
-      .finally(() => { this.pending--; });
+      .finally(() => {
+        this.pending--;
+      });
   }
 
   private async handle(raw: string): Promise<void> {
@@ -169,7 +178,9 @@ export class ChatConnection {
       frame = parseFrame(raw);
       if (frame.type === 'auth') await this.reauthenticate(frame.token);
       else {
-        const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, { correlationId: randomUUID() });
+        const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, {
+          correlationId: randomUUID(),
+        });
         // Only now is the message in the log: the ack may come before or after its pm/chat frame.
         if (frame.ref !== undefined) this.send(encode({ type: 'ack', ref: frame.ref, id: sent.message.id }));
       }
@@ -185,14 +196,19 @@ export class ChatConnection {
       return;
     }
     const mapped = toHttpError(error);
-    if (mapped.status >= 500) this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
+    if (mapped.status >= 500)
+      this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
     this.sendError(mapped.code, mapped.message, ref, mapped.details);
   }
 
   private sendError(code: string, message: string, ref?: string, details?: unknown): void {
     this.host.counters.errors_out++;
     const frame = {
-      type: 'error', code, message, ...(ref === undefined ? {} : { ref }), ...(details === undefined ? {} : { details }),
+      type: 'error',
+      code,
+      message,
+      ...(ref === undefined ? {} : { ref }),
+      ...(details === undefined ? {} : { details }),
     };
     this.deliver({ position: 0, id: '', data: encode(frame) });
   }
@@ -208,18 +224,27 @@ export class ChatConnection {
     this.expiresAt = principal.expiresAt;
     this.armExpiry();
     if (previousSession !== principal.session_id) this.host.rebind(this, previousSession);
-    this.send(encode({ type: 'authenticated', username: principal.username, expires_at: new Date(this.expiresAt).toISOString() }));
+    this.send(
+      encode({
+        type: 'authenticated',
+        username: principal.username,
+        expires_at: new Date(this.expiresAt).toISOString(),
+      }),
+    );
   }
 
   private armExpiry(): void {
     this.stopTimers();
     if (!Number.isFinite(this.expiresAt)) return;
     const delay = this.expiresAt - Date.now();
-    this.expiryTimer = setTimeout(() => {
-      if (Date.now() < this.expiresAt) return this.armExpiry();
-      this.host.counters.closed_token_expired++;
-      this.close(CLOSE.tokenExpired, 'access token expired');
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (Date.now() < this.expiresAt) return this.armExpiry();
+        this.host.counters.closed_token_expired++;
+        this.close(CLOSE.tokenExpired, 'access token expired');
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
     this.expiryTimer.unref();
   }
 
@@ -250,9 +275,9 @@ export class ChatConnection {
   private async sendSync(since: string): Promise<void> {
     try {
       if (await this.sessionEndedMeanwhile()) return;
-      const answer = await this.host.parley.messaging.sync(
-        this.principal.user_id, decodeCursor(since), { atLeast: this.registeredAt },
-      );
+      const answer = await this.host.parley.messaging.sync(this.principal.user_id, decodeCursor(since), {
+        atLeast: this.registeredAt,
+      });
       const frames = answer.notices.map(frameOf).filter((f) => f !== null);
       this.send(encode({ type: 'sync', limited: answer.limited, frames, cursor: encodeCursor(answer.position) }));
       this.floor = answer.position;
@@ -265,7 +290,9 @@ export class ChatConnection {
 
   /** A revocation the feed handed out before this socket was registered would otherwise be missed. */
   private async sessionEndedMeanwhile(): Promise<boolean> {
-    const ended = await this.host.parley.accounts.sessionEnded(this.principal.session_id, { after: this.host.deliveredPosition() });
+    const ended = await this.host.parley.accounts.sessionEnded(this.principal.session_id, {
+      after: this.host.deliveredPosition(),
+    });
     if (ended === null) return false;
     this.host.counters.closed_session_revoked++;
     this.close(CLOSE.sessionRevoked, `session ended: ${ended}`);

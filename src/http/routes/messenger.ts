@@ -4,7 +4,16 @@ import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  chatSchema, defaulted, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
+  chatSchema,
+  defaulted,
+  errorResponse,
+  object,
+  pageQuery,
+  pmSchema,
+  refSchema,
+  textSchema,
+  usernameParam,
+  usernameSchema,
 } from '../../edge/schemas';
 import { decodeCursor, encodeCursor } from '../../edge/cursor';
 import { chatView, frameOf, pmView, sentView } from '../../edge/views';
@@ -14,34 +23,49 @@ const messages = (item: TSchema) => object({ messages: Type.Array(item) });
 const sendBody = object({ to: Type.Optional(usernameSchema), text: textSchema, ref: Type.Optional(refSchema) });
 const syncQuery = object({
   since: Type.String({
-    minLength: 1, maxLength: 1024, description: 'the cursor of the last frame you have (any frame, history or sync)',
+    minLength: 1,
+    maxLength: 1024,
+    description: 'the cursor of the last frame you have (any frame, history or sync)',
   }),
   limit: defaulted(Type.Integer({ minimum: 1, maximum: SYNC_MAX, default: 100 })),
 });
 // Open on purpose: a frame is exactly what the WebSocket sends, and each notice kind has its own shape.
-const frameSchema = Type.Object({ type: Type.String(), cursor: Type.String() }, {
-  additionalProperties: true,
-  description: 'a WebSocket frame (pm, chat, …) with its cursor, as docs/websocket.md describes it',
-});
+const frameSchema = Type.Object(
+  { type: Type.String(), cursor: Type.String() },
+  {
+    additionalProperties: true,
+    description: 'a WebSocket frame (pm, chat, …) with its cursor, as docs/websocket.md describes it',
+  },
+);
 const syncSchema = object({
   frames: Type.Array(frameSchema),
   cursor: Type.String({ description: 'where this answer ends: pass it as since next time' }),
-  limited: Type.Boolean({ description: `true: more than ${SYNC_MAX} frames were missed, or since is unknown; frames is empty, reload through the REST API` }),
+  limited: Type.Boolean({
+    description: `true: more than ${SYNC_MAX} frames were missed, or since is unknown; frames is empty, reload through the REST API`,
+  }),
 });
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
 export const messengerRoutes: Route[] = [
   route({
-    method: 'POST', path: '/messenger/messages', operationId: 'sendMessage', tag: 'messenger', auth: true,
+    method: 'POST',
+    path: '/messenger/messages',
+    operationId: 'sendMessage',
+    tag: 'messenger',
+    auth: true,
     summary: 'Send a message without a WebSocket',
-    description: 'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), '
-      + 'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. '
-      + 'Delivered live to WebSocket clients like any other message.',
+    description:
+      'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), ' +
+      'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. ' +
+      'Delivered live to WebSocket clients like any other message.',
     body: { 'application/json': sendBody },
     responses: {
       201: { description: 'stored', schema: { oneOf: [pmSchema, chatSchema] } },
-      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'), 403: errorResponse('the recipient does not accept private messages'),
-      404: errorResponse('no such recipient'), 422: errorResponse('empty or too long text, or a message to yourself'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      403: errorResponse('the recipient does not accept private messages'),
+      404: errorResponse('no such recipient'),
+      422: errorResponse('empty or too long text, or a message to yourself'),
     },
     async handle({ body, principal, parley, ctx }) {
       const { to, text, ref } = body;
@@ -53,22 +77,35 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/inbox',
+    operationId: 'inbox',
+    tag: 'messenger',
+    auth: true,
     summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
-    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errorResponse('not authenticated') },
+    responses: {
+      200: { description: 'the inbox', schema: messages(pmSchema) },
+      401: errorResponse('not authenticated'),
+    },
     async handle({ principal, parley }) {
       const rows = await parley.messaging.inbox(principal.user_id);
       return { status: 200, body: { messages: rows.map(pmView) } };
     },
   }),
   route({
-    method: 'GET', path: '/messenger/conversations/{username}', operationId: 'conversation', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/conversations/{username}',
+    operationId: 'conversation',
+    tag: 'messenger',
+    auth: true,
     summary: 'Your private history with one user, newest first',
     params: usernameParam,
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(pmSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user'),
     },
     async handle({ params, query, principal, parley }) {
       const rows = await parley.messaging.conversation(principal, params.username, query);
@@ -77,12 +114,17 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/chat', operationId: 'chatHistory', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/chat',
+    operationId: 'chatHistory',
+    tag: 'messenger',
+    auth: true,
     summary: 'General chat history, newest first',
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(chatSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
     },
     async handle({ query, parley }) {
       const rows = await parley.messaging.chatPage(query);
@@ -91,16 +133,22 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/sync', operationId: 'sync', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/sync',
+    operationId: 'sync',
+    tag: 'messenger',
+    auth: true,
     summary: 'The frames you were shown after a cursor, for clients without a WebSocket',
-    description: 'Every frame the WebSocket would have sent you after `since`, in log order, at most `limit`; '
-      + 'then call again with the returned cursor (fewer than `limit` frames: you are up to date). '
-      + `When more than ${SYNC_MAX} frames were missed, or the cursor is malformed or unknown, limited is true `
-      + 'and frames is empty: reload through the REST API (inbox, conversations, chat), then go on from the returned cursor.',
+    description:
+      'Every frame the WebSocket would have sent you after `since`, in log order, at most `limit`; ' +
+      'then call again with the returned cursor (fewer than `limit` frames: you are up to date). ' +
+      `When more than ${SYNC_MAX} frames were missed, or the cursor is malformed or unknown, limited is true ` +
+      'and frames is empty: reload through the REST API (inbox, conversations, chat), then go on from the returned cursor.',
     query: syncQuery,
     responses: {
       200: { description: 'the missed frames', schema: syncSchema },
-      400: errorResponse('malformed query'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed query'),
+      401: errorResponse('not authenticated'),
     },
     async handle({ query, principal, parley }) {
       const answer = await parley.messaging.sync(principal.user_id, decodeCursor(query.since), { limit: query.limit });

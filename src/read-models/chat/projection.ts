@@ -4,11 +4,19 @@ import type { ChatMessageRow, ChatOp } from './types';
 
 export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>): ChatMessageRow {
   const d = event.data;
-  return { id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, text: d.text, sent_at: event.time };
+  return {
+    id: d.message_id,
+    position: event.position,
+    from_id: d.from_id,
+    from: d.from,
+    text: d.text,
+    sent_at: event.time,
+  };
 }
 
 /** The general chat's history. */
 export const chatProjection: ProjectionOf<ChatOp> = {
   name: 'chat',
-  project: (event) => (event.type === 'ChatMessagePosted' ? [{ kind: 'chat.add', message: chatMessageRow(event) }] : []),
+  project: (event) =>
+    event.type === 'ChatMessagePosted' ? [{ kind: 'chat.add', message: chatMessageRow(event) }] : [],
 };

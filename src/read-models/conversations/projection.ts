@@ -5,7 +5,6 @@ import type { ConversationOp } from './types';
 /** The whole private history between two users. */
 export const conversationsProjection: ProjectionOf<ConversationOp> = {
   name: 'conversations',
-  project: (event) => (
-    event.type === 'MessageSent' ? [{ kind: 'conversation.add', message: privateMessageRow(event) }] : []
-  ),
+  project: (event) =>
+    event.type === 'MessageSent' ? [{ kind: 'conversation.add', message: privateMessageRow(event) }] : [],
 };

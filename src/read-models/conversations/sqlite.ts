@@ -1,4 +1,12 @@
-import { cursor, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import {
+  cursor,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
+} from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
 const params = (op: ConversationOp) => [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
@@ -15,22 +23,27 @@ CREATE INDEX $I_by_id ON $T (id);`,
   },
   apply: {
     'conversation.add': (op, w) => {
-      w.statement(op.kind, CONVERSATIONS, (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(...params(op));
+      w.statement(
+        op.kind,
+        CONVERSATIONS,
+        (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...params(op));
     },
   },
   staged: {
     [CONVERSATIONS]: {
       kind: 'conversation.add',
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
-      open: () => ({ params, finishParams: () => ({}) }),
+      sorted: 'SELECT * FROM $S ORDER BY pair, position',
+      open: () => ({ params, sortedParams: () => ({}) }),
     },
   },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_conversations WHERE id = ? AND pair = ?');
-    const page = db.prepare('SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?');
+    const page = db.prepare(
+      'SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?',
+    );
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);

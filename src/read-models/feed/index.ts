@@ -5,5 +5,8 @@ import { feedSqlite } from './sqlite';
 import { FEED, type FeedOp, type FeedQueries } from './types';
 
 export const feedReadModel: ReadModel<FeedOp, FeedQueries> = {
-  projection: feedProjection, tables: [FEED], sqlite: feedSqlite, mongo: feedMongo,
+  projection: feedProjection,
+  tables: [FEED],
+  sqlite: feedSqlite,
+  mongo: feedMongo,
 };

@@ -12,8 +12,11 @@ interface FeedDoc {
 const FIELDS: Document = { _id: 0, position: 1, seq: 1, notice: 1 };
 
 async function run(feed: Collection, audience: string, after: number, upTo: number, limit: number): Promise<FeedRow[]> {
-  const docs = await feed.find<FeedDoc>({ audience, position: { $gt: after, $lte: upTo } }, { projection: FIELDS })
-    .sort({ position: 1, seq: 1 }).limit(limit).toArray();
+  const docs = await feed
+    .find<FeedDoc>({ audience, position: { $gt: after, $lte: upTo } }, { projection: FIELDS })
+    .sort({ position: 1, seq: 1 })
+    .limit(limit)
+    .toArray();
   return docs.map((d) => ({ audience, position: d.position, seq: d.seq, notice: JSON.parse(d.notice) as FeedNotice }));
 }
 
@@ -32,7 +35,8 @@ export const feedMongo: MongoReadModel<FeedOp, FeedQueries> = {
       async feedFor(userId, after, upTo, limit) {
         if (limit <= 0) return [];
         const [own, everyone] = await Promise.all([
-          run(feed, userId, after, upTo, limit), run(feed, EVERYONE, after, upTo, limit),
+          run(feed, userId, after, upTo, limit),
+          run(feed, EVERYONE, after, upTo, limit),
         ]);
         return mergeRuns(own, everyone, limit);
       },

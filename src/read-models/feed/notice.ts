@@ -22,13 +22,16 @@ export type Audience = readonly string[] | 'everyone';
 /** The notices an event makes, in the order they are delivered (an event may tell two people different things). */
 export function noticesOf(event: StoredEvent): FeedNotice[] {
   switch (event.type) {
-    case 'MessageSent': return [{ kind: 'pm', position: event.position, message: privateMessageRow(event) }];
-    case 'ChatMessagePosted': return [{ kind: 'chat', position: event.position, message: chatMessageRow(event) }];
+    case 'MessageSent':
+      return [{ kind: 'pm', position: event.position, message: privateMessageRow(event) }];
+    case 'ChatMessagePosted':
+      return [{ kind: 'chat', position: event.position, message: chatMessageRow(event) }];
     case 'SessionRevoked': {
       const { session_id, reason } = event.data;
       return [{ kind: 'revoked', position: event.position, session_id, reason }];
     }
-    default: return [];
+    default:
+      return [];
   }
 }
 
@@ -38,10 +41,14 @@ export function noticesOf(event: StoredEvent): FeedNotice[] {
  */
 export function audienceOf(notice: FeedNotice): Audience {
   switch (notice.kind) {
-    case 'pm': return [notice.message.to_id, notice.message.from_id];
-    case 'chat': return 'everyone';
-    case 'revoked': return [];
-    default: return assertNever(notice);
+    case 'pm':
+      return [notice.message.to_id, notice.message.from_id];
+    case 'chat':
+      return 'everyone';
+    case 'revoked':
+      return [];
+    default:
+      return assertNever(notice);
   }
 }
 

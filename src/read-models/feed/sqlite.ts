@@ -9,7 +9,10 @@ interface FeedRecord {
 }
 
 const toRow = (r: FeedRecord): FeedRow => ({
-  audience: '', position: r.position, seq: r.seq, notice: JSON.parse(r.notice) as FeedNotice,
+  audience: '',
+  position: r.position,
+  seq: r.seq,
+  notice: JSON.parse(r.notice) as FeedNotice,
 });
 
 export const feedSqlite: SqliteReadModel<FeedOp, FeedQueries> = {
@@ -26,9 +29,12 @@ CREATE TABLE $T (
   apply: {
     'feed.add': (op, w) => {
       const r = op.row;
-      w.statement(op.kind, FEED, (t) => `INSERT OR IGNORE INTO ${t} (audience, position, seq, notice)
-        VALUES (?, ?, ?, ?)`)
-        .run(r.audience, r.position, r.seq, JSON.stringify(r.notice));
+      w.statement(
+        op.kind,
+        FEED,
+        (t) => `INSERT OR IGNORE INTO ${t} (audience, position, seq, notice)
+        VALUES (?, ?, ?, ?)`,
+      ).run(r.audience, r.position, r.seq, JSON.stringify(r.notice));
     },
   },
   // A rebuild stages the rows (keyed by audience, so at random) and moves them in once in key order.
@@ -36,8 +42,11 @@ CREATE TABLE $T (
     [FEED]: {
       kind: 'feed.add',
       insert: 'INSERT INTO $S (audience, position, seq, notice) VALUES (?, ?, ?, ?)',
-      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY audience, position, seq',
-      open: () => ({ params: ({ row: r }) => [r.audience, r.position, r.seq, JSON.stringify(r.notice)], finishParams: () => ({}) }),
+      sorted: 'SELECT * FROM $S ORDER BY audience, position, seq',
+      open: () => ({
+        params: ({ row: r }) => [r.audience, r.position, r.seq, JSON.stringify(r.notice)],
+        sortedParams: () => ({}),
+      }),
     },
   },
   queries(db) {

@@ -33,9 +33,10 @@ export function mergeRuns(a: FeedRow[], b: FeedRow[], limit: number): FeedNotice
   while (out.length < limit && (i < a.length || j < b.length)) {
     const x = a[i];
     const y = b[j];
-    const takeA = y === undefined
-      || (x !== undefined && (x.position < y.position || (x.position === y.position && x.seq <= y.seq)));
-    out.push(takeA ? a[i++]!.notice : b[j++]!.notice);
+    const takeA =
+      y === undefined ||
+      (x !== undefined && (x.position < y.position || (x.position === y.position && x.seq <= y.seq)));
+    out.push(takeA ? a[i++].notice : b[j++].notice);
   }
   return out;
 }

@@ -5,7 +5,6 @@ import { INBOX_SIZE, type InboxOp } from './types';
 /** Each user's newest received private messages: what a client loads when it connects. */
 export const inboxProjection: ProjectionOf<InboxOp> = {
   name: 'inbox',
-  project: (event) => (
-    event.type === 'MessageSent' ? [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }] : []
-  ),
+  project: (event) =>
+    event.type === 'MessageSent' ? [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }] : [],
 };
