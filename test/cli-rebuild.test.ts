@@ -189,7 +189,10 @@ describe('parley command-line mistakes', () => {
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const cases: [string[], RegExp][] = [
-    [['rebuild', 'users', 'nope'], /unknown projection: nope \(known: users, sessions, inbox, conversations, chat\)/],
+    [
+      ['rebuild', 'users', 'nope'],
+      /unknown projection: nope \(known: users, sessions, inbox, conversations, chat, feed\)/,
+    ],
     [['rebuild', '--batch-size', 'lots'], /--batch-size must be a positive whole number/],
     [['projections'], /unknown projections command: \(none\)/],
     [['events', 'export', '--from', '0'], /--from must be a position/],

@@ -11,7 +11,14 @@ describe('read-model registry', () => {
   const kinds = (handlers: object) => Object.keys(handlers).sort();
 
   it('gives each projection its read model, in the registry order', () => {
-    expect(PROJECTIONS.map((p) => p.name)).to.deep.equal(['users', 'sessions', 'inbox', 'conversations', 'chat']);
+    expect(PROJECTIONS.map((p) => p.name)).to.deep.equal([
+      'users',
+      'sessions',
+      'inbox',
+      'conversations',
+      'chat',
+      'feed',
+    ]);
     for (const p of PROJECTIONS) expect(readModelOf(p.name).projection).to.equal(p);
     expect(() => readModelOf('nope')).to.throw(/unknown projection: nope/);
   });
@@ -59,6 +66,7 @@ describe('read-model registry', () => {
         'inbox',
         'conversation',
         'chat',
+        'feedFor',
       ]);
       for (const name of names) expect(engine.readModels).to.have.property(name).that.is.a('function');
     } finally {

@@ -1,4 +1,5 @@
-import type { ChatMessageRow, PrivateMessageRow, SentMessage, UserRow } from '../app';
+import type { ChatMessageRow, FeedNotice, PrivateMessageRow, SentMessage, UserRow } from '../app';
+import { encodeCursor } from './cursor';
 
 /** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
 export const pictureUrl = (user: UserRow): string | null =>
@@ -45,3 +46,28 @@ export const chatView = (m: ChatMessageRow) => ({
   sent_at: m.sent_at,
 });
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
+
+/** A frame a client is sent for a notice: the same live and in a resync. */
+export type NoticeFrame = { type: string; cursor: string; [field: string]: unknown };
+
+/**
+ * The frame for a notice, with the cursor of its log position; null for a notice that is no frame
+ * (a revoked session closes sockets). Live delivery and both resyncs (ws `sync`, GET /messenger/sync)
+ * use this one function, so a frame looks the same however it arrives.
+ */
+export function frameOf(notice: FeedNotice): NoticeFrame | null {
+  const cursor = encodeCursor(notice.position);
+  switch (notice.kind) {
+    case 'pm':
+      return { ...pmView(notice.message), cursor };
+    case 'chat':
+      return { ...chatView(notice.message), cursor };
+    case 'revoked':
+      return null;
+    default: {
+      // A notice kind added to the feed without a frame here fails to compile.
+      const unhandled: never = notice;
+      return unhandled;
+    }
+  }
+}

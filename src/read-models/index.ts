@@ -1,5 +1,6 @@
 import { chatReadModel } from './chat';
 import { conversationsReadModel } from './conversations';
+import { feedReadModel } from './feed';
 import { inboxReadModel } from './inbox';
 import type { AnyReadModel } from './kit/read-model';
 import { sessionsReadModel } from './sessions';
@@ -16,6 +17,7 @@ export const READ_MODELS = [
   inboxReadModel,
   conversationsReadModel,
   chatReadModel,
+  feedReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
 type Registered = (typeof READ_MODELS)[number];
@@ -50,3 +52,4 @@ export type { ChatMessageRow } from './chat/types';
 export { pairKey } from './conversations/types';
 export type { SessionRow } from './sessions/types';
 export type { UserChanges, UserRow } from './users/types';
+export { audienceOf, noticesOf, type Audience, type FeedNotice, type FeedNoticeKind } from './feed/notice';

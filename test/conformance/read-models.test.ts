@@ -76,6 +76,28 @@ const HISTORY: ReadModelOp[] = [
     { kind: 'inbox.add', message: pm(p, 'u1', 'u3'), keep: 3 },
     { kind: 'conversation.add', message: pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1') },
   ]),
+  // The feed (before the chat ops, which the checkpoint tests take from the end): u3's own notices and everyone's, interleaved; u1's are not u3's business.
+  ...[10, 12].map((p): ReadModelOp => ({
+    kind: 'feed.add',
+    row: { audience: 'u3', position: p, seq: 0, notice: { kind: 'pm', position: p, message: pm(p, 'u1', 'u3') } },
+  })),
+  {
+    kind: 'feed.add',
+    row: { audience: 'u1', position: 12, seq: 0, notice: { kind: 'pm', position: 12, message: pm(12, 'u1', 'u3') } },
+  },
+  ...[11, 20, 21].map((p): ReadModelOp => ({
+    kind: 'feed.add',
+    row: {
+      audience: '*',
+      position: p,
+      seq: 0,
+      notice: {
+        kind: 'chat',
+        position: p,
+        message: { id: `c-${p}`, position: p, from_id: 'u1', from: 'Alice', text: 't', sent_at: T0 },
+      },
+    },
+  })),
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
@@ -92,6 +114,8 @@ async function answers(rm: ReadModelStore) {
     inbox: await rm.inbox('u3', 10),
     conversation: await rm.conversation('u3', 'u1', { limit: 10 }),
     chat: await rm.chat({ limit: 10 }),
+    feed: (await rm.feedFor('u3', 10, 21, 10)).map((n) => `${n.kind}@${n.position}`),
+    feedLimited: (await rm.feedFor('u3', 0, 22, 3)).map((n) => n.position),
   };
 }
 
@@ -127,6 +151,9 @@ forEachEngine('read models', (kind) => {
     expect(a.inbox[0]).to.deep.equal(pm(12, 'u1', 'u3'));
     expect(a.conversation!.map((m) => m.position)).to.deep.equal([14, 13, 12, 11, 10]);
     expect(a.chat!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
+    // After 10, up to and including 21, in log order; the limit cuts the merged run.
+    expect(a.feed).to.deep.equal(['chat@11', 'pm@12', 'chat@20', 'chat@21']);
+    expect(a.feedLimited).to.deep.equal([10, 11, 12]);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
