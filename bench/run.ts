@@ -2,7 +2,7 @@
  * parley's benchmark harness: `npm run bench` (full, a few minutes) or `npm run bench -- --quick`
  * (a smoke run, under a minute). Prints a table and writes bench/results.json.
  *
- * Options: --quick; --only=pm,login,login-storm,connections,search,conversations,rebuild; --profile (servers write V8 CPU
+ * Options: --quick; --only=pm,login,login-storm,connections,search,conversations,rebuild,resync; --profile (servers write V8 CPU
  * profiles to bench/profiles/, summarise with bench/profile-summary.ts); --out=<file>.
  * Set MONGO_URL to run every scenario on MongoDB too (reported separately under "mongo").
  * BENCH_DIST=<dir> runs the servers and the rebuild from another build's dist/ (A/B comparisons).
@@ -18,11 +18,12 @@ import { idleBench, type IdleResult } from './scenarios/idle';
 import { loginBench, type LoginResult } from './scenarios/login';
 import { loginStormBench, type LoginStormResult } from './scenarios/login-storm';
 import { pmBench, type PmResult } from './scenarios/pm';
+import { resyncBench, type ResyncResult } from './scenarios/resync';
 import { searchBench, type SearchResult } from './scenarios/search';
 import { profiling, workspace, type Target } from './scenarios/target';
 import type { RebuildTaskResult } from './tasks/rebuild';
 
-const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'conversations', 'rebuild'] as const;
+const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'conversations', 'rebuild', 'resync'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -58,6 +59,7 @@ const PLAN = quick
         durationMs: 2000,
       },
       rebuild: { events: 50_000 },
+      resync: { users: 1000, missed: 1000, others: [2_000, 20_000], samples: 20 },
     }
   : {
       pm: {
@@ -81,6 +83,7 @@ const PLAN = quick
         durationMs: 5000,
       },
       rebuild: { events: 1_000_000 },
+      resync: { users: 10_000, missed: 1000, others: [10_000, 200_000], samples: 100 },
     };
 
 interface EngineResults {
@@ -92,6 +95,7 @@ interface EngineResults {
   search?: SearchResult;
   conversations?: ConversationsResult;
   rebuild?: RebuildTaskResult;
+  resync?: ResyncResult;
   errors: Record<string, string>;
 }
 
@@ -170,6 +174,13 @@ async function runAll(target: Target): Promise<EngineResults> {
       results.rebuild = r;
     },
   );
+  await step(
+    'resync',
+    () => resyncBench(target, PLAN.resync),
+    (r) => {
+      results.resync = r;
+    },
+  );
   return results;
 }
 
@@ -204,6 +215,7 @@ function goals(r: EngineResults): Goal[] {
     atMost('connections.rss_kib_per_connection', r.connections?.rss_kib_per_connection, 20),
     atMost('search.p99_ms', r.search?.p99_ms, 5),
     atMost('conversations.p99_ms', r.conversations?.p99_ms, 10),
+    atMost('resync.p99_ms', r.resync?.p99_ms, 50),
   ];
 }
 
@@ -270,6 +282,11 @@ function table(r: EngineResults): string {
       '',
       '',
       verdict('conversations.p99_ms'),
+      `resync of ${fmt(r.resync?.missed)} missed frames: ws p99, ms (other users' messages meanwhile: ${r.resync?.runs.map((x) => fmt(x.others_messages)).join(' / ') ?? '?'})`,
+      r.resync?.runs.map((x) => x.ws_sync_ms.p99).join(' / '),
+      `GET /messenger/sync p99 ${r.resync?.runs.map((x) => x.http_sync_ms.p99).join(' / ') ?? '—'}`,
+      '',
+      verdict('resync.p99_ms'),
     ],
   ];
   const header = ['measure', 'parley', 'baseline (same run)', 'ratio', 'goal'];
@@ -305,6 +322,7 @@ async function main(): Promise<void> {
     connections: sqlite.connections,
     search: sqlite.search,
     conversations: sqlite.conversations,
+    resync: sqlite.resync,
     goals: goals(sqlite),
     errors: sqlite.errors,
     mongo: mongo ? { ...mongo, goals: goals(mongo) } : null,

@@ -191,7 +191,7 @@ describe('parley command-line mistakes', () => {
   const cases: [string[], RegExp][] = [
     [
       ['rebuild', 'users', 'nope'],
-      /unknown projection: nope \(known: users, sessions, inbox, conversations, chat, blocks, conversation-list\)/,
+      /unknown projection: nope \(known: users, sessions, inbox, conversations, chat, blocks, conversation-list, feed\)/,
     ],
     [['rebuild', '--batch-size', 'lots'], /--batch-size must be a positive whole number/],
     [['projections'], /unknown projections command: \(none\)/],

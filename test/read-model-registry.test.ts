@@ -19,6 +19,7 @@ describe('read-model registry', () => {
       'chat',
       'blocks',
       'conversation-list',
+      'feed',
     ]);
     for (const p of PROJECTIONS) expect(readModelOf(p.name).projection).to.equal(p);
     expect(() => readModelOf('nope')).to.throw(/unknown projection: nope/);
@@ -67,6 +68,7 @@ describe('read-model registry', () => {
         'inbox',
         'conversation',
         'chat',
+        'feedFor',
       ]);
       for (const name of names) expect(engine.readModels).to.have.property(name).that.is.a('function');
     } finally {

@@ -35,7 +35,8 @@ describe('chat socket: frames', () => {
   it('opens with a history frame, whichever way the token travels', async () => {
     for (const via of ['query', 'header', 'protocol'] as const) {
       const chat = await join(alice, via);
-      expect(chat.history).to.deep.equal({ type: 'history', messages: [] });
+      expect(chat.history).to.include({ type: 'history' }).and.have.all.keys('type', 'messages', 'cursor');
+      expect(chat.history.messages).to.deep.equal([]);
       if (via === 'protocol') expect(chat.ws.protocol).to.equal('parley');
     }
   });
@@ -46,7 +47,7 @@ describe('chat socket: frames', () => {
     a.send(`/pm ${bob.username.toUpperCase()}   hello bob`);
     const received = await b.nextOfType('pm');
     expect(received).to.include({ type: 'pm', from: alice.username, to: bob.username, text: 'hello bob' });
-    expect(received).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at');
+    expect(received).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'cursor');
     expect(new Date(received.sent_at).toISOString()).to.equal(received.sent_at);
     const echo = await a.nextOfType('pm');
     expect(echo).to.deep.equal({ ...received, recipient_online: true });
@@ -67,7 +68,7 @@ describe('chat socket: frames', () => {
     for (const frame of frames) {
       expect(frame).to.deep.equal(frames[0]);
       expect(frame).to.include({ type: 'chat', from: alice.username, text: 'hello everyone' });
-      expect(frame).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at');
+      expect(frame).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at', 'cursor');
     }
   });
 
@@ -130,10 +131,16 @@ describe('chat socket: frames', () => {
       json: { to: bob.username, text: 'over REST' },
     });
     expect(pm.status).to.equal(201);
-    expect(await b.next(isId(pm.body.id), 'the REST pm')).to.deep.equal(pm.body);
-    expect(await a.next(isId(pm.body.id), 'the echo')).to.deep.equal({ ...pm.body, recipient_online: true });
+    const live = await b.next(isId(pm.body.id), 'the REST pm');
+    expect(live).to.deep.equal({ ...pm.body, cursor: live.cursor });
+    expect(await a.next(isId(pm.body.id), 'the echo')).to.deep.equal({
+      ...pm.body,
+      cursor: live.cursor,
+      recipient_online: true,
+    });
     const chat = await api.post('/messenger/messages', { token: alice.access_token, json: { text: 'REST chat line' } });
-    expect(await b.next(isId(chat.body.id), 'the REST chat line')).to.deep.equal(chat.body);
+    const line = await b.next(isId(chat.body.id), 'the REST chat line');
+    expect(line).to.deep.equal({ ...chat.body, cursor: line.cursor });
   });
 
   it('sends the last 20 private messages received while offline, oldest first', async () => {

@@ -4,6 +4,7 @@
 import { loadConversations, onConversationFrame } from './conversations.js';
 import { state } from './state.js';
 import { endSession, refresh } from './session.js';
+import { forgetCursor, noteCursor, reloadFromRest, socketUrl } from './resync.js';
 import { renderStatus, setStatus, showError, showMessage } from './views.js';
 
 const RECONNECT_MIN_MS = 500;
@@ -25,7 +26,7 @@ export async function connect() {
   }
   setStatus('connecting');
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/messenger/ws`;
-  const ws = new WebSocket(url, ['parley', state.session.access_token]);
+  const ws = new WebSocket(socketUrl(url), ['parley', state.session.access_token]);
   state.socket = ws;
   ws.onopen = () => {
     state.reconnect.attempts = 0;
@@ -79,6 +80,7 @@ function scheduleReconnect() {
 export function disconnect() {
   clearTimeout(state.reconnect.timer);
   state.unacked.clear();
+  forgetCursor();
   const ws = state.socket;
   if (!ws) return;
   state.socket = null; // first, so its close event is not taken for a dropped connection
@@ -127,6 +129,11 @@ function onFrame(frame) {
       for (const message of frame.messages) showMessage(message, true);
       loadConversations();
       break;
+    case 'sync':
+      // The frames missed while away, in order, each handled as if it had come live.
+      for (const missed of frame.frames) onFrame(missed);
+      if (frame.limited) reloadFromRest();
+      break;
     case 'pm':
       showMessage(frame, false);
       onConversationFrame(frame);
@@ -152,4 +159,5 @@ function onFrame(frame) {
     default:
       break;
   }
+  noteCursor(frame);
 }

@@ -10,6 +10,8 @@ export const state = {
   socket: null,
   /** Failed connections in a row, and the timer of the next try. socket.js. */
   reconnect: { attempts: 0, timer: null },
+  /** The cursor of the last frame shown (history, sync, pm, chat, …): a reconnect resyncs from it. resync.js. */
+  cursor: null,
   /** Frames sent with a ref and not yet acknowledged: resent after a reconnect (the ref makes that safe). socket.js. */
   unacked: new Map(),
   /** The messages on screen, by id, oldest first. views.js. */

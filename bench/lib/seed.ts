@@ -166,7 +166,14 @@ export async function seedMessages(
   engine: Engine,
   users: SeededUser[],
   count: number,
-  options: { seed?: number; chunk?: number; textSize?: number; onProgress?: (done: number) => void } = {},
+  options: {
+    seed?: number;
+    chunk?: number;
+    textSize?: number;
+    onProgress?: (done: number) => void;
+    /** Every `every`-th message (the last of each run of `every`) goes to `user` instead. */
+    toward?: { user: SeededUser; every: number };
+  } = {},
 ): Promise<void> {
   const random = prng(options.seed ?? 11);
   const chunk = options.chunk ?? 5000;
@@ -186,6 +193,7 @@ export async function seedMessages(
     for (let i = start; i < Math.min(count, start + chunk); i++) {
       const from = users[Math.floor(random() * users.length)];
       let to = users[Math.floor(random() * users.length)];
+      if (options.toward && (i + 1) % options.toward.every === 0) to = options.toward.user;
       if (to === from) to = users[(users.indexOf(from) + 1) % users.length]!;
       appends.push(
         ...newStreams(

@@ -14,6 +14,7 @@ import {
   type StoredEvent,
 } from '../events';
 import { chatMessageRow, INBOX_SIZE, privateMessageRow } from '../projections/messages';
+import { noticesOf, type FeedNotice } from '../read-models';
 import type { ChatMessageRow, ConversationEntry, Page, PrivateMessageRow } from '../store/read-models';
 import type { Principal } from './accounts';
 import type { ChatLine } from './chat-syntax';
@@ -24,14 +25,6 @@ import { claimantOf } from './username-claims';
 export type SentMessage =
   | { kind: 'pm'; message: PrivateMessageRow; position: number }
   | { kind: 'chat'; message: ChatMessageRow; position: number };
-
-/** What the live feed hands out, in log order: messages to deliver, and sessions that ended. */
-export type FeedNotice =
-  | { kind: 'pm'; message: PrivateMessageRow }
-  | { kind: 'chat'; message: ChatMessageRow }
-  | { kind: 'revoked'; session_id: string; reason: string }
-  /** A read marker moved: for the reader's sockets, and (when `receipt`) the other person's. */
-  | { kind: 'read'; read: ConversationRead['data'] };
 
 /** One batch of the feed: its notices, and the log position it reaches (past events that are none). */
 export interface FeedBatch {
@@ -47,19 +40,30 @@ export interface Feed {
   stop(): Promise<void>;
 }
 
-function noticeOf(event: StoredEvent): FeedNotice | null {
-  switch (event.type) {
-    case 'MessageSent':
-      return { kind: 'pm', message: privateMessageRow(event) };
-    case 'ChatMessagePosted':
-      return { kind: 'chat', message: chatMessageRow(event) };
-    case 'SessionRevoked':
-      return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
-    case 'ConversationRead':
-      return { kind: 'read', read: event.data };
-    default:
-      return null;
-  }
+/** A resync answer: the notices missed, and the position they run up to (the next cursor). */
+export interface SyncAnswer {
+  notices: FeedNotice[];
+  position: number;
+  /** Too much was missed, or the cursor is unknown: nothing is returned, reload through the REST API. */
+  limited: boolean;
+}
+
+/** More missed frames than this, and a resync is limited (the client reloads instead). */
+export const SYNC_MAX = 1_000;
+
+/**
+ * Cuts `notices` (in log order) to at most `limit`, never between two notices of one event, so
+ * that the position of the last one kept is a cursor that misses nothing. An event whose notices
+ * alone exceed `limit` is kept whole.
+ */
+function wholeEvents(notices: FeedNotice[], limit: number): FeedNotice[] {
+  if (notices.length <= limit) return notices;
+  const cut = notices[limit].position;
+  let end = limit;
+  while (end > 0 && notices[end - 1].position === cut) end--;
+  if (end > 0) return notices.slice(0, end);
+  while (end < notices.length && notices[end].position === cut) end++;
+  return notices.slice(0, end);
 }
 
 /**
@@ -221,13 +225,35 @@ export class Messaging {
     const start = from === 'head' ? await this.deps.engine.events.headPosition() : from;
     const subscription = this.deps.engine.events.subscribe(start, (events) => {
       const notices: FeedNotice[] = [];
-      for (const event of events) {
-        const notice = noticeOf(event);
-        if (notice) notices.push(notice);
-      }
+      for (const event of events) for (const notice of noticesOf(event)) notices.push(notice);
       if (events.length > 0) onNotices({ notices, position: events[events.length - 1].position });
     });
     return { from: start, done: subscription.done, stop: () => subscription.stop() };
+  }
+
+  /**
+   * What `userId` was shown after log position `since` (null: a cursor this server did not make),
+   * up to the log's head as the read models have it, at most `limit` notices (an event's notices
+   * are never split). Limited when more than SYNC_MAX were missed or `since` is unknown (past the
+   * head), or when the read models cannot reach `atLeast` (where the caller's live frames begin).
+   */
+  async sync(
+    userId: string,
+    since: number | null,
+    options: { limit?: number; atLeast?: number } = {},
+  ): Promise<SyncAnswer> {
+    const head = await this.deps.engine.events.headPosition();
+    let upTo = head;
+    if (!(await this.deps.projector.waitFor(head))) upTo = Math.min(head, this.deps.projector.position);
+    if (upTo < (options.atLeast ?? 0)) return { notices: [], position: options.atLeast!, limited: true };
+    if (since === null || since > head) return { notices: [], position: upTo, limited: true };
+    // A cursor from an instance further along than this one: nothing is new here yet.
+    if (since >= upTo) return { notices: [], position: since, limited: false };
+    const missed = await this.deps.engine.readModels.feedFor(userId, since, upTo, SYNC_MAX + 1);
+    if (missed.length > SYNC_MAX) return { notices: [], position: upTo, limited: true };
+    const notices = wholeEvents(missed, options.limit ?? SYNC_MAX);
+    const position = notices.length < missed.length ? notices[notices.length - 1].position : upTo;
+    return { notices, position, limited: false };
   }
 
   private async recipientId(username: string): Promise<string | undefined> {

@@ -1,4 +1,5 @@
 import type { ChatMessageRow, ConversationEntry, FeedNotice, PrivateMessageRow, SentMessage, UserRow } from '../app';
+import { encodeCursor } from './cursor';
 
 /** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
 export const pictureUrl = (user: UserRow): string | null =>
@@ -58,3 +59,31 @@ type ReadNotice = Extract<FeedNotice, { kind: 'read' }>['read'];
 export const readView = (r: ReadNotice) => ({ type: 'read' as const, with: r.with, up_to: r.up_to });
 /** What the other person's sockets are told, when the reader sends receipts. */
 export const receiptView = (r: ReadNotice) => ({ type: 'receipt' as const, by: r.username, up_to: r.up_to });
+/** A frame a client is sent for a notice: the same live and in a resync. */
+export type NoticeFrame = { type: string; cursor: string; [field: string]: unknown };
+
+/**
+ * The frame for a notice, with the cursor of its log position; null for a notice that is no frame
+ * (a revoked session closes sockets). Live delivery and both resyncs (ws `sync`, GET /messenger/sync)
+ * use this one function, so a frame looks the same however it arrives.
+ */
+export function frameOf(notice: FeedNotice): NoticeFrame | null {
+  const cursor = encodeCursor(notice.position);
+  switch (notice.kind) {
+    case 'pm':
+      return { ...pmView(notice.message), cursor };
+    case 'chat':
+      return { ...chatView(notice.message), cursor };
+    case 'read':
+      return { ...readView(notice.read), cursor };
+    case 'receipt':
+      return { ...receiptView(notice.read), cursor };
+    case 'revoked':
+      return null;
+    default: {
+      // A notice kind added to the feed without a frame here fails to compile.
+      const unhandled: never = notice;
+      return unhandled;
+    }
+  }
+}

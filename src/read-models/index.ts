@@ -2,6 +2,7 @@ import { blocksReadModel } from './blocks';
 import { chatReadModel } from './chat';
 import { conversationListReadModel } from './conversation-list';
 import { conversationsReadModel } from './conversations';
+import { feedReadModel } from './feed';
 import { inboxReadModel } from './inbox';
 import type { AnyReadModel } from './kit/read-model';
 import { sessionsReadModel } from './sessions';
@@ -20,6 +21,7 @@ export const READ_MODELS = [
   chatReadModel,
   blocksReadModel,
   conversationListReadModel,
+  feedReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
 type Registered = (typeof READ_MODELS)[number];
@@ -56,3 +58,4 @@ export type { ConversationEntry } from './conversation-list/types';
 export { pairKey } from './conversations/types';
 export type { SessionRow } from './sessions/types';
 export type { UserChanges, UserRow } from './users/types';
+export { audienceOf, noticesOf, type Audience, type FeedNotice, type FeedNoticeKind } from './feed/notice';

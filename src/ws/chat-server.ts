@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Authenticated, Feed, FeedBatch, FeedNotice, Parley } from '../app';
+import { audienceOf, type Authenticated, type Feed, type FeedBatch, type FeedNotice, type Parley } from '../app';
 import { toHttpError } from '../edge/errors';
-import { chatView, pmView, readView, receiptView } from '../edge/views';
+import { frameOf, type NoticeFrame } from '../edge/views';
 import type { ChatStats } from '../metrics/chat';
-import { ChatConnection, type ConnectionHost, type ConnectionLimits } from './connection';
+import { ChatConnection, type ConnectionHost, type ConnectionLimits, type LiveFrame } from './connection';
 import { CLOSE, SUBPROTOCOL, WS_PATH } from './protocol';
 import { refuseUpgrade, tokenFrom } from './upgrade';
 
@@ -172,7 +172,7 @@ export class ChatServer implements ConnectionHost {
         if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
         this.wss.handleUpgrade(request, socket, head, (ws) => {
           socket.off('error', ignoreErrors);
-          this.accept(ws, principal);
+          this.accept(ws, principal, url.searchParams.get('since'));
         });
       },
       (error: unknown) => {
@@ -188,8 +188,9 @@ export class ChatServer implements ConnectionHost {
     );
   }
 
-  private accept(ws: WebSocket, principal: Authenticated): void {
-    const connection = new ChatConnection(ws, principal, this);
+  /** `since`: the cursor a reconnecting client resyncs from (null: a fresh connection, sent its history). */
+  private accept(ws: WebSocket, principal: Authenticated, since: string | null): void {
+    const connection = new ChatConnection(ws, principal, this, since);
     this.connections.add(connection);
     addTo(this.byUser, principal.user_id, connection);
     addTo(this.bySession, principal.session_id, connection);
@@ -226,13 +227,10 @@ export class ChatServer implements ConnectionHost {
         try {
           this.deliver(notice);
         } catch (error) {
-          const about =
-            notice.kind === 'revoked'
-              ? { session_id: notice.session_id }
-              : notice.kind === 'read'
-                ? { read_by: notice.read.user_id, up_to: notice.read.up_to }
-                : { message_id: notice.message.id };
-          this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
+          this.parley.log.error(
+            { err: error, kind: notice.kind, position: notice.position },
+            'chat delivery failed for a notice',
+          );
         }
       }
     } finally {
@@ -246,64 +244,62 @@ export class ChatServer implements ConnectionHost {
    * Frames for one socket in one batch of notices leave in one write: a busy chat sends hundreds of
    * small frames per commit, and a system call for each was the fan-out's cost.
    */
-  private out(c: ChatConnection, id: string, data: Buffer): void {
+  private out(c: ChatConnection, frame: LiveFrame): void {
     if (this.corked && !this.corked.has(c)) {
       c.cork();
       this.corked.add(c);
     }
-    c.deliver(id, data);
+    c.deliver(frame);
   }
 
+  /** Each notice goes to its audience (audienceOf, the same as resync uses) as the frame frameOf makes. */
   private deliver(notice: FeedNotice): void {
-    switch (notice.kind) {
-      case 'pm': {
-        const recipients = this.byUser.get(notice.message.to_id);
-        const senders = this.byUser.get(notice.message.from_id);
-        if (!recipients && !senders) return;
-        const view = pmView(notice.message);
-        if (recipients) {
-          const data = Buffer.from(JSON.stringify(view));
-          for (const c of recipients) this.out(c, view.id, data);
-        }
-        if (senders) {
-          // recipient_online: whether the recipient has a socket on this instance.
-          const data = Buffer.from(JSON.stringify({ ...view, recipient_online: recipients !== undefined }));
-          for (const c of senders) this.out(c, view.id, data);
-        }
-        return;
-      }
-      case 'chat': {
-        if (this.connections.size === 0) return;
-        const view = chatView(notice.message);
-        const data = Buffer.from(JSON.stringify(view));
-        for (const c of this.connections) this.out(c, view.id, data);
-        return;
-      }
-      case 'revoked': {
-        const revoked = this.bySession.get(notice.session_id);
-        if (!revoked) return;
-        for (const c of [...revoked]) {
-          this.counters.closed_session_revoked++;
-          c.close(CLOSE.sessionRevoked, `session ended: ${notice.reason}`);
-        }
-        return;
-      }
-      case 'read': {
-        const { read } = notice;
-        // Every socket of the reader, the one that read included: it is their confirmation.
-        const readers = this.byUser.get(read.user_id);
-        if (readers) {
-          const data = Buffer.from(JSON.stringify(readView(read)));
-          for (const c of readers) this.out(c, '', data);
-        }
-        const peers = read.receipt ? this.byUser.get(read.with_id) : undefined;
-        if (peers) {
-          const data = Buffer.from(JSON.stringify(receiptView(read)));
-          for (const c of peers) this.out(c, '', data);
-        }
-        return;
-      }
-      default:
+    if (notice.kind === 'revoked') return this.closeSession(notice.session_id, notice.reason);
+    const audience = audienceOf(notice);
+    if (audience === 'everyone') {
+      if (this.connections.size === 0) return;
+      const frame = frameOf(notice);
+      if (!frame) return;
+      const live = liveFrame(notice, frame);
+      for (const c of this.connections) this.out(c, live);
+      return;
+    }
+    const reached = audience.filter((userId) => this.byUser.has(userId));
+    if (reached.length === 0) return;
+    const frame = frameOf(notice);
+    if (!frame) return;
+    let shared: LiveFrame | undefined;
+    for (const userId of new Set(reached)) {
+      const extra = this.instanceLocal(notice, userId);
+      const live = extra ? liveFrame(notice, { ...frame, ...extra }) : (shared ??= liveFrame(notice, frame));
+      for (const c of this.byUser.get(userId)!) this.out(c, live);
     }
   }
+
+  /**
+   * Fields only this instance can tell, added to the live frame of one audience member and never
+   * stored for resync: the sender's copy of a private message says whether the recipient has a
+   * socket on this instance.
+   */
+  private instanceLocal(notice: FeedNotice, userId: string): Record<string, unknown> | null {
+    if (notice.kind === 'pm' && userId === notice.message.from_id) {
+      return { recipient_online: this.byUser.has(notice.message.to_id) };
+    }
+    return null;
+  }
+
+  private closeSession(sessionId: string, reason: string): void {
+    const revoked = this.bySession.get(sessionId);
+    if (!revoked) return;
+    for (const c of [...revoked]) {
+      this.counters.closed_session_revoked++;
+      c.close(CLOSE.sessionRevoked, `session ended: ${reason}`);
+    }
+  }
+}
+
+/** A frame encoded once for every socket it goes to, with what a connection dedupes it by. */
+function liveFrame(notice: FeedNotice, frame: NoticeFrame): LiveFrame {
+  const id = notice.kind === 'pm' ? notice.message.id : '';
+  return { position: notice.position, id, data: Buffer.from(JSON.stringify(frame)) };
 }

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { Authenticated, Parley } from '../app';
 import { toHttpError } from '../edge/errors';
-import { pmView } from '../edge/views';
+import { decodeCursor, encodeCursor } from '../edge/cursor';
+import { frameOf, pmView } from '../edge/views';
 import { CLOSE, FrameError, parseFrame, refOf, type ClientFrame } from './protocol';
 import { TokenBucket } from './token-bucket';
 
@@ -35,6 +36,15 @@ export interface ConnectionHost {
   rebind(connection: ChatConnection, previousSessionId: string): void;
 }
 
+/** A frame for this socket from the feed (or an error frame, at position 0), encoded once for all its sockets. */
+export interface LiveFrame {
+  /** Log position of the notice it shows (0 for frames of the socket's own, which are never held back). */
+  position: number;
+  /** The message a pm frame shows, so that one the history frame already has is not sent again. */
+  id: string;
+  data: Buffer;
+}
+
 const TEXT = { binary: false } as const;
 // setTimeout cannot wait longer than this; a longer expiry is re-armed when it fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -56,18 +66,31 @@ export class ChatConnection {
   private pending = 0;
   /** Frames are handled in order; this is the end of the queue. */
   private queue: Promise<void>;
-  /** Live frames held back until the history frame has gone out (then dropped if it had them). */
-  private backlog: { id: string; data: Buffer }[] | null = [];
+  /** Live frames held back until the history or sync frame has gone out (then dropped if it had them). */
+  private backlog: LiveFrame[] | null = [];
+  /**
+   * What the feed had delivered when this socket was registered: every live frame it is handed has
+   * a later position, so the first frame (history or sync) covers the log up to here.
+   */
+  private readonly registeredAt: number;
+  /**
+   * Live frames at or below this position are dropped: the sync frame had them. A resync runs up
+   * to the log's head, which this instance's feed may not have delivered yet.
+   */
+  private floor = 0;
 
+  /** `since`: the cursor of a reconnecting client (null for a fresh connection). */
   constructor(
     readonly ws: WebSocket,
     public principal: Authenticated,
     private readonly host: ConnectionHost,
+    since: string | null = null,
   ) {
     this.bucket = new TokenBucket(host.limits.ratePerSecond, host.limits.rateBurst);
     this.expiresAt = principal.expiresAt;
+    this.registeredAt = host.deliveredPosition();
     this.armExpiry();
-    this.queue = this.sendHistory();
+    this.queue = since === null ? this.sendHistory() : this.sendSync(since);
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => {
       this.alive = true;
@@ -91,10 +114,11 @@ export class ChatConnection {
     if (this.ws.bufferedAmount > this.host.limits.maxBufferedBytes) this.closeSlowReader();
   }
 
-  /** A live message from the feed: sent now, or after the history frame if that is still coming. */
-  deliver(id: string, data: Buffer): void {
-    if (this.backlog) this.backlog.push({ id, data });
-    else this.send(data);
+  /** A live frame from the feed: sent now, or after the history or sync frame if that is still coming. */
+  deliver(frame: LiveFrame): void {
+    if (frame.position !== 0 && frame.position <= this.floor) return;
+    if (this.backlog) this.backlog.push(frame);
+    else this.send(frame.data);
   }
 
   /** Holds writes back until uncork(), so that several frames go out in one system call. */
@@ -184,16 +208,14 @@ export class ChatConnection {
 
   private sendError(code: string, message: string, ref?: string, details?: unknown): void {
     this.host.counters.errors_out++;
-    this.deliver(
-      '',
-      encode({
-        type: 'error',
-        code,
-        message,
-        ...(ref === undefined ? {} : { ref }),
-        ...(details === undefined ? {} : { details }),
-      }),
-    );
+    const frame = {
+      type: 'error',
+      code,
+      message,
+      ...(ref === undefined ? {} : { ref }),
+      ...(details === undefined ? {} : { details }),
+    };
+    this.deliver({ position: 0, id: '', data: encode(frame) });
   }
 
   /** {type:'auth'}: a fresh access token of the same user keeps the connection past the old one's expiry. */
@@ -232,30 +254,61 @@ export class ChatConnection {
   }
 
   /**
-   * The first frame: the user's last received private messages. Waiting for the read models to
-   * reach what the feed has delivered means a message is either in the history or sent live after
-   * it (or both, and then the live copy is dropped) — never lost in between.
+   * The first frame of a fresh connection: the user's last received private messages, with the
+   * cursor of the position the socket was registered at. Waiting for the read models to reach what
+   * the feed has delivered means a message is either in the history or sent live after it (or
+   * both, and then the live copy is dropped) — never lost in between.
    */
   private async sendHistory(): Promise<void> {
-    const { accounts, messaging } = this.host.parley;
     try {
-      // A revocation the feed handed out before this socket was registered would otherwise be missed.
-      const ended = await accounts.sessionEnded(this.principal.session_id, { after: this.host.deliveredPosition() });
-      if (ended !== null) {
-        this.host.counters.closed_session_revoked++;
-        this.close(CLOSE.sessionRevoked, `session ended: ${ended}`);
-        return;
-      }
-      const rows = await messaging.inbox(this.principal.user_id);
-      this.send(encode({ type: 'history', messages: rows.map(pmView) }));
+      if (await this.sessionEndedMeanwhile()) return;
+      const rows = await this.host.parley.messaging.inbox(this.principal.user_id);
+      this.send(encode({ type: 'history', messages: rows.map(pmView), cursor: encodeCursor(this.registeredAt) }));
       const inHistory = new Set(rows.map((r) => r.id));
-      const held = this.backlog ?? [];
-      this.backlog = null;
-      for (const frame of held) if (!inHistory.has(frame.id)) this.send(frame.data);
+      this.release((frame) => !inHistory.has(frame.id));
     } catch (error) {
       this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'could not send chat history');
       this.close(CLOSE.internalError, 'could not load history');
     }
+  }
+
+  /**
+   * The first frame of a reconnecting client: every frame it was shown after its cursor, up to the
+   * log's head (at least the position this socket was registered at, after which the live frames
+   * come). Live frames the sync frame had, held back or still to come, are dropped by position.
+   */
+  private async sendSync(since: string): Promise<void> {
+    try {
+      if (await this.sessionEndedMeanwhile()) return;
+      const answer = await this.host.parley.messaging.sync(this.principal.user_id, decodeCursor(since), {
+        atLeast: this.registeredAt,
+      });
+      const frames = answer.notices.map(frameOf).filter((f) => f !== null);
+      this.send(encode({ type: 'sync', limited: answer.limited, frames, cursor: encodeCursor(answer.position) }));
+      this.floor = answer.position;
+      this.release((frame) => frame.position === 0 || frame.position > this.floor);
+    } catch (error) {
+      this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'could not send the chat resync');
+      this.close(CLOSE.internalError, 'could not load the resync');
+    }
+  }
+
+  /** A revocation the feed handed out before this socket was registered would otherwise be missed. */
+  private async sessionEndedMeanwhile(): Promise<boolean> {
+    const ended = await this.host.parley.accounts.sessionEnded(this.principal.session_id, {
+      after: this.host.deliveredPosition(),
+    });
+    if (ended === null) return false;
+    this.host.counters.closed_session_revoked++;
+    this.close(CLOSE.sessionRevoked, `session ended: ${ended}`);
+    return true;
+  }
+
+  /** Sends the held-back live frames that `keep` passes, and from now on sends live frames at once. */
+  private release(keep: (frame: LiveFrame) => boolean): void {
+    const held = this.backlog ?? [];
+    this.backlog = null;
+    for (const frame of held) if (keep(frame)) this.send(frame.data);
   }
 
   private closeSlowReader(): void {

@@ -110,6 +110,28 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-13', up_to_position: 13 },
   { kind: 'conversation-list.seen', owner_id: 'u1', peer_id: 'u3', up_to: 'pm-11', up_to_position: 11 },
   { kind: 'user.change', user_id: 'u3', version: 2, updated_at: T0, changes: { read_receipts: false } },
+  // The feed (before the chat ops, which the checkpoint tests take from the end): u3's own notices and everyone's, interleaved; u1's are not u3's business.
+  ...[10, 12].map((p): ReadModelOp => ({
+    kind: 'feed.add',
+    row: { audience: 'u3', position: p, seq: 0, notice: { kind: 'pm', position: p, message: pm(p, 'u1', 'u3') } },
+  })),
+  {
+    kind: 'feed.add',
+    row: { audience: 'u1', position: 12, seq: 0, notice: { kind: 'pm', position: 12, message: pm(12, 'u1', 'u3') } },
+  },
+  ...[11, 20, 21].map((p): ReadModelOp => ({
+    kind: 'feed.add',
+    row: {
+      audience: '*',
+      position: p,
+      seq: 0,
+      notice: {
+        kind: 'chat',
+        position: p,
+        message: { id: `c-${p}`, position: p, from_id: 'u1', from: 'Alice', text: 't', sent_at: T0 },
+      },
+    },
+  })),
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
@@ -145,6 +167,8 @@ async function answers(rm: ReadModelStore) {
     blocks: await Promise.all(['u1', 'u3', 'u2'].map((id) => rm.blocks(id))),
     list: await rm.conversationList('u1', { limit: 10 }),
     listOfU3: await rm.conversationList('u3', { limit: 10 }),
+    feed: (await rm.feedFor('u3', 10, 21, 10)).map((n) => `${n.kind}@${n.position}`),
+    feedLimited: (await rm.feedFor('u3', 0, 22, 3)).map((n) => n.position),
   };
 }
 
@@ -241,6 +265,9 @@ forEachEngine('read models', (kind) => {
       { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0, seen_up_to: null },
     ]);
     expect((await rm().conversationList('u3', { limit: 5 }))![0].seen_up_to).to.equal('pm-41');
+    // After 10, up to and including 21, in log order; the limit cuts the merged run.
+    expect(a.feed).to.deep.equal(['chat@11', 'pm@12', 'chat@20', 'chat@21']);
+    expect(a.feedLimited).to.deep.equal([10, 11, 12]);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {

@@ -99,13 +99,17 @@ export const wsUrl = (httpUrl: string, path = '/messenger/ws'): string => httpUr
 export interface ConnectOptions {
   /** How the token travels: ?token= (default), Authorization header, or Sec-WebSocket-Protocol. */
   via?: 'query' | 'header' | 'protocol';
+  /** A cursor to resync from (?since=): the first frame is then `sync` instead of `history`. */
+  since?: string;
   wsOptions?: WebSocket.ClientOptions;
 }
 
 /** Opens a chat socket and waits until it is open (not for the history frame). */
 export function connect(httpUrl: string, token: string, options: ConnectOptions = {}): Promise<ChatClient> {
   const via = options.via ?? 'query';
-  const url = via === 'query' ? `${wsUrl(httpUrl)}?token=${encodeURIComponent(token)}` : wsUrl(httpUrl);
+  const query = new URLSearchParams(via === 'query' ? { token } : {});
+  if (options.since !== undefined) query.set('since', options.since);
+  const url = query.size > 0 ? `${wsUrl(httpUrl)}?${query}` : wsUrl(httpUrl);
   const headers = via === 'header' ? { Authorization: `Bearer ${token}` } : undefined;
   const protocols = via === 'protocol' ? ['parley', token] : undefined;
   const ws = new WebSocket(url, protocols, { headers, ...options.wsOptions });

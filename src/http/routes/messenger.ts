@@ -1,4 +1,4 @@
-import { INBOX_SIZE } from '../../app';
+import { INBOX_SIZE, SYNC_MAX } from '../../app';
 import { parseChatLine, type ChatLine } from '../../app/chat-syntax';
 import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
@@ -16,7 +16,8 @@ import {
   usernameParam,
   usernameSchema,
 } from '../../edge/schemas';
-import { chatView, conversationEntryView, pmView, sentView } from '../../edge/views';
+import { decodeCursor, encodeCursor } from '../../edge/cursor';
+import { chatView, conversationEntryView, frameOf, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
 
 const messages = (item: TSchema) => object({ messages: Type.Array(item) });
@@ -43,6 +44,29 @@ const conversationsQuery = object({
 });
 const readBody = object({
   up_to: Type.String({ minLength: 1, maxLength: 64, description: 'id of the newest message read' }),
+});
+const syncQuery = object({
+  since: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    description: 'the cursor of the last frame you have (any frame, history or sync)',
+  }),
+  limit: defaulted(Type.Integer({ minimum: 1, maximum: SYNC_MAX, default: 100 })),
+});
+// Open on purpose: a frame is exactly what the WebSocket sends, and each notice kind has its own shape.
+const frameSchema = Type.Object(
+  { type: Type.String(), cursor: Type.String() },
+  {
+    additionalProperties: true,
+    description: 'a WebSocket frame (pm, chat, …) with its cursor, as docs/websocket.md describes it',
+  },
+);
+const syncSchema = object({
+  frames: Type.Array(frameSchema),
+  cursor: Type.String({ description: 'where this answer ends: pass it as since next time' }),
+  limited: Type.Boolean({
+    description: `true: more than ${SYNC_MAX} frames were missed, or since is unknown; frames is empty, reload through the REST API`,
+  }),
 });
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
@@ -177,6 +201,30 @@ export const messengerRoutes: Route[] = [
       const rows = await parley.messaging.chatPage(query);
       if (!rows) throw cursorNotFound();
       return { status: 200, body: { messages: rows.map(chatView) } };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/messenger/sync',
+    operationId: 'sync',
+    tag: 'messenger',
+    auth: true,
+    summary: 'The frames you were shown after a cursor, for clients without a WebSocket',
+    description:
+      'Every frame the WebSocket would have sent you after `since`, in log order, at most `limit`; ' +
+      'then call again with the returned cursor (fewer than `limit` frames: you are up to date). ' +
+      `When more than ${SYNC_MAX} frames were missed, or the cursor is malformed or unknown, limited is true ` +
+      'and frames is empty: reload through the REST API (inbox, conversations, chat), then go on from the returned cursor.',
+    query: syncQuery,
+    responses: {
+      200: { description: 'the missed frames', schema: syncSchema },
+      400: errorResponse('malformed query'),
+      401: errorResponse('not authenticated'),
+    },
+    async handle({ query, principal, parley }) {
+      const answer = await parley.messaging.sync(principal.user_id, decodeCursor(query.since), { limit: query.limit });
+      const frames = answer.notices.map(frameOf).filter((f) => f !== null);
+      return { status: 200, body: { frames, cursor: encodeCursor(answer.position), limited: answer.limited } };
     },
   }),
 ];
