@@ -218,6 +218,9 @@ forEachEngine('read models', (kind) => {
     expect(a.listOfU3).to.deep.equal([
       { peer_id: 'u1', peer: 'U1', last: pm(14, 'u3', 'u1'), read_up_to: 0, unread: 2, seen_up_to: null },
     ]);
+    // After 10, up to and including 21, in log order; the limit cuts the merged run.
+    expect(a.feed).to.deep.equal(['chat@11', 'pm@12', 'chat@20', 'chat@21']);
+    expect(a.feedLimited).to.deep.equal([10, 11, 12]);
   });
 
   it('lists blocks in the order made; a block made again after an unblock goes last', async () => {
@@ -265,9 +268,6 @@ forEachEngine('read models', (kind) => {
       { peer_id: 'u3', peer: 'U3', last: newer, read_up_to: 41, unread: 0, seen_up_to: null },
     ]);
     expect((await rm().conversationList('u3', { limit: 5 }))![0].seen_up_to).to.equal('pm-41');
-    // After 10, up to and including 21, in log order; the limit cuts the merged run.
-    expect(a.feed).to.deep.equal(['chat@11', 'pm@12', 'chat@20', 'chat@21']);
-    expect(a.feedLimited).to.deep.equal([10, 11, 12]);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
