@@ -129,7 +129,7 @@ forEachEngine('event store', (kind) => {
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
     for (const o of outcomes.filter((o) => o.status === 'rejected'))
-      expect((o).reason).to.be.instanceOf(ConcurrencyError);
+      expect(o.reason).to.be.instanceOf(ConcurrencyError);
     expect((await store().readStreams(['contended'])).versions.get('contended')).to.equal(1);
   });
 

@@ -59,7 +59,7 @@ if (MONGO_KIND) {
           ),
         ),
       );
-      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o).reason))
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason))
         .to.have.length(1)
         .and.to.satisfy((errors: unknown[]) => errors[0] instanceof EventTooLargeError);
       expect(outcomes[7].status).to.equal('rejected');

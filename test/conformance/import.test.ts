@@ -41,17 +41,23 @@ forEachEngine('importing exported events', (kind) => {
       [{ stream: 'chat-x', expectedVersion: 0, events: [chatEvent(), chatEvent()] }],
       appendOptions(),
     );
-    const behind = await store().importEvents([exported(3, 'chat-c', 1), exported(2, 'chat-d', 1)]).catch((e) => e);
+    const behind = await store()
+      .importEvents([exported(3, 'chat-c', 1), exported(2, 'chat-d', 1)])
+      .catch((e) => e);
     expect(behind).to.be.instanceOf(ImportConflictError);
     expect(behind.position).to.equal(2);
-    const atHead = await store().importEvents([exported(2, 'chat-e', 1)]).catch((e) => e);
+    const atHead = await store()
+      .importEvents([exported(2, 'chat-e', 1)])
+      .catch((e) => e);
     expect(atHead).to.be.instanceOf(ImportConflictError);
     expect(await store().headPosition()).to.equal(2);
   });
 
   it('refuses, writing nothing, a stream version already taken', async () => {
     await store().append([{ stream: 'chat-x', expectedVersion: 0, events: [chatEvent()] }], appendOptions());
-    const error = await store().importEvents([exported(2, 'chat-new', 1), exported(3, 'chat-x', 1)]).catch((e) => e);
+    const error = await store()
+      .importEvents([exported(2, 'chat-new', 1), exported(3, 'chat-x', 1)])
+      .catch((e) => e);
     expect(error).to.be.instanceOf(ImportConflictError);
     expect(error.position).to.equal(3);
     expect((await store().readAll(0, 10)).map((e) => e.stream)).to.deep.equal(['chat-x']);

@@ -8,7 +8,11 @@ interface UserRecord extends Omit<UserRow, 'phone_public' | 'picture'> {
 
 const toUser = (r: UserRecord): UserRow => {
   const { phone_public, picture, ...rest } = r;
-  return { ...rest, phone_public: phone_public === 1, picture: picture ? JSON.parse(picture) : null };
+  return {
+    ...rest,
+    phone_public: phone_public === 1,
+    picture: picture ? (JSON.parse(picture) as UserRow['picture']) : null,
+  };
 };
 
 /** Column of rm_users for each changeable field (a fixed list: no field name reaches SQL from outside). */
