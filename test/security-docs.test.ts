@@ -31,7 +31,7 @@ function producibleCodes(): Set<string> {
     /sendError\(\s*'([a-z_]+)'/g,
     /refuse\(\s*\d{3},\s*'([a-z_]+)'/g,
     /\bcode: '([a-z_]+)'/g,
-    /\[\s*\d{3}, '[^']*', '([a-z_]+)'/g,
+    /\[\s*\d{3},\s*'[^']*',\s*'([a-z_]+)'/g,
   ];
   for (const file of sourceFiles('src'))
     for (const pattern of producers) for (const code of all(read(file), pattern)) codes.add(code);
