@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { frameText } from './lib/ws';
 
 const byUser = new Map<string, Set<WebSocket>>();
 const server = http.createServer((_req, res) => res.writeHead(404).end());
@@ -24,7 +25,7 @@ wss.on('connection', (ws, req) => {
   ws.on('close', () => conns.delete(ws));
   ws.send(JSON.stringify({ type: 'history', messages: [] }));
   ws.on('message', (data) => {
-    const frame = JSON.parse(data.toString()) as { type?: string; to?: string; text?: string; ref?: string };
+    const frame = JSON.parse(frameText(data)) as { type?: string; to?: string; text?: string; ref?: string };
     if (frame.type !== 'pm' || !frame.to || !frame.text) return;
     if (!byUser.has(frame.to)) {
       ws.send(

@@ -219,7 +219,9 @@ function goals(r: EngineResults): Goal[] {
   ];
 }
 
-const fmt = (v: unknown): string =>
+type Figure = number | string | null | undefined;
+
+const fmt = (v: Figure): string =>
   v == null ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : String(v)) : String(v);
 
 /** The table for the terminal and docs/benchmarks.md: figure, same-run baseline, ratio, goal. */
@@ -230,7 +232,7 @@ function table(r: EngineResults): string {
     if (!x) return '';
     return `${x.goal} ${x.met === null ? '—' : x.met ? '✔' : '✘'}`;
   };
-  const rows: [string, unknown, string, unknown, string][] = [
+  const rows: [string, Figure, string, Figure, string][] = [
     [
       `PM throughput, msgs/s (${r.pm?.users ?? '?'} users)`,
       r.pm?.throughput_msgs_per_s,

@@ -36,7 +36,7 @@ try {
   const given = process.argv[2];
   // With and without the metrics token: the document differs in /metrics' security.
   const documents: Record<string, unknown> = given
-    ? { [path.basename(given)]: JSON.parse(readFileSync(given, 'utf8')) }
+    ? { [path.basename(given)]: JSON.parse(readFileSync(given, 'utf8')) as unknown }
     : {
         'openapi.json': buildOpenApi(httpRoutes(createMetricsRegistry())),
         'openapi-metrics-token.json': buildOpenApi(httpRoutes(createMetricsRegistry()), {

@@ -37,7 +37,9 @@ export async function startServer(config: Config, log: Logger, options: ServerOp
     status: () => parley.projector.status(),
   });
   const koa = createHttpApp(parley, { metrics });
-  const server = http.createServer(koa.callback());
+  const handle = koa.callback();
+  // Koa's handler settles its promise itself: errors become responses and 'error' events.
+  const server = http.createServer((req, res) => void handle(req, res));
   answerMalformedRequests(server);
   const chat = await ChatServer.attach(parley, server, {
     ratePerSecond: config.chatRate.perSecond,

@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { readdirSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LIVE_LAG } from '../src/cli/status';
-import type { ParleyEvent } from '../src/events';
 import { PROJECTIONS } from '../src/projections';
 import { openSqliteEngine, sqliteFileIn } from '../src/store/sqlite';
 import { client, registerAndLogin } from './helpers/http';

@@ -139,10 +139,10 @@ describe('configuration', () => {
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => {
-          stdout += d;
+          stdout += d.toString();
         });
         child.stderr.on('data', (d: Buffer) => {
-          stderr += d;
+          stderr += d.toString();
         });
         child.on('error', reject);
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
@@ -153,7 +153,7 @@ describe('configuration', () => {
           const listening = /"url":"([^"]+)"[^\n]*"msg":"parley is listening"/.exec(stdout);
           if (!listening || stopping) return;
           stopping = true;
-          fetch(`${listening[1]}/users?search=x`).finally(() => child.kill('SIGTERM'));
+          void fetch(`${listening[1]}/users?search=x`).finally(() => child.kill('SIGTERM'));
         });
       });
     }

@@ -5,7 +5,7 @@ import { openSqliteEngine } from '../src/store/sqlite';
 import { freePort, killChild, startChild, type ChildServer } from './helpers/child';
 import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
 import { tempDataDir } from './helpers/server';
-import { connectWithHistory, type ChatClient, type Frame } from './helpers/ws';
+import { connectWithHistory, frameText, type ChatClient, type Frame } from './helpers/ws';
 
 /** Frames each sender bursts: within the chat socket's burst allowance (40), so none is refused for speed. */
 const BURST = 40;
@@ -57,11 +57,11 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
       if (frame.type === 'pm') delivered.add(frame.id);
     };
     const bobSocket = (await connectWithHistory(child.url, bob.access_token)).client;
-    bobSocket.ws.on('message', (data) => record(JSON.parse(data.toString())));
+    bobSocket.ws.on('message', (data) => record(JSON.parse(frameText(data))));
     const sockets: ChatClient[] = [];
     for (const sender of senders) {
       const socket = (await connectWithHistory(child.url, sender.access_token)).client;
-      socket.ws.on('message', (data) => record(JSON.parse(data.toString()), sender));
+      socket.ws.on('message', (data) => record(JSON.parse(frameText(data)), sender));
       sockets.push(socket);
     }
 

@@ -137,7 +137,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
     type Txn = { transition(state: string): void };
 
     /** A session whose commits fail with each of `commitErrors` in turn, then succeed. */
-    function session(commitErrors: unknown[]): { session: ClientSession; commits: () => number } {
+    function session(commitErrors: (Error | undefined)[]): { session: ClientSession; commits: () => number } {
       const s = client.startSession();
       const txn = () => (s as unknown as { transaction: Txn }).transaction;
       let commits = 0;
@@ -155,7 +155,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       return { session: s, commits: () => commits };
     }
     /** Work that counts its runs, marks the transaction in progress (as a first operation does) and may throw. */
-    function work(s: ClientSession, errors: unknown[] = []) {
+    function work(s: ClientSession, errors: (Error | undefined)[] = []) {
       let runs = 0;
       const run = async () => {
         (s as unknown as { transaction: Txn }).transaction.transition('TRANSACTION_IN_PROGRESS');

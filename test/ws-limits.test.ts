@@ -10,7 +10,6 @@ describe('chat socket: limits and lifecycle', () => {
     let server: TestServer;
     let api: Client;
     let alice: TestUser;
-    let bob: TestUser;
     const open: ChatClient[] = [];
 
     before(async () => {
@@ -18,7 +17,6 @@ describe('chat socket: limits and lifecycle', () => {
       server = await startTestServer(TEST_LIMITS, { chat: { heartbeatMs: 100, maxBufferedBytes: 64 * 1024 } });
       api = client(server.url);
       alice = await registerAndLogin(api);
-      bob = await registerAndLogin(api);
     });
     afterEach(async () => {
       await Promise.all(open.splice(0).map((c) => c.close()));

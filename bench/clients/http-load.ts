@@ -161,12 +161,16 @@ async function latencyRun(c: LatencyCommand): Promise<Record<string, StreamResul
   return Object.fromEntries([...recorders].map(([name, rec]) => [name, rec.result(c.durationMs)]));
 }
 
-process.on('message', async (msg: RateCommand | LatencyCommand) => {
+type Command = RateCommand | LatencyCommand;
+
+// Answers every command, failures included.
+const onCommand = async (msg: Command): Promise<void> => {
   try {
     const result = msg.cmd === 'rate' ? await rateRun(msg) : await latencyRun(msg);
     process.send!({ ok: true, result });
   } catch (error) {
     process.send!({ ok: false, error: (error as Error).stack ?? String(error) });
   }
-});
+};
+process.on('message', (msg: Command) => void onCommand(msg));
 process.on('disconnect', () => process.exit(0));

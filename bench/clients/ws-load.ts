@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { summarize, type Summary } from '../lib/stats';
+import { frameText } from '../lib/ws';
 
 export interface ClientUser {
   username: string;
@@ -115,7 +116,7 @@ class LoadClient {
         reject(error);
       });
       ws.on('message', (data) => {
-        const frame = JSON.parse(data.toString());
+        const frame = JSON.parse(frameText(data));
         if (frame.type === 'history') {
           clearTimeout(timeout);
           ws.removeAllListeners('error');
@@ -280,7 +281,10 @@ class LoadClient {
 }
 
 const client = new LoadClient();
-process.on('message', async (msg: ConnectCommand | RunCommand | { cmd: 'close' }) => {
+type Command = ConnectCommand | RunCommand | { cmd: 'close' };
+
+// Answers every command, failures included.
+const onCommand = async (msg: Command): Promise<void> => {
   try {
     if (msg.cmd === 'connect') process.send!({ ok: true, result: await client.connect(msg) });
     else if (msg.cmd === 'run') process.send!({ ok: true, result: await client.run(msg) });
@@ -291,5 +295,6 @@ process.on('message', async (msg: ConnectCommand | RunCommand | { cmd: 'close' }
   } catch (error) {
     process.send!({ ok: false, error: (error as Error).stack ?? String(error) });
   }
-});
+};
+process.on('message', (msg: Command) => void onCommand(msg));
 process.on('disconnect', () => process.exit(0));

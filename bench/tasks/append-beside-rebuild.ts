@@ -12,13 +12,14 @@
  * Not part of `npm test` nor of `npm run bench` (it takes minutes).
  */
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { syntheticLog } from '../../src/cli/synthetic-log';
 import { BENCH_SECRET, DIST, ParleyServer, tempDataDir } from '../lib/server';
 import { sleep, summarize } from '../lib/stats';
+import { frameText } from '../lib/ws';
 
 type DistSqlite = typeof import('../../src/store/sqlite');
 
@@ -78,7 +79,7 @@ async function measure(ws: WebSocket, to: string, until: Promise<unknown>): Prom
   const sentAt = new Map<string, number>();
   const window: Window = { latencies: [], errors: 0, unanswered: 0 };
   const onMessage = (data: WebSocket.RawData) => {
-    const frame = JSON.parse(data.toString()) as { type: string; ref?: string };
+    const frame = JSON.parse(frameText(data)) as { type: string; ref?: string };
     if (!frame.ref || !sentAt.has(frame.ref)) return;
     if (frame.type === 'ack') window.latencies.push(performance.now() - sentAt.get(frame.ref)!);
     else if (frame.type === 'error') window.errors++;
@@ -111,6 +112,7 @@ const report = (w: Window) => ({ ...summarize(w.latencies), errors: w.errors, un
 async function main(): Promise<void> {
   const dataDir = tempDataDir('append-beside-rebuild');
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built dist/ module, by path at run time
     const sqlite = require(path.join(DIST, 'store', 'sqlite')) as DistSqlite;
     const seedStarted = performance.now();
     const engine = sqlite.openSqliteEngine({ file: sqlite.sqliteFileIn(dataDir) });
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
       };
       const text = JSON.stringify(result, null, 2);
       console.log(text);
-      if (values.out) require('node:fs').writeFileSync(values.out, `${text}\n`);
+      if (values.out) writeFileSync(values.out, `${text}\n`);
     } finally {
       await server.stop(false);
     }

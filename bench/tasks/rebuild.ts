@@ -27,6 +27,7 @@ import { prng, round } from '../lib/stats';
 type DistConfig = typeof import('../../src/config');
 type DistStore = typeof import('../../src/store');
 type DistRebuild = typeof import('../../src/projections/rebuild');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the built dist/ modules, by path at run time
 const dist = <T>(module: string): T => require(path.join(ROOT, 'dist', module)) as T;
 
 export interface RebuildCommand {
@@ -219,11 +220,13 @@ async function run(c: RebuildCommand): Promise<RebuildTaskResult> {
   };
 }
 
-process.on('message', async (msg: RebuildCommand) => {
+// Answers every command, failures included.
+const onCommand = async (msg: RebuildCommand): Promise<void> => {
   try {
     process.send!({ ok: true, result: await run(msg) });
   } catch (error) {
     process.send!({ ok: false, error: (error as Error).stack ?? String(error) });
   }
-});
+};
+process.on('message', (msg: RebuildCommand) => void onCommand(msg));
 process.on('disconnect', () => process.exit(0));

@@ -46,7 +46,9 @@ export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
 // Letters and digits of any script, plus '_', '.', '-'.
 const USERNAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
 // Control characters other than tab and newline; also lone surrogates are refused by JSON parsing.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029]/u;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NAME_CONTROL_CHARS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/u;
 // Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is not our concern here.
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/u;

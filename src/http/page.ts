@@ -93,7 +93,7 @@ export const pageRoutes: Route[] = [
 /** Serves the chat page's files under /messenger/; /messenger redirects to the page. */
 export function messengerPage(): Middleware {
   const table = assets();
-  return async (ctx, next) => {
+  return async (ctx, next: () => Promise<void>) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     if (ctx.path === '/messenger') {
       ctx.status = 301;

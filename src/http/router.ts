@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
-import Router from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import type { TSchema } from '@sinclair/typebox';
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { koaBody } from 'koa-body';
 import type { Parley, Principal } from '../app';
 import { bearerToken } from '../auth/tokens';
@@ -91,7 +91,7 @@ function bodyParser(route: Route): Middleware[] {
     }
     await next();
   };
-  const parse = koaBody({
+  const parse: (ctx: Context, next: Next) => Promise<void> = koaBody({
     json: types.includes('application/json'),
     urlencoded: types.includes('application/x-www-form-urlencoded'),
     multipart: types.includes('multipart/form-data'),
@@ -127,7 +127,7 @@ function bodyParser(route: Route): Middleware[] {
       );
     },
   });
-  const parseAny: Middleware = async (ctx, next) => {
+  const parseAny: Middleware = async (ctx, next): Promise<void> => {
     if (await carriesNoBody(ctx, types)) {
       ctx.state.noBody = true;
       return next();
@@ -145,7 +145,7 @@ interface Validators {
 
 function compile(route: Route): Validators {
   const body: Validators['body'] = {};
-  for (const [type, schema] of Object.entries(route.body ?? {})) {
+  for (const [type, schema] of Object.entries(route.body ?? {}) as [string, TSchema | undefined][]) {
     if (type !== 'multipart/form-data' && schema) body[type] = bodyValidator(schema);
   }
   return {
@@ -179,7 +179,7 @@ export function buildRouter(parley: Parley, routes: Route[], limits?: RateLimits
   for (const route of routes) {
     const validators = compile(route);
     const form = route.body?.['multipart/form-data'];
-    const handler: Middleware = async (ctx) => {
+    const handler: RouterMiddleware = async (ctx) => {
       try {
         const params = { ...ctx.params };
         const query = { ...ctx.query };

@@ -71,7 +71,7 @@ export function instrumentEngine(engine: Engine, registry: Registry): Engine {
 /** `target` with some members replaced; methods stay bound to the target. */
 function forwardingProxy<T extends object>(target: T, overrides: Partial<T>): T {
   return new Proxy(target, {
-    get(object, property) {
+    get(object, property): unknown {
       if (Object.hasOwn(overrides, property)) return overrides[property as keyof T];
       const value = Reflect.get(object, property, object);
       return typeof value === 'function' ? value.bind(object) : value;

@@ -12,7 +12,7 @@ const template = (koaPath: string): string => koaPath.replace(/:(\w+)/g, '{$1}')
  * layer, or what a non-router middleware put in ctx.state.routeTemplate.
  */
 function routeOf(ctx: Parameters<Middleware>[0]): string {
-  const declared = ctx.state.routeTemplate as string | undefined;
+  const declared = ctx.state.routeTemplate;
   if (declared) return declared;
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   return typeof matched === 'string' ? template(matched) : UNMATCHED_ROUTE;

@@ -404,7 +404,7 @@ export class ProjectionRunner {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     await this.renewing;
     for (const r of this.running) if (r.retryTimer) clearTimeout(r.retryTimer);
-    await Promise.all(this.running.map((r) => r.subscription?.stop()));
+    await Promise.all(this.running.map(async (r) => r.subscription?.stop()));
     // Store the checkpoints that were being written lazily, then hand the leases over at once.
     await Promise.all(
       this.running

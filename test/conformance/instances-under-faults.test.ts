@@ -231,7 +231,7 @@ forEachEngine('two instances on one store under operator tools and a crash', (ki
       const deadline = Date.now() + TAKEOVER_BOUND_MS;
       while (!(await leaseHolders(b)).every((h) => holds(h, b))) {
         if (Date.now() > deadline)
-          throw new Error(`no takeover within ${TAKEOVER_BOUND_MS} ms: ${await leaseHolders(b)}`);
+          throw new Error(`no takeover within ${TAKEOVER_BOUND_MS} ms: ${(await leaseHolders(b)).join(',')}`);
         await sleep(100);
       }
       await expectDeliveredOnce(phase2, onB);

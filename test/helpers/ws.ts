@@ -11,6 +11,12 @@ export interface Closed {
 
 const WAIT_MS = 5_000;
 
+/** A text frame's contents: ws hands over one Buffer by default (an ArrayBuffer or fragments if asked to). */
+export function frameText(data: WebSocket.RawData): string {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return bytes.toString('utf8');
+}
+
 /**
  * A chat-socket test client: collects every frame it receives, and lets a test wait for the next
  * frame matching a predicate (bounded in time, so a missing frame fails instead of hanging).
@@ -24,7 +30,7 @@ export class ChatClient {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      this.frames.push(isBinary ? { type: '<binary>' } : JSON.parse(data.toString()));
+      this.frames.push(isBinary ? { type: '<binary>' } : JSON.parse(frameText(data)));
       this.wakeAll();
     });
     this.closed = new Promise((resolve) => {

@@ -77,7 +77,7 @@ export function docsAssets(): Middleware {
   const initializer = Buffer.from(INITIALIZER);
   // Read on first request, then kept: a handful of files, ~1.5 MB in all.
   const loaded = new Map<string, Buffer>();
-  return async (ctx, next) => {
+  return async (ctx, next: () => Promise<void>) => {
     if (!ctx.path.startsWith(`${DOCS_PATH}/`) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const name = ctx.path.slice(DOCS_PATH.length + 1);
     if (name !== 'init.js' && !Object.hasOwn(PACKAGE_FILES, name)) return next();

@@ -41,7 +41,7 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
 async function trimInbox(w: MongoWriter, owner: string, keep: number): Promise<void> {
   const inbox = w.db.collection(w.collection(INBOX));
   const oldestDropped = await inbox
-    .find({ owner_id: owner }, { session: w.session, projection: { position: 1 } })
+    .find<{ position: number }>({ owner_id: owner }, { session: w.session, projection: { position: 1 } })
     .sort({ position: -1 })
     .skip(keep)
     .limit(1)

@@ -13,7 +13,7 @@ const toUser = (r: UserRecord): UserRow => {
     ...rest,
     phone_public: phone_public === 1,
     read_receipts: read_receipts === 1,
-    picture: picture ? JSON.parse(picture) : null,
+    picture: picture ? (JSON.parse(picture) as UserRow['picture']) : null,
   };
 };
 

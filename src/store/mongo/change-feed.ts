@@ -41,7 +41,8 @@ export interface FeedStatus {
  */
 export class ChangeFeed {
   private stream: ChangeStream<EventDoc, ChangeStreamDocument<EventDoc>> | null = null;
-  private resumeToken: ResumeToken | null = null;
+  /** null until the stream first answers (ResumeToken is `unknown`, so it includes null). */
+  private resumeToken: ResumeToken = null;
   private closed = false;
   private running: Promise<void> | null = null;
   /** Cuts a back-off sleep short on close(). */

@@ -195,7 +195,7 @@ export async function inTransaction<T>(
  * one's snapshot, labelled so that withTransaction runs the work again: nothing of it is stored,
  * and the next run sees that document.
  */
-export function duplicateAsTransient(error: unknown): unknown {
+export function duplicateAsTransient<E>(error: E): E {
   if (error instanceof MongoError && hasCode(error, DUPLICATE_KEY)) {
     error.addErrorLabel(MongoErrorLabel.TransientTransactionError);
   }

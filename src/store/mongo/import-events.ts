@@ -54,6 +54,6 @@ export async function insertExported(
 
 function failedIndex(error: unknown): number {
   if (!(error instanceof MongoBulkWriteError)) return 0;
-  const writeErrors = error.writeErrors;
-  return (Array.isArray(writeErrors) ? writeErrors[0] : writeErrors)?.index ?? 0;
+  // One WriteError or several (Array.isArray would type a readonly array's items `any`).
+  return [error.writeErrors].flat()[0]?.index ?? 0;
 }

@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, ClientSession, Db } from 'mongodb';
 import { READ_MODELS } from '../../read-models';
+import type { AnyReadModel } from '../../read-models/kit/read-model';
 import type { MongoWriter, ReadModelDoc } from '../../read-models/kit/mongo';
 import type { ReadModelOp } from '../read-models';
 
@@ -9,7 +10,7 @@ export type CollectionNames = (live: string) => string;
 export const LIVE_COLLECTIONS: CollectionNames = (live) => live;
 
 /** Each kind of op's handler, from the read model that owns it. */
-const HANDLERS = new Map(READ_MODELS.flatMap((m) => Object.entries(m.mongo.apply)));
+const HANDLERS = new Map(READ_MODELS.flatMap((m: AnyReadModel) => Object.entries(m.mongo.apply)));
 
 /**
  * Applies read-model ops with the same meaning as the SQLite engine (see src/read-models/<name>/):
@@ -51,7 +52,8 @@ export async function applyOps(
   for (const op of ops) {
     const handler = HANDLERS.get(op.kind);
     if (!handler) throw new Error(`no read model writes ${op.kind} ops`);
-    const pending = handler(op, writer);
+    // The handler registered for this op's kind takes exactly this op.
+    const pending = handler(op as never, writer);
     if (pending) await pending;
   }
   await writer.flush();

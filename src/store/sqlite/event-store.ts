@@ -43,8 +43,9 @@ const isBusy = (error: unknown): boolean => String((error as { code?: unknown })
 const toEvent = (row: EventRow): StoredEvent =>
   upcast({
     ...row,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
+    // Written by this store as the JSON of exactly these.
+    data: JSON.parse(row.data) as RawEvent['data'],
+    metadata: JSON.parse(row.metadata) as RawEvent['metadata'],
   });
 
 /** Positions of one group commit that is written but not yet on disk. */

@@ -40,14 +40,14 @@ function sweepExpired(db: Database.Database): void {
  */
 function withImmediateTransactions(db: Database.Database): Database.Database {
   return new Proxy(db, {
-    get(target, property) {
+    get(target, property): unknown {
       if (property === 'transaction') {
         return (fn: (...args: unknown[]) => unknown) => {
           const tx = target.transaction(fn);
           return (...args: unknown[]) => tx.immediate(...args);
         };
       }
-      const value = Reflect.get(target, property, target);
+      const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import { READ_MODELS } from '../../read-models';
+import type { AnyReadModel } from '../../read-models/kit/read-model';
 import type { SqliteWriter } from '../../read-models/kit/sqlite';
 import type { ReadModelOp } from '../read-models';
 
 /** Each kind of op's handler, from the read model that owns it. */
-const HANDLERS = new Map(READ_MODELS.flatMap((m) => Object.entries(m.sqlite.apply)));
+const HANDLERS = new Map(READ_MODELS.flatMap((m: AnyReadModel) => Object.entries(m.sqlite.apply)));
 
 /**
  * Turns read-model ops into SQL against a set of tables: the live ones, or a rebuild's shadows.
@@ -32,6 +33,7 @@ export class ReadModelWriter {
   apply(op: ReadModelOp): void {
     const handler = HANDLERS.get(op.kind);
     if (!handler) throw new Error(`no read model writes ${op.kind} ops`);
-    handler(op, this.writer);
+    // The handler registered for this op's kind takes exactly this op.
+    handler(op as never, this.writer);
   }
 }

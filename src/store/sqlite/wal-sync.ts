@@ -32,12 +32,8 @@ export class WalSync {
 
   private start(): Promise<void> {
     const run = new Promise<void>((resolve, reject) => {
-      try {
-        this.fd ??= openSync(this.walPath!, 'r');
-      } catch (error) {
-        reject(error);
-        return;
-      }
+      // An error opening the file is thrown in the executor, and so rejects the promise.
+      this.fd ??= openSync(this.walPath!, 'r');
       fsync(this.fd, (error) => (error ? reject(error) : resolve()));
     }).finally(() => {
       if (this.running === run) this.running = null;
