@@ -23,7 +23,16 @@ import { searchBench, type SearchResult } from './scenarios/search';
 import { profiling, workspace, type Target } from './scenarios/target';
 import type { RebuildTaskResult } from './tasks/rebuild';
 
-const SCENARIOS = ['pm', 'login', 'login-storm', 'connections', 'search', 'conversations', 'rebuild', 'resync'] as const;
+const SCENARIOS = [
+  'pm',
+  'login',
+  'login-storm',
+  'connections',
+  'search',
+  'conversations',
+  'rebuild',
+  'resync',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({

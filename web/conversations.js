@@ -3,7 +3,7 @@
 // other person's receipts show as "seen" on your messages.
 
 import { api } from './api.js';
-import { $, el } from './dom.js';
+import { $ } from './dom.js';
 import { state } from './state.js';
 import { sendFrame } from './socket.js';
 import { showError, startPm } from './views.js';

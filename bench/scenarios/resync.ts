@@ -3,6 +3,7 @@ import { encodeCursor } from '../../src/edge/cursor';
 import { seedMessages, seedUsers, type SeededUser } from '../lib/seed';
 import { round, summarize, type Summary } from '../lib/stats';
 import { withProcesses, workspace, type Target } from './target';
+import { frameText } from '../lib/ws';
 
 export interface ResyncOptions {
   users: number;
@@ -43,7 +44,7 @@ function wsResync(url: string, token: string, since: string, expected: number): 
     });
     ws.once('message', (data) => {
       const took = performance.now() - opened;
-      const frame = JSON.parse(data.toString()) as { type: string; limited: boolean; frames: unknown[] };
+      const frame = JSON.parse(frameText(data)) as { type: string; limited: boolean; frames: unknown[] };
       ws.close();
       if (frame.type !== 'sync' || frame.limited || frame.frames.length !== expected) {
         reject(

@@ -40,9 +40,10 @@ export const conversationDecider: Decider<ConversationCommand, ConversationState
     switch (event.type) {
       case 'ConversationRead':
         return { ...state, marker: Math.max(state.marker, event.data.up_to_position) };
-      case 'MessageSent':
+      case 'MessageSent': {
         const { from_id, from, to_id, to } = event.data;
         return { ...state, message: { from_id, from, to_id, to, position: positionOf(event) } };
+      }
       case 'UserRegistered':
       case 'ProfileUpdated':
       case 'SettingsChanged':

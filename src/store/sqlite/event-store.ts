@@ -38,7 +38,10 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-const isBusy = (error: unknown): boolean => String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
+const isBusy = (error: unknown): boolean => {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+};
 
 const toEvent = (row: EventRow): StoredEvent =>
   upcast({
