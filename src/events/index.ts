@@ -2,7 +2,7 @@ import type { ClaimEvent } from './claim';
 import { emailStream, usernameStream } from './claim';
 import type { Stored } from './envelope';
 import type { MessageEvent } from './message';
-import { chatStream, pmStream } from './message';
+import { chatStream, messageStream, pmStream } from './message';
 import type { SessionEvent } from './session';
 import { sessionStream } from './session';
 import type { UserEvent } from './user';
@@ -24,7 +24,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'UserRegistered', 'ProfileUpdated', 'SettingsChanged', 'PasswordChanged', 'PictureChanged',
   'UsernameClaimed', 'EmailClaimed', 'EmailReleased',
   'SessionStarted', 'SessionRefreshed', 'SessionRevoked',
-  'MessageSent', 'ChatMessagePosted',
+  'MessageSent', 'ChatMessagePosted', 'MessageEdited', 'MessageDeleted',
 ];
 
 /** The stream an event belongs to follows from the event itself. */
@@ -43,5 +43,7 @@ export function streamOf(event: ParleyEvent): string {
       return pmStream(event.data.message_id);
     case 'ChatMessagePosted':
       return chatStream(event.data.message_id);
+    case 'MessageEdited': case 'MessageDeleted':
+      return messageStream(event.data.kind, event.data.message_id);
   }
 }

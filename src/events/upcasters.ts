@@ -10,7 +10,7 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   UserRegistered: 2, ProfileUpdated: 1, SettingsChanged: 1, PasswordChanged: 1, PictureChanged: 1,
   UsernameClaimed: 1, EmailClaimed: 1, EmailReleased: 1,
   SessionStarted: 1, SessionRefreshed: 1, SessionRevoked: 1,
-  MessageSent: 1, ChatMessagePosted: 1,
+  MessageSent: 1, ChatMessagePosted: 1, MessageEdited: 1, MessageDeleted: 1,
 };
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;

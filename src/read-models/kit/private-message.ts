@@ -8,14 +8,19 @@ export interface PrivateMessageRow {
   from: string;
   to_id: string;
   to: string;
-  text: string;
+  /** Null once deleted. */
+  text: string | null;
   sent_at: string;
+  /** When the sender last edited it; null when never. */
+  edited_at: string | null;
+  /** A tombstone: the message stays in its place in the histories, without its text. */
+  deleted: boolean;
 }
 
 export function privateMessageRow(event: Stored<EventOfType<'MessageSent'>>): PrivateMessageRow {
   const d = event.data;
   return {
     id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, to_id: d.to_id, to: d.to, text: d.text,
-    sent_at: event.time,
+    sent_at: event.time, edited_at: null, deleted: false,
   };
 }

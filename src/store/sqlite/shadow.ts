@@ -5,6 +5,7 @@ import type { ReadModelOp, ShadowReadModel } from '../read-models';
 import { ReadModelWriter } from './read-model-writer';
 import { SHADOW_SUFFIX } from '../read-models';
 import { readModelTableParts } from './schema';
+import { ShadowDeferred } from './shadow-deferred';
 import { ShadowStaging } from './shadow-staging';
 
 /**
@@ -28,6 +29,8 @@ export class SqliteShadow implements ShadowReadModel {
     indexes: string,
     /** Rows staged while scanning; null once moved into the shadow tables. */
     private staging: ShadowStaging | null,
+    /** Edits and deletes held back while scanning; null once applied. */
+    private deferred: ShadowDeferred | null,
   ) {
     this.pendingIndexes = indexes;
     this.writer = new ReadModelWriter(db, (table) => {
@@ -35,7 +38,7 @@ export class SqliteShadow implements ShadowReadModel {
       return table + SHADOW_SUFFIX;
     });
     this.applyTx = db.transaction((ops: ReadModelOp[]) => {
-      for (const op of ops) if (!this.staging?.take(op)) this.writer.apply(op);
+      for (const op of ops) if (!this.staging?.take(op) && !this.deferred?.take(op)) this.writer.apply(op);
     });
   }
 
@@ -52,7 +55,8 @@ export class SqliteShadow implements ShadowReadModel {
       }
       return ShadowStaging.create(db, tables);
     }).immediate();
-    return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging);
+    const deferred = ShadowDeferred.create(db, projection);
+    return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging, deferred);
   }
 
   get position(): number {
@@ -83,6 +87,11 @@ export class SqliteShadow implements ShadowReadModel {
       this.db.transaction(() => this.db.exec(this.pendingIndexes)).immediate();
       this.pendingIndexes = '';
     }
+    // After the rows and indexes: the held-back changes find their rows by key.
+    if (this.deferred) {
+      this.deferred.finish(this.writer);
+      this.deferred = null;
+    }
     this.db.transaction(() => {
       const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
       if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
@@ -103,6 +112,8 @@ export class SqliteShadow implements ShadowReadModel {
       for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
       ShadowStaging.drop(this.db, this.tables);
     }).immediate();
+    this.deferred?.discard();
+    this.deferred = null;
   }
 
   private assertOpen(): void {
