@@ -68,11 +68,14 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
       await theirs.waitFor(WAIT);
       // Only one's own messages can be changed.
       expect(await theirs.locator('.actions').count()).to.equal(0);
+      // A background tab's animation frames are throttled, and clicks wait for them.
+      await alicePage.bringToFront();
 
       // Esc cancels: nothing is sent, the text is back.
       await mine.getByRole('button', { name: 'Edit message' }).click();
       const editor = mine.locator('.edit-form input');
       await editor.fill('never mind');
+      await alicePage.screenshot({ path: path.join(ARTIFACTS, `edit-${name}-editor.png`) });
       await expectNoAxeViolations(alicePage, `the message editor (${name})`, EDIT_PARTS);
       await editor.press('Escape');
       expect(await mine.locator('.edit-form').count()).to.equal(0);
@@ -88,6 +91,7 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
       expect(await mine.locator('.text').textContent()).to.equal('see you at 6');
       expect(await alicePage.locator('.msg .text', { hasText: 'see you at 5' }).count()).to.equal(0);
       await expectNoAxeViolations(alicePage, `an edited message (${name})`, EDIT_PARTS);
+      await alicePage.screenshot({ path: path.join(ARTIFACTS, `edit-${name}-edited.png`) });
 
       // Delete asks for a second click, then leaves a tombstone on both pages.
       await mine.getByRole('button', { name: 'Delete message' }).click();
@@ -98,11 +102,11 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
       expect(await mine.locator('.actions').count()).to.equal(0);
       expect(await bobPage.locator('.msg .text', { hasText: 'see you at 6' }).count()).to.equal(0);
       await expectNoAxeViolations(bobPage, `a deleted message (${name})`, EDIT_PARTS);
-      await alicePage.screenshot({ path: path.join(ARTIFACTS, `edit-${name}.png`) });
+      await alicePage.screenshot({ path: path.join(ARTIFACTS, `edit-${name}-deleted.png`) });
     });
   }
 
-  it('edits and deletes chat lines for everyone, and a reload shows the changes from the history', async () => {
+  it('edits and deletes chat lines for everyone, in place; a refused edit is shown as an error', async () => {
     const alicePage = await logIn(alice, LAPTOP);
     const bobPage = await logIn(bob, PHONE);
     await say(alicePage, 'first line');
@@ -111,6 +115,7 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
     const second = alicePage.locator('.msg-chat', { hasText: 'second line' });
     await first.waitFor(WAIT);
     await second.waitFor(WAIT);
+    await alicePage.bringToFront();
     await first.getByRole('button', { name: 'Edit message' }).click();
     await first.locator('.edit-form input').fill('first line, better');
     await first.getByRole('button', { name: 'Save' }).click();
