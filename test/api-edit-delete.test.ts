@@ -1,7 +1,11 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { rmSync } from 'node:fs';
+import { sqliteFileIn } from '../src/store/sqlite';
 import { expectError, expectStatus } from './helpers/assert';
-import { registerAndLogin, type Client, type TestUser } from './helpers/http';
-import { useServer } from './helpers/suite';
+import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
+import { startTestServer, tempDataDir } from './helpers/server';
+import { NO_RATE_LIMITS, useServer } from './helpers/suite';
 
 interface Message {
   type: 'pm' | 'chat'; id: string; from: string; to?: string; text: string | null; sent_at: string;
@@ -183,5 +187,41 @@ describe('REST: editing and deleting messages', () => {
       // The full history has the old one's edit.
       expect(byId(await conversation(dave, alice), old.id)).to.include({ text: 'old one, edited' });
     });
+  });
+});
+
+describe('a database from before edits existed', () => {
+  it('gains the new columns on start-up: old messages show as never edited, and can be edited and deleted', async () => {
+    const dataDir = tempDataDir();
+    try {
+      const first = await startTestServer({ ...NO_RATE_LIMITS, DATA_DIR: dataDir }, { keepData: true });
+      const api1 = client(first.url);
+      const [alice, bob] = [await registerAndLogin(api1), await registerAndLogin(api1)];
+      const pm = (await api1.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'old pm' } })).body;
+      const line = (await api1.post('/messenger/messages', { token: alice.access_token, json: { text: 'old line' } })).body;
+      await first.stop();
+      // The tables as an earlier release created them: without edited_at and deleted.
+      const db = new Database(sqliteFileIn(dataDir));
+      for (const table of ['rm_inbox', 'rm_conversations', 'rm_chat']) {
+        db.exec(`ALTER TABLE ${table} DROP COLUMN edited_at; ALTER TABLE ${table} DROP COLUMN deleted`);
+      }
+      db.close();
+
+      const second = await startTestServer({ ...NO_RATE_LIMITS, DATA_DIR: dataDir });
+      try {
+        const api = client(second.url);
+        const inbox = (await api.get('/messenger/inbox', { token: bob.access_token })).body.messages;
+        expect(inbox).to.deep.equal([pm]);
+        expect(pm).to.include({ edited_at: null, deleted: false });
+        expectStatus(await api.patch(`/messenger/messages/${pm.id}`, { token: alice.access_token, json: { text: 'new text' } }), 200);
+        expectStatus(await api.request('DELETE', `/messenger/messages/${line.id}`, { token: alice.access_token }), 204);
+        expect((await api.get('/messenger/inbox', { token: bob.access_token })).body.messages[0]).to.include({ text: 'new text' });
+        expect((await api.get('/messenger/chat', { token: bob.access_token })).body.messages[0]).to.include({ id: line.id, deleted: true });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
