@@ -166,7 +166,7 @@ export class Messaging {
     const command: MessageChangeCommand = { type: 'EditMessage', message_id: messageId, by_id: principal.user_id, text };
     const done = await this.change(command, principal, ctx, options);
     const edit = done.events.find((e) => e.type === 'MessageEdited');
-    if (edit) return editedMessage(edit as Stored<EventOfType<'MessageEdited'>>);
+    if (edit) return editedMessage(edit);
     const { events } = await this.deps.engine.events.readStreams(streamsOfMessage(messageId));
     return currentMessage(fold(messageChangeDecider, events as Stored<MessageEvent>[])!);
   }

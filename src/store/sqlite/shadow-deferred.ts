@@ -46,7 +46,7 @@ export class ShadowDeferred {
         const rows = page.all(after) as { seq: number; op: string }[];
         for (const row of rows) writer.apply(JSON.parse(row.op) as ReadModelOp);
         if (rows.length < PAGE) break;
-        after = rows[rows.length - 1]!.seq;
+        after = rows[rows.length - 1].seq;
       }
       this.db.exec(`DROP TABLE temp.${this.table}`);
     }).immediate();
