@@ -30,7 +30,10 @@ export interface DeletedMessage {
   to_id?: string;
 }
 
-/** What the live feed hands out, in log order: messages to deliver, their edits and deletes, and sessions that ended. */
+/**
+ * What the live feed hands out, in log order: messages to deliver, their edits and deletes, and
+ * sessions that ended.
+ */
 export type FeedNotice =
   | { kind: 'pm'; message: PrivateMessageRow }
   | { kind: 'chat'; message: ChatMessageRow }
@@ -65,7 +68,8 @@ function noticeOf(event: StoredEvent): FeedNotice | null {
     }
     case 'MessageDeleted': {
       const { message_id, kind, from_id, to_id } = event.data;
-      return { kind: 'deleted', message_kind: kind, message: { id: message_id, from_id, ...(to_id === undefined ? {} : { to_id }) } };
+      const message = { id: message_id, from_id, ...(to_id === undefined ? {} : { to_id }) };
+      return { kind: 'deleted', message_kind: kind, message };
     }
     case 'SessionRevoked': return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
     default: return null;
@@ -75,7 +79,10 @@ function noticeOf(event: StoredEvent): FeedNotice | null {
 /** The message an edit leaves, from the edit event alone (it carries the whole message). */
 function editedMessage(event: Stored<EventOfType<'MessageEdited'>>): CurrentMessage {
   const d = event.data;
-  const common = { id: d.message_id, from_id: d.from_id, from: d.from, text: d.text, sent_at: d.sent_at, edited_at: event.time, deleted: false };
+  const common = {
+    id: d.message_id, from_id: d.from_id, from: d.from, text: d.text, sent_at: d.sent_at,
+    edited_at: event.time, deleted: false,
+  };
   return d.kind === 'pm'
     ? { kind: 'pm', message: { ...common, to_id: d.to_id!, to: d.to! } }
     : { kind: 'chat', message: common };
@@ -87,7 +94,9 @@ function currentMessage(m: StoredMessage): CurrentMessage {
     id: m.id, from_id: m.from_id, from: m.from, text: m.deleted ? null : m.text, sent_at: m.sent_at,
     edited_at: m.edited_at, deleted: m.deleted,
   };
-  return m.kind === 'pm' ? { kind: 'pm', message: { ...common, to_id: m.to_id!, to: m.to! } } : { kind: 'chat', message: common };
+  return m.kind === 'pm'
+    ? { kind: 'pm', message: { ...common, to_id: m.to_id!, to: m.to! } }
+    : { kind: 'chat', message: common };
 }
 
 /** Both streams a message id can name: at most one of them exists. */
@@ -172,8 +181,11 @@ export class Messaging {
   }
 
   /** Deletes one's own message: it stays in the histories as a tombstone. Deleting again changes nothing. */
-  async delete(principal: Principal, messageId: string, ctx: CommandContext, options: HandleOptions = {}): Promise<void> {
-    await this.change({ type: 'DeleteMessage', message_id: messageId, by_id: principal.user_id }, principal, ctx, options);
+  async delete(
+    principal: Principal, messageId: string, ctx: CommandContext, options: HandleOptions = {},
+  ): Promise<void> {
+    const command: MessageChangeCommand = { type: 'DeleteMessage', message_id: messageId, by_id: principal.user_id };
+    await this.change(command, principal, ctx, options);
   }
 
   /** The user's last received private messages, oldest first. With `after`, as of at least that log position. */

@@ -51,7 +51,9 @@ const DATA_SCHEMAS: Record<EventType, object> = {
     { ...messageFields, kind: messageKind, to_id: str, to: str, sent_at: str },
     ['message_id', 'kind', 'from_id', 'from', 'text', 'sent_at'],
   ),
-  MessageDeleted: obj({ message_id: str, kind: messageKind, from_id: str, to_id: str }, ['message_id', 'kind', 'from_id']),
+  MessageDeleted: obj(
+    { message_id: str, kind: messageKind, from_id: str, to_id: str }, ['message_id', 'kind', 'from_id'],
+  ),
 };
 
 const dataValidators = Object.fromEntries(

@@ -91,9 +91,13 @@ export function parseFrame(raw: string): ClientFrame {
     throw new FrameError('invalid_json', 'the frame starts with { but is not valid JSON');
   }
   const type = (frame as { type?: unknown }).type;
-  if (typeof type !== 'string') throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, edit, delete or auth");
+  if (typeof type !== 'string') {
+    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, edit, delete or auth");
+  }
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
-  if (!validate) throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, edit, delete or auth`);
+  if (!validate) {
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, edit, delete or auth`);
+  }
   try {
     validate(frame);
   } catch (error) {

@@ -41,8 +41,8 @@ export const messengerRoutes: Route[] = [
   route({
     method: 'PATCH', path: '/messenger/messages/{id}', operationId: 'editMessage', tag: 'messenger', auth: true,
     summary: 'Edit your own message (PM or chat line)',
-    description: 'Same text rules as sending. The same text again changes nothing. Both parties of a PM (everyone, for a chat '
-      + 'line) get an `edited` frame; every history shows the new text with `edited_at`.',
+    description: 'Same text rules as sending. The same text again changes nothing. Both parties of a PM '
+      + '(everyone, for a chat line) get an `edited` frame; every history shows the new text with `edited_at`.',
     params: messageIdParam,
     body: { 'application/json': editBody },
     responses: {
@@ -60,8 +60,8 @@ export const messengerRoutes: Route[] = [
   route({
     method: 'DELETE', path: '/messenger/messages/{id}', operationId: 'deleteMessage', tag: 'messenger', auth: true,
     summary: 'Delete your own message (PM or chat line)',
-    description: 'The message stays in every history as a tombstone (`deleted: true`, `text: null`). Deleting it again is '
-      + 'also a 204. Both parties of a PM (everyone, for a chat line) get a `deleted` frame.',
+    description: 'The message stays in every history as a tombstone (`deleted: true`, `text: null`). '
+      + 'Deleting it again is also a 204. Both parties of a PM (everyone, for a chat line) get a `deleted` frame.',
     params: messageIdParam,
     responses: {
       204: { description: 'deleted' },

@@ -1,6 +1,6 @@
 import {
-  CHANGE_COLUMN_DDL, changeHandlers, cursor, PM_COLUMN_DDL, PM_COLUMNS, PM_PLACEHOLDERS, pmParams, toPm, type MessageRecord,
-  type SqliteReadModel,
+  CHANGE_COLUMN_DDL, changeHandlers, cursor, PM_COLUMN_DDL, PM_COLUMNS, PM_PLACEHOLDERS, pmParams, toPm,
+  type MessageRecord, type SqliteReadModel,
 } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 

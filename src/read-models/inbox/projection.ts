@@ -7,7 +7,9 @@ import { INBOX_SIZE, type InboxOp } from './types';
 export const inboxProjection: ProjectionOf<InboxOp> = {
   name: 'inbox',
   project(event) {
-    if (event.type === 'MessageSent') return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
+    if (event.type === 'MessageSent') {
+      return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
+    }
     const change = messageChangeOf(event, 'pm');
     if (!change) return [];
     const key = { owner_id: change.to_id!, id: change.id };

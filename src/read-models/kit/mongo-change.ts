@@ -10,7 +10,10 @@ export function changeWrites<K extends string>(collection: string, keys: readonl
   return {
     edit: (op: Record<K | 'id' | 'text' | 'edited_at', string>, w: MongoWriter): void => {
       w.write(collection, {
-        updateOne: { filter: { ...filter(op), deleted: { $ne: true } }, update: { $set: { text: op.text, edited_at: op.edited_at } } },
+        updateOne: {
+          filter: { ...filter(op), deleted: { $ne: true } },
+          update: { $set: { text: op.text, edited_at: op.edited_at } },
+        },
       });
     },
     delete: (op: Record<K | 'id', string>, w: MongoWriter): void => {

@@ -113,7 +113,8 @@ export function changeHandlers<K extends string>(table: string, keys: readonly K
   const params = (op: Record<K | 'id', string>) => Object.fromEntries([...keys, 'id'].map((k) => [k, op[k as K]]));
   return {
     edit: (op: Record<K | 'id' | 'text' | 'edited_at' | 'kind', string>, w: SqliteWriter): void => {
-      w.statement(op.kind, table, (t) => `UPDATE ${t} SET text = @text, edited_at = @edited_at WHERE ${where} AND deleted = 0`)
+      w.statement(op.kind, table, (t) => `UPDATE ${t} SET text = @text, edited_at = @edited_at
+        WHERE ${where} AND deleted = 0`)
         .run({ ...params(op), text: op.text, edited_at: op.edited_at });
     },
     delete: (op: Record<K | 'id' | 'kind', string>, w: SqliteWriter): void => {

@@ -82,7 +82,9 @@ export function migrate(db: Database.Database): void {
     // The added columns' defaults are what the old rows mean (e.g. never edited, not deleted).
     for (const [table, columns] of ADDED_COLUMNS) {
       const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
-      for (const column of columns) if (!have.has(column.split(' ')[0])) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      for (const column of columns) {
+        if (!have.has(column.split(' ')[0])) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
     }
   }).immediate();
 }

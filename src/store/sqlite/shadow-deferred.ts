@@ -26,7 +26,8 @@ export class ShadowDeferred {
     const kinds = readModelOf(projection).sqlite.deferred ?? [];
     if (kinds.length === 0) return null;
     const table = `deferred_${projection.replace(/\W/g, '_')}`;
-    db.exec(`DROP TABLE IF EXISTS temp.${table}; CREATE TEMP TABLE ${table} (seq INTEGER PRIMARY KEY, op TEXT NOT NULL)`);
+    db.exec(`DROP TABLE IF EXISTS temp.${table};
+      CREATE TEMP TABLE ${table} (seq INTEGER PRIMARY KEY, op TEXT NOT NULL)`);
     return new ShadowDeferred(db, table, new Set(kinds));
   }
 
