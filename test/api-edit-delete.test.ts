@@ -48,7 +48,9 @@ describe('REST: editing and deleting messages', () => {
       expectStatus(reply, 200);
       const edited: Message = reply.body;
       expect(edited).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'edited_at', 'deleted');
-      expect(edited).to.include({ type: 'pm', id: sent.id, from: alice.username, to: bob.username, text: 'hello bob', sent_at: sent.sent_at, deleted: false });
+      expect(edited).to.include({
+        type: 'pm', id: sent.id, from: alice.username, to: bob.username, text: 'hello bob', sent_at: sent.sent_at, deleted: false,
+      });
       expect(Date.parse(edited.edited_at!)).to.be.at.least(Date.parse(sent.sent_at));
       // consistent: the read models have it when the reply comes.
       expect(byId(await inbox(bob), sent.id)).to.deep.equal(edited);
@@ -168,6 +170,29 @@ describe('REST: editing and deleting messages', () => {
       expectError(await remove(alice, 'no-such-message'), 404, 'message_not_found');
       expectError(await remove(null, pm.id), 401);
       expect(byId(await inbox(bob), pm.id)).to.include({ text: 'keep', deleted: false });
+    });
+  });
+
+  describe('a resend with the same ref', () => {
+    it('answers with the message as it now is: edited, then a tombstone; and stores nothing new', async () => {
+      const first = await send(alice, { to: bob.username, text: 'v1', ref: 'resend-after-edit' });
+      const edited = (await edit(alice, first.id, { text: 'v2' })).body as Message;
+      const again = await api.post('/messenger/messages', {
+        token: alice.access_token, json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
+      });
+      expect(again.body).to.deep.equal(edited);
+      expectStatus(await remove(alice, first.id), 204);
+      const line = await send(alice, { text: 'a line', ref: 'resend-after-delete' });
+      expectStatus(await remove(alice, line.id), 204);
+      const resent = await api.post('/messenger/messages', {
+        token: alice.access_token, json: { text: 'a line', ref: 'resend-after-delete' },
+      });
+      expect(resent.body).to.deep.equal({ ...line, text: null, deleted: true });
+      const afterPm = await api.post('/messenger/messages', {
+        token: alice.access_token, json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
+      });
+      expect(afterPm.body).to.deep.equal({ ...edited, text: null, deleted: true });
+      expect((await conversation(bob, alice)).filter((m) => m.id === first.id)).to.have.length(1);
     });
   });
 

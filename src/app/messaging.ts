@@ -23,6 +23,9 @@ export type CurrentMessage =
   | { kind: 'pm'; message: Omit<PrivateMessageRow, 'position'> }
   | { kind: 'chat'; message: Omit<ChatMessageRow, 'position'> };
 
+/** What edits and deletes change of a message. */
+type MessageChanges = Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>;
+
 /** Who sees a deleted message go: its sender, and for a PM its recipient (everyone for a chat line). */
 export interface DeletedMessage {
   id: string;
@@ -150,8 +153,9 @@ export class Messaging {
       from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
-    const event = await this.store(command, streams, principal, ctx, options);
-    return { kind: 'pm', message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), position: event.position };
+    const { event, changed } = await this.store(command, streams, principal, ctx, options);
+    const message = { ...privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), ...changed };
+    return { kind: 'pm', message, position: event.position };
   }
 
   async postChat(
@@ -161,8 +165,9 @@ export class Messaging {
       type: 'PostChatMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
       from: principal.username, text, ...(ref === undefined ? {} : { ref }),
     };
-    const event = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
-    return { kind: 'chat', message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), position: event.position };
+    const { event, changed } = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
+    const message = { ...chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), ...changed };
+    return { kind: 'chat', message, position: event.position };
   }
 
   /**
@@ -240,16 +245,22 @@ export class Messaging {
     return this.deps.handle(messageChangeDecider, streamsOfMessage(command.message_id), command, context, options);
   }
 
-  /** Appends the message, or finds the one a previous send with the same ref stored. */
+  /**
+   * Appends the message, or finds the one a previous send with the same ref stored, with what its
+   * sender has changed since (a resend after an edit or delete answers with the message as it is).
+   */
   private async store(
     command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
-  ): Promise<StoredEvent> {
+  ): Promise<{ event: StoredEvent; changed: Partial<MessageChanges> }> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
-    if (stored) return stored;
+    if (stored) return { event: stored, changed: {} };
     const messageStream = streams[streams.length - 1]!;
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    return events[0]!;
+    if (events.length === 1) return { event: events[0]!, changed: {} };
+    const now = fold(messageChangeDecider, events as Stored<MessageEvent>[])!;
+    const { text, edited_at, deleted } = currentMessage(now).message;
+    return { event: events[0]!, changed: { text, edited_at, deleted } };
   }
 }

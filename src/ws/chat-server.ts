@@ -216,7 +216,9 @@ export class ChatServer implements ConnectionHost {
    * line. Never held back as already in the history (id ''): the history may predate the change.
    */
   private toParties(kind: 'pm' | 'chat', message: { from_id: string; to_id?: string }, frame: object): void {
-    const sockets = kind === 'chat' ? [this.connections] : [this.byUser.get(message.from_id), this.byUser.get(message.to_id!)];
+    const sockets = kind === 'chat'
+      ? [this.connections]
+      : [this.byUser.get(message.from_id), this.byUser.get(message.to_id!)];
     let data: Buffer | null = null;
     for (const set of sockets) {
       if (!set) continue;

@@ -96,7 +96,8 @@ export function parseFrame(raw: string): ClientFrame {
   }
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
   if (!validate) {
-    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, edit, delete or auth`);
+    const expected = 'expected pm, chat, edit, delete or auth';
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': ${expected}`);
   }
   try {
     validate(frame);
