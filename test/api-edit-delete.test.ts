@@ -8,8 +8,14 @@ import { startTestServer, tempDataDir } from './helpers/server';
 import { NO_RATE_LIMITS, useServer } from './helpers/suite';
 
 interface Message {
-  type: 'pm' | 'chat'; id: string; from: string; to?: string; text: string | null; sent_at: string;
-  edited_at: string | null; deleted: boolean;
+  type: 'pm' | 'chat';
+  id: string;
+  from: string;
+  to?: string;
+  text: string | null;
+  sent_at: string;
+  edited_at: string | null;
+  deleted: boolean;
 }
 
 describe('REST: editing and deleting messages', () => {
@@ -49,7 +55,13 @@ describe('REST: editing and deleting messages', () => {
       const edited: Message = reply.body;
       expect(edited).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'edited_at', 'deleted');
       expect(edited).to.include({
-        type: 'pm', id: sent.id, from: alice.username, to: bob.username, text: 'hello bob', sent_at: sent.sent_at, deleted: false,
+        type: 'pm',
+        id: sent.id,
+        from: alice.username,
+        to: bob.username,
+        text: 'hello bob',
+        sent_at: sent.sent_at,
+        deleted: false,
       });
       expect(Date.parse(edited.edited_at!)).to.be.at.least(Date.parse(sent.sent_at));
       // consistent: the read models have it when the reply comes.
@@ -178,18 +190,21 @@ describe('REST: editing and deleting messages', () => {
       const first = await send(alice, { to: bob.username, text: 'v1', ref: 'resend-after-edit' });
       const edited = (await edit(alice, first.id, { text: 'v2' })).body as Message;
       const again = await api.post('/messenger/messages', {
-        token: alice.access_token, json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
+        token: alice.access_token,
+        json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
       });
       expect(again.body).to.deep.equal(edited);
       expectStatus(await remove(alice, first.id), 204);
       const line = await send(alice, { text: 'a line', ref: 'resend-after-delete' });
       expectStatus(await remove(alice, line.id), 204);
       const resent = await api.post('/messenger/messages', {
-        token: alice.access_token, json: { text: 'a line', ref: 'resend-after-delete' },
+        token: alice.access_token,
+        json: { text: 'a line', ref: 'resend-after-delete' },
       });
       expect(resent.body).to.deep.equal({ ...line, text: null, deleted: true });
       const afterPm = await api.post('/messenger/messages', {
-        token: alice.access_token, json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
+        token: alice.access_token,
+        json: { to: bob.username, text: 'v1', ref: 'resend-after-edit' },
       });
       expect(afterPm.body).to.deep.equal({ ...edited, text: null, deleted: true });
       expect((await conversation(bob, alice)).filter((m) => m.id === first.id)).to.have.length(1);
@@ -203,8 +218,8 @@ describe('REST: editing and deleting messages', () => {
       const recent = [];
       for (let i = 0; i < 20; i++) recent.push(await send(alice, { to: dave.username, text: `recent ${i}` }));
       expectStatus(await edit(alice, old.id, { text: 'old one, edited' }), 200);
-      expectStatus(await edit(alice, recent[0]!.id, { text: 'recent 0, edited' }), 200);
-      expectStatus(await remove(alice, recent[1]!.id), 204);
+      expectStatus(await edit(alice, recent[0].id, { text: 'recent 0, edited' }), 200);
+      expectStatus(await remove(alice, recent[1].id), 204);
       const held = await inbox(dave);
       expect(held.map((m) => m.id)).to.deep.equal(recent.map((m) => m.id));
       expect(held[0]).to.include({ text: 'recent 0, edited' });
@@ -222,8 +237,14 @@ describe('a database from before edits existed', () => {
       const first = await startTestServer({ ...NO_RATE_LIMITS, DATA_DIR: dataDir }, { keepData: true });
       const api1 = client(first.url);
       const [alice, bob] = [await registerAndLogin(api1), await registerAndLogin(api1)];
-      const pm = (await api1.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'old pm' } })).body;
-      const line = (await api1.post('/messenger/messages', { token: alice.access_token, json: { text: 'old line' } })).body;
+      const pm = (
+        await api1.post('/messenger/messages', {
+          token: alice.access_token,
+          json: { to: bob.username, text: 'old pm' },
+        })
+      ).body;
+      const line = (await api1.post('/messenger/messages', { token: alice.access_token, json: { text: 'old line' } }))
+        .body;
       await first.stop();
       // The tables as an earlier release created them: without edited_at and deleted.
       const db = new Database(sqliteFileIn(dataDir));
@@ -238,10 +259,18 @@ describe('a database from before edits existed', () => {
         const inbox = (await api.get('/messenger/inbox', { token: bob.access_token })).body.messages;
         expect(inbox).to.deep.equal([pm]);
         expect(pm).to.include({ edited_at: null, deleted: false });
-        expectStatus(await api.patch(`/messenger/messages/${pm.id}`, { token: alice.access_token, json: { text: 'new text' } }), 200);
+        expectStatus(
+          await api.patch(`/messenger/messages/${pm.id}`, { token: alice.access_token, json: { text: 'new text' } }),
+          200,
+        );
         expectStatus(await api.request('DELETE', `/messenger/messages/${line.id}`, { token: alice.access_token }), 204);
-        expect((await api.get('/messenger/inbox', { token: bob.access_token })).body.messages[0]).to.include({ text: 'new text' });
-        expect((await api.get('/messenger/chat', { token: bob.access_token })).body.messages[0]).to.include({ id: line.id, deleted: true });
+        expect((await api.get('/messenger/inbox', { token: bob.access_token })).body.messages[0]).to.include({
+          text: 'new text',
+        });
+        expect((await api.get('/messenger/chat', { token: bob.access_token })).body.messages[0]).to.include({
+          id: line.id,
+          deleted: true,
+        });
       } finally {
         await second.stop();
       }

@@ -34,13 +34,17 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
     await Promise.all(pages.splice(0).map((p) => p.close()));
     expect(problems.splice(0), 'console errors').to.deep.equal([]);
   });
-  after(async () => { await server?.stop(); });
+  after(async () => {
+    await server?.stop();
+  });
 
   async function logIn(user: TestUser, viewport: { width: number; height: number }): Promise<Page> {
     const page = await browser.context.newPage();
     pages.push(page);
     await page.setViewportSize(viewport);
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`${user.username}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`${user.username}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`${user.username}: ${e.message}`));
     await page.goto(`${server.url}/messenger/`);
     await page.fill('#login-username', user.username);
@@ -55,7 +59,10 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
     await page.press('#input', 'Enter');
   }
 
-  for (const [name, viewport] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
+  for (const [name, viewport] of [
+    ['laptop', LAPTOP],
+    ['phone', PHONE],
+  ] as const) {
     it(`edits a PM with Enter, cancels with Esc, and deletes it; the other person sees both live (${name})`, async () => {
       const alicePage = await logIn(alice, viewport);
       const bobPage = await logIn(bob, viewport);
@@ -136,13 +143,25 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
   });
 
   it('shows edits and tombstones in the history a PM recipient gets on logging in', async () => {
-    const sent = (await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'draft' } })).body;
-    const gone = (await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'oops' } })).body;
-    expect((await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'final' } })).status).to.equal(200);
-    expect((await api.request('DELETE', `/messenger/messages/${gone.id}`, { token: alice.access_token })).status).to.equal(204);
+    const sent = (
+      await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'draft' } })
+    ).body;
+    const gone = (
+      await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'oops' } })
+    ).body;
+    expect(
+      (await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'final' } }))
+        .status,
+    ).to.equal(200);
+    expect(
+      (await api.request('DELETE', `/messenger/messages/${gone.id}`, { token: alice.access_token })).status,
+    ).to.equal(204);
     const bobPage = await logIn(bob, PHONE);
     await bobPage.locator('.msg-pm.msg-history .edited').waitFor(WAIT);
-    expect(await bobPage.locator('.msg-pm.msg-history .text').allTextContents()).to.deep.equal(['final', 'message deleted']);
+    expect(await bobPage.locator('.msg-pm.msg-history .text').allTextContents()).to.deep.equal([
+      'final',
+      'message deleted',
+    ]);
     await expectNoAxeViolations(bobPage, 'edited and deleted messages in the history', EDIT_PARTS);
   });
 });

@@ -19,17 +19,41 @@ function seeded(seed: number): () => number {
 /** Every kind of write the API offers, mixed: what the read models must agree on afterwards. */
 async function generateTraffic(api: Client): Promise<void> {
   const random = seeded(42);
-  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)]!;
+  const pick = <T>(list: T[]): T => list[Math.floor(random() * list.length)];
   const users: TestUser[] = [];
   for (let i = 0; i < 6; i++) users.push(await registerAndLogin(api));
   const [alice, bob, carol, dave, erin, frank] = users as [TestUser, TestUser, TestUser, TestUser, TestUser, TestUser];
 
   // Profiles, settings (one stops accepting PMs), an email change, pictures.
-  expectStatus(await api.post('/users/update', { token: alice.access_token, json: { first_name: 'Alice', last_name: 'Liddell', phone: '+44 20 7946 0000' } }), 200);
-  expectStatus(await api.post('/users/update', { token: bob.access_token, json: { email: `bob.new.${bob.username}@example.test`, settings: { phone_public: true } } }), 200);
-  expectStatus(await api.post('/users/update', { token: frank.access_token, json: { settings: { pm_policy: 'nobody' } } }), 200);
-  expectStatus(await api.patch('/users/add_picture', { token: carol.access_token, body: fileForm(png([1, 2, 3]), 'c.png', 'image/png') }), 200);
-  expectStatus(await api.patch('/users/add_picture', { token: carol.access_token, body: fileForm(gif(), 'c.gif', 'image/gif') }), 200);
+  expectStatus(
+    await api.post('/users/update', {
+      token: alice.access_token,
+      json: { first_name: 'Alice', last_name: 'Liddell', phone: '+44 20 7946 0000' },
+    }),
+    200,
+  );
+  expectStatus(
+    await api.post('/users/update', {
+      token: bob.access_token,
+      json: { email: `bob.new.${bob.username}@example.test`, settings: { phone_public: true } },
+    }),
+    200,
+  );
+  expectStatus(
+    await api.post('/users/update', { token: frank.access_token, json: { settings: { pm_policy: 'nobody' } } }),
+    200,
+  );
+  expectStatus(
+    await api.patch('/users/add_picture', {
+      token: carol.access_token,
+      body: fileForm(png([1, 2, 3]), 'c.png', 'image/png'),
+    }),
+    200,
+  );
+  expectStatus(
+    await api.patch('/users/add_picture', { token: carol.access_token, body: fileForm(gif(), 'c.gif', 'image/gif') }),
+    200,
+  );
 
   // Sessions: a second login, refreshes, a reused refresh token (ends that session), a logout.
   const second = await api.post('/auth/login', { json: { username: dave.username, password: dave.password } });
@@ -41,7 +65,13 @@ async function generateTraffic(api: Client): Promise<void> {
   // A password change ends the user's other sessions.
   const erinElsewhere = await api.post('/auth/login', { json: { username: erin.username, password: erin.password } });
   expectStatus(erinElsewhere, 200);
-  expectStatus(await api.post('/users/update', { token: erin.access_token, json: { current_password: erin.password, new_password: 'another horse battery' } }), 200);
+  expectStatus(
+    await api.post('/users/update', {
+      token: erin.access_token,
+      json: { current_password: erin.password, new_password: 'another horse battery' },
+    }),
+    200,
+  );
 
   // More than an inbox keeps (20), conversations between several pairs, a refused PM, chat with a resent ref.
   const active = [alice, bob, carol, erin];
@@ -59,17 +89,24 @@ async function generateTraffic(api: Client): Promise<void> {
     else await send(from, { text: `chat ${i}` });
   }
   // Edits and deletes: of a PM bob's inbox no longer holds (the first), of recent ones, twice, and of chat lines.
-  const change = (m: { id: string; from: TestUser }, text?: string) => (text === undefined
-    ? api.request('DELETE', `/messenger/messages/${m.id}`, { token: m.from.access_token })
-    : api.patch(`/messenger/messages/${m.id}`, { token: m.from.access_token, json: { text } }));
+  const change = (m: { id: string; from: TestUser }, text?: string) =>
+    text === undefined
+      ? api.request('DELETE', `/messenger/messages/${m.id}`, { token: m.from.access_token })
+      : api.patch(`/messenger/messages/${m.id}`, { token: m.from.access_token, json: { text } });
   for (const [i, m] of sent.entries()) {
     if (i === 0 || random() < 0.2) expectStatus(await change(m, `edited ${i}`), 200);
     if (random() < 0.2) expectStatus(await change(m, `edited again ${i}`), 200);
     if (random() < 0.15) expectStatus(await change(m), 204);
   }
-  expectStatus(await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${frank.username} hi` } }), 403);
+  expectStatus(
+    await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${frank.username} hi` } }),
+    403,
+  );
   for (let i = 0; i < 2; i++) {
-    const sent = await api.post('/messenger/messages', { token: carol.access_token, json: { text: 'said once', ref: 'carol-1' } });
+    const sent = await api.post('/messenger/messages', {
+      token: carol.access_token,
+      json: { text: 'said once', ref: 'carol-1' },
+    });
     expect(sent.status).to.be.oneOf([200, 201]);
   }
 }
@@ -77,7 +114,9 @@ async function generateTraffic(api: Client): Promise<void> {
 describe('determinism: read models rebuilt from scratch equal the ones built incrementally', function () {
   this.timeout(120_000);
   let dataDir: string;
-  before(() => { dataDir = tempDataDir(); });
+  before(() => {
+    dataDir = tempDataDir();
+  });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('gives identical tables, row for row, for every read model', async () => {
@@ -90,12 +129,18 @@ describe('determinism: read models rebuilt from scratch equal the ones built inc
     const incremental = readModelContents(dataDir);
     // The traffic reached every table (a comparison of empty tables would prove nothing).
     for (const table of tableNames(dataDir)) expect(incremental[table], table).to.not.be.empty;
-    expect(incremental.rm_inbox!.length).to.be.greaterThan(20);
+    expect(incremental.rm_inbox.length).to.be.greaterThan(20);
     // ... and edits and deletes reached every message table.
     for (const table of ['rm_inbox', 'rm_conversations', 'rm_chat']) {
       const rows = incremental[table] as { edited_at: string | null; deleted: number }[];
-      expect(rows.some((r) => r.edited_at !== null && r.deleted === 0), `${table}: an edited row`).to.equal(true);
-      expect(rows.some((r) => r.deleted === 1), `${table}: a tombstone`).to.equal(true);
+      expect(
+        rows.some((r) => r.edited_at !== null && r.deleted === 0),
+        `${table}: an edited row`,
+      ).to.equal(true);
+      expect(
+        rows.some((r) => r.deleted === 1),
+        `${table}: a tombstone`,
+      ).to.equal(true);
     }
 
     const run = await runCli(['rebuild'], { DATA_DIR: dataDir });

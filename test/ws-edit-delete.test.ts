@@ -31,11 +31,19 @@ describe('chat socket: editing and deleting messages', () => {
   /** A chat line every socket gets after whatever came before it: what a socket did not get by then, it never gets. */
   const barrier = async (sockets: ChatClient[]) => {
     const line = await postChat(carol, `barrier ${Math.random()}`);
-    for (const s of sockets) await s.next(ofType('chat', (f) => f.id === line.id), 'the barrier line');
+    for (const s of sockets)
+      await s.next(
+        ofType('chat', (f) => f.id === line.id),
+        'the barrier line',
+      );
     return line.id as string;
   };
   /** The frames a socket received before the frame with this id. */
-  const framesBefore = (socket: ChatClient, id: string) => socket.frames.slice(0, socket.frames.findIndex((f) => f.id === id));
+  const framesBefore = (socket: ChatClient, id: string) =>
+    socket.frames.slice(
+      0,
+      socket.frames.findIndex((f) => f.id === id),
+    );
 
   before(async () => {
     server = await startTestServer(TEST_LIMITS);
@@ -47,7 +55,9 @@ describe('chat socket: editing and deleting messages', () => {
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+  });
 
   it('{type:"edit"} edits a PM: ack with the id, and an edited frame to every socket of both parties only', async () => {
     const [a1, a2, b, c] = [await join(alice), await join(alice), await join(bob), await join(carol)];
@@ -58,7 +68,13 @@ describe('chat socket: editing and deleting messages', () => {
       const frame = await socket.nextOfType('edited');
       expect(frame).to.have.all.keys('type', 'message');
       expect(frame.message).to.include({
-        type: 'pm', id: sent.id, from: alice.username, to: bob.username, text: 'hello', sent_at: sent.sent_at, deleted: false,
+        type: 'pm',
+        id: sent.id,
+        from: alice.username,
+        to: bob.username,
+        text: 'hello',
+        sent_at: sent.sent_at,
+        deleted: false,
       });
       expect(frame.message.edited_at).to.be.a('string');
     }
@@ -71,11 +87,16 @@ describe('chat socket: editing and deleting messages', () => {
     const sent = await sendPm(alice, bob, 'oops');
     a.send({ type: 'delete', id: sent.id, ref: 'd-1' });
     expect(await a.nextOfType('ack')).to.deep.equal({ type: 'ack', ref: 'd-1', id: sent.id });
-    for (const socket of [a, b]) expect(await socket.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id: sent.id });
+    for (const socket of [a, b])
+      expect(await socket.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id: sent.id });
     const mark = await barrier([c]);
     expect(framesBefore(c, mark).filter((f) => f.type === 'deleted')).to.deep.equal([]);
     const again = await join(bob);
-    expect(again.history.messages.find((m: Frame) => m.id === sent.id)).to.deep.equal({ ...sent, text: null, deleted: true });
+    expect(again.history.messages.find((m: Frame) => m.id === sent.id)).to.deep.equal({
+      ...sent,
+      text: null,
+      deleted: true,
+    });
   });
 
   it('edits and deletes of a chat line reach every socket; without a ref there is no ack', async () => {
@@ -86,7 +107,8 @@ describe('chat socket: editing and deleting messages', () => {
       expect((await socket.nextOfType('edited')).message).to.include({ type: 'chat', id: line.id, text: 'hi, all' });
     }
     a.send({ type: 'delete', id: line.id });
-    for (const socket of [a, b, c]) expect(await socket.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id: line.id });
+    for (const socket of [a, b, c])
+      expect(await socket.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id: line.id });
     await barrier([a]);
     expect(a.frames.filter((f) => f.type === 'ack')).to.deep.equal([]);
   });
@@ -94,7 +116,10 @@ describe('chat socket: editing and deleting messages', () => {
   it('changes made through REST are delivered live too (delivery comes from the log)', async () => {
     const b = await join(bob);
     const sent = await sendPm(alice, bob, 'via rest');
-    expectStatus(await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'via REST' } }), 200);
+    expectStatus(
+      await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'via REST' } }),
+      200,
+    );
     expect((await b.nextOfType('edited')).message).to.include({ id: sent.id, text: 'via REST' });
     expectStatus(await api.request('DELETE', `/messenger/messages/${sent.id}`, { token: alice.access_token }), 204);
     expect(await b.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id: sent.id });
@@ -117,7 +142,10 @@ describe('chat socket: editing and deleting messages', () => {
     ];
     for (const [i, [socket, frame, code]] of cases.entries()) {
       socket.send({ ...frame, ref: `r-${i}` });
-      const error = await socket.next(ofType('error', (f) => f.ref === `r-${i}`), `error r-${i}`);
+      const error = await socket.next(
+        ofType('error', (f) => f.ref === `r-${i}`),
+        `error r-${i}`,
+      );
       expect(error.code, JSON.stringify(frame)).to.equal(code);
       expect(error.message).to.be.a('string').and.not.be.empty;
     }
@@ -135,7 +163,10 @@ describe('chat socket: editing and deleting messages', () => {
 
   it('the history frame shows edits', async () => {
     const sent = await sendPm(alice, bob, 'first draft');
-    expectStatus(await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'final' } }), 200);
+    expectStatus(
+      await api.patch(`/messenger/messages/${sent.id}`, { token: alice.access_token, json: { text: 'final' } }),
+      200,
+    );
     const b = await join(bob);
     const shown = b.history.messages.find((m: Frame) => m.id === sent.id);
     expect(shown).to.include({ text: 'final', deleted: false });

@@ -47,8 +47,14 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
   const tokens = new Tokens(config);
   const deps = { engine, projector, tokens, log, handle: commandHandler(engine.events, projector) };
   return {
-    config, log, engine, projector, tokens,
-    accounts: new Accounts(deps), messaging: new Messaging(deps), operations: new Operations(deps),
+    config,
+    log,
+    engine,
+    projector,
+    tokens,
+    accounts: new Accounts(deps),
+    messaging: new Messaging(deps),
+    operations: new Operations(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),
   };
 }

@@ -4,7 +4,14 @@ import { messageDecider, type MessageCommand } from '../commands/message';
 import { messageChangeDecider, type MessageChangeCommand, type StoredMessage } from '../commands/message-change';
 import { usernameKey } from '../commands/rules';
 import {
-  chatStream, pmStream, userStream, type EventOfType, type MessageEvent, type MessageKind, type Stored, type StoredEvent,
+  chatStream,
+  pmStream,
+  userStream,
+  type EventOfType,
+  type MessageEvent,
+  type MessageKind,
+  type Stored,
+  type StoredEvent,
 } from '../events';
 import { chatMessageRow, INBOX_SIZE, privateMessageRow } from '../projections/messages';
 import type { ChatMessageRow, Page, PrivateMessageRow } from '../store/read-models';
@@ -61,8 +68,10 @@ export interface Feed {
 
 function noticeOf(event: StoredEvent): FeedNotice | null {
   switch (event.type) {
-    case 'MessageSent': return { kind: 'pm', message: privateMessageRow(event) };
-    case 'ChatMessagePosted': return { kind: 'chat', message: chatMessageRow(event) };
+    case 'MessageSent':
+      return { kind: 'pm', message: privateMessageRow(event) };
+    case 'ChatMessagePosted':
+      return { kind: 'chat', message: chatMessageRow(event) };
     case 'MessageEdited': {
       const edited = editedMessage(event);
       return edited.kind === 'pm'
@@ -74,8 +83,10 @@ function noticeOf(event: StoredEvent): FeedNotice | null {
       const message = { id: message_id, from_id, ...(to_id === undefined ? {} : { to_id }) };
       return { kind: 'deleted', message_kind: kind, message };
     }
-    case 'SessionRevoked': return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
-    default: return null;
+    case 'SessionRevoked':
+      return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
+    default:
+      return null;
   }
 }
 
@@ -83,8 +94,13 @@ function noticeOf(event: StoredEvent): FeedNotice | null {
 function editedMessage(event: Stored<EventOfType<'MessageEdited'>>): CurrentMessage {
   const d = event.data;
   const common = {
-    id: d.message_id, from_id: d.from_id, from: d.from, text: d.text, sent_at: d.sent_at,
-    edited_at: event.time, deleted: false,
+    id: d.message_id,
+    from_id: d.from_id,
+    from: d.from,
+    text: d.text,
+    sent_at: d.sent_at,
+    edited_at: event.time,
+    deleted: false,
   };
   return d.kind === 'pm'
     ? { kind: 'pm', message: { ...common, to_id: d.to_id!, to: d.to! } }
@@ -94,8 +110,13 @@ function editedMessage(event: Stored<EventOfType<'MessageEdited'>>): CurrentMess
 /** A message as its stream tells it now. */
 function currentMessage(m: StoredMessage): CurrentMessage {
   const common = {
-    id: m.id, from_id: m.from_id, from: m.from, text: m.deleted ? null : m.text, sent_at: m.sent_at,
-    edited_at: m.edited_at, deleted: m.deleted,
+    id: m.id,
+    from_id: m.from_id,
+    from: m.from,
+    text: m.deleted ? null : m.text,
+    sent_at: m.sent_at,
+    edited_at: m.edited_at,
+    deleted: m.deleted,
   };
   return m.kind === 'pm'
     ? { kind: 'pm', message: { ...common, to_id: m.to_id!, to: m.to! } }
@@ -130,7 +151,11 @@ export class Messaging {
 
   /** With `consistent`, resolves once the read models (inbox, histories) have the message. */
   send(
-    principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    line: ChatLine,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     return line.kind === 'pm'
       ? this.sendPrivate(principal, line.to, line.text, ref, ctx, options)
@@ -149,8 +174,13 @@ export class Messaging {
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
 
     const command: MessageCommand = {
-      type: 'SendPrivateMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
+      type: 'SendPrivateMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      to_id: recipientId,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
     const { event, changed } = await this.store(command, streams, principal, ctx, options);
@@ -159,11 +189,19 @@ export class Messaging {
   }
 
   async postChat(
-    principal: Principal, text: string, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    text: string,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     const command: MessageCommand = {
-      type: 'PostChatMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, text, ...(ref === undefined ? {} : { ref }),
+      type: 'PostChatMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const { event, changed } = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
     const message = { ...chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), ...changed };
@@ -175,9 +213,18 @@ export class Messaging {
    * the same text again changes nothing. With `consistent`, once the read models have the edit.
    */
   async edit(
-    principal: Principal, messageId: string, text: string, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    messageId: string,
+    text: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<CurrentMessage> {
-    const command: MessageChangeCommand = { type: 'EditMessage', message_id: messageId, by_id: principal.user_id, text };
+    const command: MessageChangeCommand = {
+      type: 'EditMessage',
+      message_id: messageId,
+      by_id: principal.user_id,
+      text,
+    };
     const done = await this.change(command, principal, ctx, options);
     const edit = done.events.find((e) => e.type === 'MessageEdited');
     if (edit) return editedMessage(edit);
@@ -187,7 +234,10 @@ export class Messaging {
 
   /** Deletes one's own message: it stays in the histories as a tombstone. Deleting again changes nothing. */
   async delete(
-    principal: Principal, messageId: string, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    messageId: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<void> {
     const command: MessageChangeCommand = { type: 'DeleteMessage', message_id: messageId, by_id: principal.user_id };
     await this.change(command, principal, ctx, options);
@@ -223,7 +273,7 @@ export class Messaging {
         const notice = noticeOf(event);
         if (notice) notices.push(notice);
       }
-      if (events.length > 0) onNotices({ notices, position: events[events.length - 1]!.position });
+      if (events.length > 0) onNotices({ notices, position: events[events.length - 1].position });
     });
     return { from: start, done: subscription.done, stop: () => subscription.stop() };
   }
@@ -234,7 +284,8 @@ export class Messaging {
     if (known) return known;
     const id = await claimantOf(this.deps.engine.events, key);
     if (id) {
-      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
+      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE)
+        this.recipientIds.delete(this.recipientIds.keys().next().value!);
       this.recipientIds.set(key, id);
     }
     return id;
@@ -250,17 +301,21 @@ export class Messaging {
    * sender has changed since (a resend after an edit or delete answers with the message as it is).
    */
   private async store(
-    command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
+    command: MessageCommand,
+    streams: string[],
+    principal: Principal,
+    ctx: CommandContext,
+    options: HandleOptions,
   ): Promise<{ event: StoredEvent; changed: Partial<MessageChanges> }> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
     if (stored) return { event: stored, changed: {} };
-    const messageStream = streams[streams.length - 1]!;
+    const messageStream = streams[streams.length - 1];
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    if (events.length === 1) return { event: events[0]!, changed: {} };
+    if (events.length === 1) return { event: events[0], changed: {} };
     const now = fold(messageChangeDecider, events as Stored<MessageEvent>[])!;
     const { text, edited_at, deleted } = currentMessage(now).message;
-    return { event: events[0]!, changed: { text, edited_at, deleted } };
+    return { event: events[0], changed: { text, edited_at, deleted } };
   }
 }

@@ -44,15 +44,31 @@ export const messageChangeDecider: Decider<MessageChangeCommand, MessageChangeSt
       case 'MessageSent': {
         const d = event.data;
         return {
-          kind: 'pm', id: d.message_id, position, from_id: d.from_id, from: d.from, to_id: d.to_id, to: d.to,
-          text: d.text, sent_at: time, edited_at: null, deleted: false,
+          kind: 'pm',
+          id: d.message_id,
+          position,
+          from_id: d.from_id,
+          from: d.from,
+          to_id: d.to_id,
+          to: d.to,
+          text: d.text,
+          sent_at: time,
+          edited_at: null,
+          deleted: false,
         };
       }
       case 'ChatMessagePosted': {
         const d = event.data;
         return {
-          kind: 'chat', id: d.message_id, position, from_id: d.from_id, from: d.from, text: d.text, sent_at: time,
-          edited_at: null, deleted: false,
+          kind: 'chat',
+          id: d.message_id,
+          position,
+          from_id: d.from_id,
+          from: d.from,
+          text: d.text,
+          sent_at: time,
+          edited_at: null,
+          deleted: false,
         };
       }
       case 'MessageEdited':
@@ -76,7 +92,8 @@ export const messageChangeDecider: Decider<MessageChangeCommand, MessageChangeSt
       // Deleting twice is the same as deleting once.
       if (state.deleted) return [];
       const deleted: MessageDeleted = {
-        type: 'MessageDeleted', data: { message_id: state.id, kind: state.kind, from_id: state.from_id, ...parties },
+        type: 'MessageDeleted',
+        data: { message_id: state.id, kind: state.kind, from_id: state.from_id, ...parties },
       };
       return [deleted];
     }
@@ -88,8 +105,13 @@ export const messageChangeDecider: Decider<MessageChangeCommand, MessageChangeSt
     const edited: MessageEdited = {
       type: 'MessageEdited',
       data: {
-        message_id: state.id, kind: state.kind, from_id: state.from_id, from: state.from,
-        ...(state.kind === 'pm' ? { to_id: state.to_id!, to: state.to! } : {}), text, sent_at: state.sent_at,
+        message_id: state.id,
+        kind: state.kind,
+        from_id: state.from_id,
+        from: state.from,
+        ...(state.kind === 'pm' ? { to_id: state.to_id!, to: state.to! } : {}),
+        text,
+        sent_at: state.sent_at,
       },
     };
     return [edited];

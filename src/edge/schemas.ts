@@ -124,7 +124,9 @@ export const tokenPairSchema = object({
 const changeFields = {
   text: nullable('string', { description: 'null once the message was deleted' }),
   edited_at: Type.Unsafe<string | null>({
-    type: ['string', 'null'], format: 'date-time', description: 'when the sender last edited it; null when never',
+    type: ['string', 'null'],
+    format: 'date-time',
+    description: 'when the sender last edited it; null when never',
   }),
   deleted: Type.Boolean({ description: 'a tombstone: the message stays in the history without its text' }),
 };

@@ -5,7 +5,12 @@ export const pictureUrl = (user: UserRow): string | null =>
   user.picture ? `/users/${encodeURIComponent(user.username)}/picture` : null;
 
 export const createdUserView = (u: UserRow) => ({
-  user_id: u.user_id, username: u.username, email: u.email, first_name: u.first_name, last_name: u.last_name, phone: u.phone,
+  user_id: u.user_id,
+  username: u.username,
+  email: u.email,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  phone: u.phone,
 });
 
 export const meView = (u: UserRow) => ({
@@ -17,13 +22,18 @@ export const meView = (u: UserRow) => ({
 });
 
 export const publicUserView = (u: UserRow) => ({
-  username: u.username, first_name: u.first_name, last_name: u.last_name, picture: pictureUrl(u),
+  username: u.username,
+  first_name: u.first_name,
+  last_name: u.last_name,
+  picture: pictureUrl(u),
   ...(u.phone_public ? { phone: u.phone } : {}),
 });
 
 /** What every message view shows of edits and deletes: a tombstone has no text. */
 const changeView = (m: Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>) => ({
-  text: m.deleted ? null : m.text, edited_at: m.edited_at, deleted: m.deleted,
+  text: m.deleted ? null : m.text,
+  edited_at: m.edited_at,
+  deleted: m.deleted,
 });
 
 /** Views need no log position: an edited message is shown from its edit event. */
@@ -31,10 +41,19 @@ export type PmViewable = Omit<PrivateMessageRow, 'position'>;
 export type ChatViewable = Omit<ChatMessageRow, 'position'>;
 
 export const pmView = (m: PmViewable) => ({
-  type: 'pm' as const, id: m.id, from: m.from, to: m.to, ...changeView(m), sent_at: m.sent_at,
+  type: 'pm' as const,
+  id: m.id,
+  from: m.from,
+  to: m.to,
+  ...changeView(m),
+  sent_at: m.sent_at,
 });
 export const chatView = (m: ChatViewable) => ({
-  type: 'chat' as const, id: m.id, from: m.from, ...changeView(m), sent_at: m.sent_at,
+  type: 'chat' as const,
+  id: m.id,
+  from: m.from,
+  ...changeView(m),
+  sent_at: m.sent_at,
 });
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
 export const currentView = (m: CurrentMessage) => (m.kind === 'pm' ? pmView(m.message) : chatView(m.message));

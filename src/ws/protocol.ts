@@ -34,7 +34,11 @@ export const CLOSE = {
 export type WsErrorCode = 'invalid_json' | 'unknown_type' | 'rate_limited' | 'auth_user_mismatch';
 
 export class FrameError extends Error {
-  constructor(readonly code: WsErrorCode | 'invalid_request', message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: WsErrorCode | 'invalid_request',
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = 'FrameError';
   }
@@ -59,7 +63,8 @@ const VALIDATORS: Record<string, (frame: unknown) => void> = {
   edit: bodyValidator(object({ type: literal('edit'), id: messageId, text, ref: Type.Optional(refSchema) }), 'frame'),
   delete: bodyValidator(object({ type: literal('delete'), id: messageId, ref: Type.Optional(refSchema) }), 'frame'),
   auth: bodyValidator(
-    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
+    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+    'frame',
   ),
 };
 

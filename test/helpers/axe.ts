@@ -21,7 +21,12 @@ export async function axeViolations(page: Page, include?: string[]): Promise<Axe
     type Run = (context?: { include: string[] }) => Promise<{ violations: AxeViolation[] }>;
     const axe = (globalThis as unknown as { axe: { run: Run } }).axe;
     const result = await (selectors ? axe.run({ include: selectors }) : axe.run());
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
   }, include);
 }
 
@@ -31,6 +36,8 @@ export async function axeViolations(page: Page, include?: string[]): Promise<Axe
  */
 export async function expectNoAxeViolations(page: Page, view: string, include?: string[]): Promise<void> {
   const violations = await axeViolations(page, include);
-  const described = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  const described = violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
   expect(described, `axe-core on ${view}`).to.deep.equal([]);
 }

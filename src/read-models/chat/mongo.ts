@@ -18,13 +18,16 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
     const messages = db.collection(CHAT);
     return {
       async chat({ before, limit }) {
-        const from = await cursor(before, (id) => messages.findOne<{ position: number }>(
-          { id }, { projection: { position: 1 } },
-        ));
+        const from = await cursor(before, (id) =>
+          messages.findOne<{ position: number }>({ id }, { projection: { position: 1 } }),
+        );
         if (from === null) return null;
         if (limit <= 0) return [];
-        return messages.find<ChatMessageRow>({ _id: { $lt: from } as never }, { projection: MESSAGE })
-          .sort({ _id: -1 }).limit(limit).toArray()
+        return messages
+          .find<ChatMessageRow>({ _id: { $lt: from } as never }, { projection: MESSAGE })
+          .sort({ _id: -1 })
+          .limit(limit)
+          .toArray()
           .then((rows) => rows.map(withChangeDefaults));
       },
     };

@@ -6,8 +6,14 @@ import type { ChatMessageRow, ChatOp } from './types';
 export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>): ChatMessageRow {
   const d = event.data;
   return {
-    id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, text: d.text, sent_at: event.time,
-    edited_at: null, deleted: false,
+    id: d.message_id,
+    position: event.position,
+    from_id: d.from_id,
+    from: d.from,
+    text: d.text,
+    sent_at: event.time,
+    edited_at: null,
+    deleted: false,
   };
 }
 
@@ -18,8 +24,10 @@ export const chatProjection: ProjectionOf<ChatOp> = {
     if (event.type === 'ChatMessagePosted') return [{ kind: 'chat.add', message: chatMessageRow(event) }];
     const change = messageChangeOf(event, 'chat');
     if (!change) return [];
-    return [change.change === 'edit'
-      ? { kind: 'chat.edit', id: change.id, text: change.text, edited_at: change.edited_at }
-      : { kind: 'chat.delete', id: change.id }];
+    return [
+      change.change === 'edit'
+        ? { kind: 'chat.edit', id: change.id, text: change.text, edited_at: change.edited_at }
+        : { kind: 'chat.delete', id: change.id },
+    ];
   },
 };

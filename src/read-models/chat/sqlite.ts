@@ -1,12 +1,22 @@
 import {
-  CHANGE_COLUMN_DDL, changeFields, changeHandlers, cursor, type MessageRecord, type SqliteReadModel,
+  CHANGE_COLUMN_DDL,
+  changeFields,
+  changeHandlers,
+  cursor,
+  type MessageRecord,
+  type SqliteReadModel,
 } from '../kit/sqlite';
 import { CHAT, type ChatMessageRow, type ChatOp, type ChatQueries } from './types';
 
 type ChatRecord = Omit<MessageRecord, 'to_id' | 'to_name'>;
 
 const toChat = (r: ChatRecord): ChatMessageRow => ({
-  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, sent_at: r.sent_at, ...changeFields(r),
+  id: r.id,
+  position: r.position,
+  from_id: r.from_id,
+  from: r.from_name,
+  sent_at: r.sent_at,
+  ...changeFields(r),
 });
 
 const changes = changeHandlers(CHAT, []);
@@ -28,9 +38,12 @@ CREATE INDEX $I_by_id ON $T (id);`,
   apply: {
     'chat.add': (op, w) => {
       const m = op.message;
-      w.statement(op.kind, CHAT, (t) => `INSERT OR IGNORE INTO ${t}
-        (position, id, from_id, from_name, text, sent_at, edited_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(m.position, m.id, m.from_id, m.from, m.text ?? '', m.sent_at, m.edited_at, m.deleted ? 1 : 0);
+      w.statement(
+        op.kind,
+        CHAT,
+        (t) => `INSERT OR IGNORE INTO ${t}
+        (position, id, from_id, from_name, text, sent_at, edited_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(m.position, m.id, m.from_id, m.from, m.text ?? '', m.sent_at, m.edited_at, m.deleted ? 1 : 0);
     },
     'chat.edit': changes.edit,
     'chat.delete': changes.delete,

@@ -27,13 +27,16 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);
-        const from = await cursor(before, (id) => conversations.findOne<{ position: number }>(
-          { id, pair }, { projection: { position: 1 } },
-        ));
+        const from = await cursor(before, (id) =>
+          conversations.findOne<{ position: number }>({ id, pair }, { projection: { position: 1 } }),
+        );
         if (from === null) return null;
         if (limit <= 0) return [];
-        return conversations.find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
-          .sort({ position: -1 }).limit(limit).toArray()
+        return conversations
+          .find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
+          .sort({ position: -1 })
+          .limit(limit)
+          .toArray()
           .then((rows) => rows.map(withChangeDefaults));
       },
     };

@@ -11,8 +11,10 @@ export const conversationsProjection: ProjectionOf<ConversationOp> = {
     const change = messageChangeOf(event, 'pm');
     if (!change) return [];
     const key = { pair: pairKey(change.from_id, change.to_id!), id: change.id };
-    return [change.change === 'edit'
-      ? { kind: 'conversation.edit', ...key, text: change.text, edited_at: change.edited_at }
-      : { kind: 'conversation.delete', ...key }];
+    return [
+      change.change === 'edit'
+        ? { kind: 'conversation.edit', ...key, text: change.text, edited_at: change.edited_at }
+        : { kind: 'conversation.delete', ...key },
+    ];
   },
 };

@@ -1,6 +1,14 @@
 import {
-  CHANGE_COLUMN_DDL, changeHandlers, cursor, PM_COLUMN_DDL, PM_COLUMNS, PM_PLACEHOLDERS, pmParams, toPm,
-  type MessageRecord, type SqliteReadModel,
+  CHANGE_COLUMN_DDL,
+  changeHandlers,
+  cursor,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  PM_PLACEHOLDERS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
 } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
@@ -23,9 +31,12 @@ CREATE INDEX $I_by_id ON $T (id);`,
   },
   apply: {
     'conversation.add': (op, w) => {
-      w.statement(op.kind, CONVERSATIONS, (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
-        VALUES (?, ${PM_PLACEHOLDERS})`)
-        .run(...params(op));
+      w.statement(
+        op.kind,
+        CONVERSATIONS,
+        (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
+        VALUES (?, ${PM_PLACEHOLDERS})`,
+      ).run(...params(op));
     },
     'conversation.edit': changes.edit,
     'conversation.delete': changes.delete,
@@ -36,13 +47,15 @@ CREATE INDEX $I_by_id ON $T (id);`,
     [CONVERSATIONS]: {
       kind: 'conversation.add',
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ${PM_PLACEHOLDERS})`,
-      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
-      open: () => ({ params, finishParams: () => ({}) }),
+      sorted: 'SELECT * FROM $S ORDER BY pair, position',
+      open: () => ({ params, sortedParams: () => ({}) }),
     },
   },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_conversations WHERE id = ? AND pair = ?');
-    const page = db.prepare('SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?');
+    const page = db.prepare(
+      'SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?',
+    );
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);

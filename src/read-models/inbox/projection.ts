@@ -13,8 +13,10 @@ export const inboxProjection: ProjectionOf<InboxOp> = {
     const change = messageChangeOf(event, 'pm');
     if (!change) return [];
     const key = { owner_id: change.to_id!, id: change.id };
-    return [change.change === 'edit'
-      ? { kind: 'inbox.edit', ...key, text: change.text, edited_at: change.edited_at }
-      : { kind: 'inbox.delete', ...key }];
+    return [
+      change.change === 'edit'
+        ? { kind: 'inbox.edit', ...key, text: change.text, edited_at: change.edited_at }
+        : { kind: 'inbox.delete', ...key },
+    ];
   },
 };

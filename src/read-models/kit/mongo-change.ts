@@ -24,5 +24,7 @@ export function changeWrites<K extends string>(collection: string, keys: readonl
 
 /** Documents written before edits existed have neither field: never edited, not deleted. */
 export const withChangeDefaults = <T extends { edited_at?: string | null; deleted?: boolean }>(doc: T): T => ({
-  ...doc, edited_at: doc.edited_at ?? null, deleted: doc.deleted ?? false,
+  ...doc,
+  edited_at: doc.edited_at ?? null,
+  deleted: doc.deleted ?? false,
 });

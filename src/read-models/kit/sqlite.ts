@@ -18,10 +18,10 @@ export interface SqliteStaged<O extends Op> {
   readonly kind: O['kind'];
   /** INSERT into the stage $S. */
   readonly insert: string;
-  /** Moves the staged rows from $S into the shadow table $T. */
-  readonly finish: string;
+  /** SELECTs the rows the shadow table ends up with from the stage $S, in its key order and column order. */
+  readonly sorted: string;
   /** Starts one rebuild's staging. */
-  open(): { params(op: O): unknown[]; finishParams(): Record<string, unknown> };
+  open(): { params(op: O): unknown[]; sortedParams(): Record<string, unknown> };
 }
 
 export type SqliteHandlers<O extends Op> = {
@@ -86,21 +86,40 @@ export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
 
 export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at, edited_at, deleted';
 /** As many placeholders as PM_COLUMNS has columns. */
-export const PM_PLACEHOLDERS = PM_COLUMNS.split(',').map(() => '?').join(', ');
+export const PM_PLACEHOLDERS = PM_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ');
 
 /** Parameters for PM_COLUMNS. */
 export const pmParams = (m: PrivateMessageRow) => [
-  m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text ?? '', m.sent_at, m.edited_at, m.deleted ? 1 : 0,
+  m.position,
+  m.id,
+  m.from_id,
+  m.from,
+  m.to_id,
+  m.to,
+  m.text ?? '',
+  m.sent_at,
+  m.edited_at,
+  m.deleted ? 1 : 0,
 ];
 
 /** The text, edit time and tombstone of a stored message as a row shows them. */
 export const changeFields = (r: Pick<MessageRecord, 'text' | 'edited_at' | 'deleted'>) => ({
-  text: r.deleted ? null : r.text, edited_at: r.edited_at, deleted: r.deleted === 1,
+  text: r.deleted ? null : r.text,
+  edited_at: r.edited_at,
+  deleted: r.deleted === 1,
 });
 
 export const toPm = (r: MessageRecord): PrivateMessageRow => ({
-  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, to_id: r.to_id, to: r.to_name,
-  sent_at: r.sent_at, ...changeFields(r),
+  id: r.id,
+  position: r.position,
+  from_id: r.from_id,
+  from: r.from_name,
+  to_id: r.to_id,
+  to: r.to_name,
+  sent_at: r.sent_at,
+  ...changeFields(r),
 });
 
 /**
@@ -113,9 +132,12 @@ export function changeHandlers<K extends string>(table: string, keys: readonly K
   const params = (op: Record<K | 'id', string>) => Object.fromEntries([...keys, 'id'].map((k) => [k, op[k as K]]));
   return {
     edit: (op: Record<K | 'id' | 'text' | 'edited_at' | 'kind', string>, w: SqliteWriter): void => {
-      w.statement(op.kind, table, (t) => `UPDATE ${t} SET text = @text, edited_at = @edited_at
-        WHERE ${where} AND deleted = 0`)
-        .run({ ...params(op), text: op.text, edited_at: op.edited_at });
+      w.statement(
+        op.kind,
+        table,
+        (t) => `UPDATE ${t} SET text = @text, edited_at = @edited_at
+        WHERE ${where} AND deleted = 0`,
+      ).run({ ...params(op), text: op.text, edited_at: op.edited_at });
     },
     delete: (op: Record<K | 'id' | 'kind', string>, w: SqliteWriter): void => {
       w.statement(op.kind, table, (t) => `UPDATE ${t} SET text = '', deleted = 1 WHERE ${where}`).run(params(op));

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Engine } from '../ports';
 import { WalCheckpointer } from './checkpointer';
 import { SqliteEventStore } from './event-store';
+import { SqliteLeaseStore } from './leases';
 import { SqlitePictureStore } from './pictures';
 import { createSqliteRateLimiter } from './rate-limiter';
 import { SqliteReadModels } from './read-models';
@@ -43,6 +44,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     events,
     readModels: new SqliteReadModels(readModelsDb),
     pictures: new SqlitePictureStore(eventsDb),
+    leases: new SqliteLeaseStore(readModelsDb),
     createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {
       await events.close();

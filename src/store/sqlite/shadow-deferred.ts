@@ -40,17 +40,19 @@ export class ShadowDeferred {
 
   /** Applies the held ops in log order through `writer` and forgets them (one transaction). */
   finish(writer: ReadModelWriter): void {
-    this.db.transaction(() => {
-      // In pages: the connection cannot write while a statement is still iterating.
-      const page = this.db.prepare(`SELECT seq, op FROM temp.${this.table} WHERE seq > ? ORDER BY seq LIMIT ${PAGE}`);
-      for (let after = 0; ;) {
-        const rows = page.all(after) as { seq: number; op: string }[];
-        for (const row of rows) writer.apply(JSON.parse(row.op) as ReadModelOp);
-        if (rows.length < PAGE) break;
-        after = rows[rows.length - 1].seq;
-      }
-      this.db.exec(`DROP TABLE temp.${this.table}`);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        // In pages: the connection cannot write while a statement is still iterating.
+        const page = this.db.prepare(`SELECT seq, op FROM temp.${this.table} WHERE seq > ? ORDER BY seq LIMIT ${PAGE}`);
+        for (let after = 0; ;) {
+          const rows = page.all(after) as { seq: number; op: string }[];
+          for (const row of rows) writer.apply(JSON.parse(row.op) as ReadModelOp);
+          if (rows.length < PAGE) break;
+          after = rows[rows.length - 1].seq;
+        }
+        this.db.exec(`DROP TABLE temp.${this.table}`);
+      })
+      .immediate();
   }
 
   discard(): void {
