@@ -46,6 +46,17 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   SessionRevoked: { session_id: 's-1', user_id: 'u-1', reason: 'logout' },
   MessageSent: { message_id: 'm-1', from_id: 'u-1', from: 'Alice', to_id: 'u-2', to: 'Bob', text: 'hi', ref: 'r' },
   ChatMessagePosted: { message_id: 'm-2', from_id: 'u-1', from: 'Alice', text: 'hello', ref: 'r' },
+  MessageEdited: {
+    message_id: 'm-1',
+    kind: 'pm',
+    from_id: 'u-1',
+    from: 'Alice',
+    to_id: 'u-2',
+    to: 'Bob',
+    text: 'hi!',
+    sent_at: '2026-01-01T00:00:00.000Z',
+  },
+  MessageDeleted: { message_id: 'm-1', kind: 'pm', from_id: 'u-1', to_id: 'u-2' },
 };
 
 function stored(type: EventType): StoredEvent {

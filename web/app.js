@@ -5,7 +5,7 @@
 //   api.js      the REST client                             session.js  tokens: login, renewal, end
 //   socket.js   the chat socket and its frames              views.js    messages, status, errors
 //   forms.js    login, composer, log out                    register.js creating an account
-//   search.js   finding someone to write to
+//   search.js   finding someone to write to                 edit.js     editing and deleting your own messages
 
 import { bindForms } from './forms.js';
 import { bindRegister, clearRegisterErrors } from './register.js';

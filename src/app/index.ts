@@ -12,7 +12,7 @@ import { Operations } from './operations';
 export type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Authenticated, Principal } from './accounts';
 export type { CommandContext } from './execute';
-export type { Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';
+export type { CurrentMessage, Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';
 export { READY_MAX_LAG } from './operations';
 /** Store failures a client can act on (send again; send less): the edges map them to answers. */
 export { CommitUnknownError, EventTooLargeError } from '../store/ports';

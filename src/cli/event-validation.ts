@@ -13,6 +13,7 @@ const obj = (properties: Record<string, unknown>, required = Object.keys(propert
 });
 const changes = (properties: Record<string, unknown>) => ({ type: 'object', properties, minProperties: 1 });
 const pictureRef = obj({ id: str, content_type: str, size: { type: 'integer', minimum: 0 } });
+const messageKind = { enum: ['pm', 'chat'] } as const;
 const messageFields = { message_id: str, from_id: str, from: str, text: { type: 'string' }, ref: { type: 'string' } };
 
 /** The line around every event: what the log stores besides the event's own data. */
@@ -71,6 +72,19 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   }),
   MessageSent: obj({ ...messageFields, to_id: str, to: str }, ['message_id', 'from_id', 'from', 'to_id', 'to', 'text']),
   ChatMessagePosted: obj(messageFields, ['message_id', 'from_id', 'from', 'text']),
+  MessageEdited: obj({ ...messageFields, kind: messageKind, to_id: str, to: str, sent_at: str }, [
+    'message_id',
+    'kind',
+    'from_id',
+    'from',
+    'text',
+    'sent_at',
+  ]),
+  MessageDeleted: obj({ message_id: str, kind: messageKind, from_id: str, to_id: str }, [
+    'message_id',
+    'kind',
+    'from_id',
+  ]),
 };
 
 const dataValidators = Object.fromEntries(

@@ -2,7 +2,7 @@ import type { ClaimEvent } from './claim';
 import { emailStream, usernameStream } from './claim';
 import type { Stored } from './envelope';
 import type { MessageEvent } from './message';
-import { chatStream, pmStream } from './message';
+import { chatStream, messageStream, pmStream } from './message';
 import type { SessionEvent } from './session';
 import { sessionStream } from './session';
 import type { UserEvent } from './user';
@@ -34,6 +34,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'SessionRevoked',
   'MessageSent',
   'ChatMessagePosted',
+  'MessageEdited',
+  'MessageDeleted',
 ];
 
 /** The stream an event belongs to follows from the event itself. */
@@ -58,5 +60,8 @@ export function streamOf(event: ParleyEvent): string {
       return pmStream(event.data.message_id);
     case 'ChatMessagePosted':
       return chatStream(event.data.message_id);
+    case 'MessageEdited':
+    case 'MessageDeleted':
+      return messageStream(event.data.kind, event.data.message_id);
   }
 }

@@ -250,6 +250,21 @@ export class ChatServer implements ConnectionHost {
     c.deliver(id, data);
   }
 
+  /**
+   * A change of a message goes where the message went: both parties of a PM, every socket for a chat
+   * line. Never held back as already in the history (id ''): the history may predate the change.
+   */
+  private toParties(kind: 'pm' | 'chat', message: { from_id: string; to_id?: string }, frame: object): void {
+    const sockets =
+      kind === 'chat' ? [this.connections] : [this.byUser.get(message.from_id), this.byUser.get(message.to_id!)];
+    let data: Buffer | null = null;
+    for (const set of sockets) {
+      if (!set) continue;
+      data ??= Buffer.from(JSON.stringify(frame));
+      for (const c of set) this.out(c, '', data);
+    }
+  }
+
   private deliver(notice: FeedNotice): void {
     switch (notice.kind) {
       case 'pm': {
@@ -275,6 +290,14 @@ export class ChatServer implements ConnectionHost {
         for (const c of this.connections) this.out(c, view.id, data);
         return;
       }
+      case 'edited': {
+        const view = notice.message_kind === 'pm' ? pmView(notice.message) : chatView(notice.message);
+        this.toParties(notice.message_kind, notice.message, { type: 'edited', message: view });
+        return;
+      }
+      case 'deleted':
+        this.toParties(notice.message_kind, notice.message, { type: 'deleted', id: notice.message.id });
+        return;
       case 'revoked': {
         const revoked = this.bySession.get(notice.session_id);
         if (!revoked) return;

@@ -15,23 +15,27 @@ interface AxeViolation {
  * Runs axe-core on what the page shows now. It is evaluated through the DevTools protocol, which the
  * page's strict CSP does not govern, so the page itself is tested under its real policy.
  */
-export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+export async function axeViolations(page: Page, include?: string[]): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
-  return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run();
+  return page.evaluate(async (selectors) => {
+    type Run = (context?: { include: string[] }) => Promise<{ violations: AxeViolation[] }>;
+    const axe = (globalThis as unknown as { axe: { run: Run } }).axe;
+    const result = await (selectors ? axe.run({ include: selectors }) : axe.run());
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
       help: v.help,
       nodes: v.nodes.map((n) => ({ target: n.target })),
     }));
-  });
+  }, include);
 }
 
-/** Fails with a readable list when axe-core finds any violation on the current view. */
-export async function expectNoAxeViolations(page: Page, view: string): Promise<void> {
-  const violations = await axeViolations(page);
+/**
+ * Fails with a readable list when axe-core finds any violation on the current view; with `include`,
+ * only in the elements those selectors match (a feature's own parts of a view).
+ */
+export async function expectNoAxeViolations(page: Page, view: string, include?: string[]): Promise<void> {
+  const violations = await axeViolations(page, include);
   const described = violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
   );

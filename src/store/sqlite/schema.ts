@@ -73,6 +73,9 @@ export function readModelTableParts(table: string, as: string, indexTag: string)
   };
 }
 
+/** Columns tables created by an earlier release lack, by table. */
+const ADDED_COLUMNS: [string, readonly string[]][] = READ_MODELS.flatMap((m) => Object.entries(m.sqlite.added ?? {}));
+
 /** Tables each projection owns, cleared when it is reset. */
 export const PROJECTION_TABLES: Record<string, string[]> = Object.fromEntries(
   READ_MODELS.map((m) => [m.projection.name, [...m.tables]]),
@@ -87,6 +90,13 @@ export function migrate(db: Database.Database): void {
     );
     for (const table of Object.keys(READ_MODEL_TABLES)) {
       if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
+    }
+    // The added columns' defaults are what the old rows mean (e.g. never edited, not deleted).
+    for (const [table, columns] of ADDED_COLUMNS) {
+      const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+      for (const column of columns) {
+        if (!have.has(column.split(' ')[0])) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
     }
   }).immediate();
 }
