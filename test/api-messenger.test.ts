@@ -30,7 +30,7 @@ describe('REST: messenger', () => {
     it('"/pm <user> <text>" sends a private message (recipient matched case-insensitively)', async () => {
       const reply = await send(alice, { text: `/pm ${bob.username.toUpperCase()}   hello  bob ` });
       expectStatus(reply, 201);
-      expect(reply.body).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at');
+      expect(reply.body).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'edited_at', 'deleted');
       expect(reply.body).to.include({ type: 'pm', from: alice.username, to: bob.username, text: 'hello  bob' });
     });
 
@@ -43,7 +43,7 @@ describe('REST: messenger', () => {
     it('plain text goes to the general chat', async () => {
       const reply = await send(alice, { text: '  hello everyone ' });
       expectStatus(reply, 201);
-      expect(reply.body).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at');
+      expect(reply.body).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at', 'edited_at', 'deleted');
       expect(reply.body).to.include({ type: 'chat', from: alice.username, text: 'hello everyone' });
     });
 

@@ -6,7 +6,6 @@ import { fileForm, gif, png } from './helpers/images';
 import { runCli, startServerProcess } from './helpers/processes';
 import { tempDataDir } from './helpers/server';
 import { readModelContents, tableNames } from './helpers/sqlite-tables';
-import { pm } from './helpers/traffic';
 
 /** A seeded generator: the traffic is varied but the same on every run. */
 function seeded(seed: number): () => number {
@@ -76,16 +75,28 @@ async function generateTraffic(api: Client): Promise<void> {
 
   // More than an inbox keeps (20), conversations between several pairs, a refused PM, chat with a resent ref.
   const active = [alice, bob, carol, erin];
-  for (let i = 0; i < 25; i++) await pm(api, pick([alice, carol]), bob, `to bob ${i}`);
+  const sent: { id: string; from: TestUser }[] = [];
+  const send = async (from: TestUser, json: object) => {
+    const reply = await api.post('/messenger/messages', { token: from.access_token, json });
+    expectStatus(reply, 201);
+    sent.push({ id: reply.body.id, from });
+  };
+  for (let i = 0; i < 25; i++) await send(pick([alice, carol]), { to: bob.username, text: `to bob ${i}` });
   for (let i = 0; i < 30; i++) {
     const from = pick(active);
     const to = pick(users.filter((u) => u !== from && u !== frank && u !== dave));
-    if (random() < 0.5) await pm(api, from, to, `pm ${i} ${'x'.repeat(Math.floor(random() * 50))}`);
-    else
-      expectStatus(
-        await api.post('/messenger/messages', { token: from.access_token, json: { text: `chat ${i}` } }),
-        201,
-      );
+    if (random() < 0.5) await send(from, { to: to.username, text: `pm ${i} ${'x'.repeat(Math.floor(random() * 50))}` });
+    else await send(from, { text: `chat ${i}` });
+  }
+  // Edits and deletes: of a PM bob's inbox no longer holds (the first), of recent ones, twice, and of chat lines.
+  const change = (m: { id: string; from: TestUser }, text?: string) =>
+    text === undefined
+      ? api.request('DELETE', `/messenger/messages/${m.id}`, { token: m.from.access_token })
+      : api.patch(`/messenger/messages/${m.id}`, { token: m.from.access_token, json: { text } });
+  for (const [i, m] of sent.entries()) {
+    if (i === 0 || random() < 0.2) expectStatus(await change(m, `edited ${i}`), 200);
+    if (random() < 0.2) expectStatus(await change(m, `edited again ${i}`), 200);
+    if (random() < 0.15) expectStatus(await change(m), 204);
   }
   expectStatus(
     await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${frank.username} hi` } }),
@@ -146,6 +157,18 @@ describe('determinism: read models rebuilt from scratch equal the ones built inc
     // The traffic reached every table (a comparison of empty tables would prove nothing).
     for (const table of tableNames(dataDir)) expect(incremental[table], table).to.not.be.empty;
     expect(incremental.rm_inbox.length).to.be.greaterThan(20);
+    // ... and edits and deletes reached every message table.
+    for (const table of ['rm_inbox', 'rm_conversations', 'rm_chat']) {
+      const rows = incremental[table] as { edited_at: string | null; deleted: number }[];
+      expect(
+        rows.some((r) => r.edited_at !== null && r.deleted === 0),
+        `${table}: an edited row`,
+      ).to.equal(true);
+      expect(
+        rows.some((r) => r.deleted === 1),
+        `${table}: a tombstone`,
+      ).to.equal(true);
+    }
 
     const run = await runCli(['rebuild'], { DATA_DIR: dataDir });
     expect(run.code, run.stderr).to.equal(0);

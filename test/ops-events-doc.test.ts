@@ -57,6 +57,17 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
     up_to_position: 7,
     receipt: true,
   },
+  MessageEdited: {
+    message_id: 'm-1',
+    kind: 'pm',
+    from_id: 'u-1',
+    from: 'Alice',
+    to_id: 'u-2',
+    to: 'Bob',
+    text: 'hi!',
+    sent_at: '2026-01-01T00:00:00.000Z',
+  },
+  MessageDeleted: { message_id: 'm-1', kind: 'pm', from_id: 'u-1', to_id: 'u-2' },
 };
 
 function stored(type: EventType): StoredEvent {

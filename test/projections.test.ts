@@ -102,11 +102,24 @@ describe('projections', () => {
       }),
       201,
     );
-    for (let i = 0; i < 3; i++)
-      expectStatus(
-        await api.post('/messenger/messages', { token: bob.access_token, json: { text: `chat ${i}` } }),
-        201,
-      );
+    const chatIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const line = await api.post('/messenger/messages', { token: bob.access_token, json: { text: `chat ${i}` } });
+      expectStatus(line, 201);
+      chatIds.push(line.body.id);
+    }
+    // Edits and deletes: of PMs carol's inbox still holds and of the first one (trimmed from it), and of chat lines.
+    const toCarol = (await api.get(`/messenger/conversations/${alice.username}`, { token: carol.access_token })).body
+      .messages;
+    const oldest = toCarol.at(-1).id as string;
+    const edit = (token: string, id: string, text: string) =>
+      api.patch(`/messenger/messages/${id}`, { token, json: { text } });
+    const remove = (token: string, id: string) => api.request('DELETE', `/messenger/messages/${id}`, { token });
+    expectStatus(await edit(alice.access_token, oldest, 'first, edited'), 200);
+    expectStatus(await edit(alice.access_token, toCarol[0].id, 'last, edited'), 200);
+    expectStatus(await remove(alice.access_token, toCarol[1].id), 204);
+    expectStatus(await edit(bob.access_token, chatIds[0], 'chat 0, edited'), 200);
+    expectStatus(await remove(bob.access_token, chatIds[1]), 204);
     const rotated = await api.post('/auth/refresh', { json: { refresh_token: dave.refresh_token } });
     expectStatus(rotated, 200);
     expect((await api.post('/auth/refresh', { json: { refresh_token: dave.refresh_token } })).status).to.equal(401);
@@ -163,6 +176,14 @@ describe('projections', () => {
     expect(live.users).to.have.length(4);
     expect(live.inboxes.map((inbox) => inbox.length).sort((a, b) => a - b)).to.deep.equal([0, 0, 1, 20]);
     expect(live.chat).to.have.length(3);
+    expect(live.chat!.map((m) => [m.text, m.deleted, m.edited_at !== null])).to.deep.equal([
+      ['chat 2', false, false],
+      [null, true, false],
+      ['chat 0, edited', false, true],
+    ]);
+    const carolsInbox = live.inboxes.find((inbox) => inbox.length === 20)!;
+    expect(carolsInbox.filter((m) => m.edited_at !== null).map((m) => m.text)).to.deep.equal(['last, edited']);
+    expect(carolsInbox.filter((m) => m.deleted)).to.have.length(1);
     expect(
       live.sessions
         .filter((s) => s?.revoked)

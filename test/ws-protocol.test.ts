@@ -47,7 +47,7 @@ describe('chat socket: frames', () => {
     a.send(`/pm ${bob.username.toUpperCase()}   hello bob`);
     const received = await b.nextOfType('pm');
     expect(received).to.include({ type: 'pm', from: alice.username, to: bob.username, text: 'hello bob' });
-    expect(received).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'cursor');
+    expect(received).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'edited_at', 'deleted', 'cursor');
     expect(new Date(received.sent_at).toISOString()).to.equal(received.sent_at);
     const echo = await a.nextOfType('pm');
     expect(echo).to.deep.equal({ ...received, recipient_online: true });
@@ -68,7 +68,7 @@ describe('chat socket: frames', () => {
     for (const frame of frames) {
       expect(frame).to.deep.equal(frames[0]);
       expect(frame).to.include({ type: 'chat', from: alice.username, text: 'hello everyone' });
-      expect(frame).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at', 'cursor');
+      expect(frame).to.have.all.keys('type', 'id', 'from', 'text', 'sent_at', 'edited_at', 'deleted', 'cursor');
     }
   });
 
@@ -160,7 +160,7 @@ describe('chat socket: frames', () => {
     );
     for (const m of b.history.messages) {
       expect(m).to.include({ type: 'pm', from: alice.username, to: bob.username });
-      expect(m).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at');
+      expect(m).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at', 'edited_at', 'deleted');
     }
   });
 

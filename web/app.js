@@ -7,6 +7,7 @@
 //   forms.js    login, composer, log out                    register.js creating an account
 //   search.js   finding someone to write to                 settings.js the settings and profile pane
 //   blocks.js   the user card: block, unblock
+//   edit.js     editing and deleting your own messages
 
 import { bindBlocks, closeDialogs, resetBlocks } from './blocks.js';
 //   search.js   finding someone to write to                conversations.js  the sidebar, one conversation, read state

@@ -2,6 +2,7 @@
 // backoff, resends what was not acknowledged, and turns the server's frames into what the page shows.
 
 import { loadConversations, onConversationFrame } from './conversations.js';
+import { applyDeleted, updateMessage } from './edit.js';
 import { state } from './state.js';
 import { endSession, refresh } from './session.js';
 import { forgetCursor, noteCursor, reloadFromRest, socketUrl } from './resync.js';
@@ -118,6 +119,15 @@ export function submitLine(line) {
   sendFrame(frame);
 }
 
+/** An edit or delete of one's own message: with a ref, so it is acknowledged and resent after a reconnect. */
+export function sendChange(frame) {
+  const ref = newRef();
+  const withRef = { ...frame, ref };
+  state.unacked.set(ref, withRef);
+  renderStatus();
+  sendFrame(withRef);
+}
+
 function newRef() {
   if (crypto.randomUUID) return crypto.randomUUID();
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -140,6 +150,12 @@ function onFrame(frame) {
       break;
     case 'chat':
       showMessage(frame, false);
+      break;
+    case 'edited':
+      updateMessage(frame.message);
+      break;
+    case 'deleted':
+      applyDeleted(frame.id);
       break;
     case 'read':
     case 'receipt':

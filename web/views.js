@@ -2,6 +2,7 @@
 // Rendering only: nothing here talks to the server.
 
 import { el } from './dom.js';
+import { decorateMessage, updateMessage } from './edit.js';
 import { state } from './state.js';
 
 const MAX_MESSAGES = 500;
@@ -34,7 +35,10 @@ export function startPm(username) {
 }
 
 export function showMessage(m, fromHistory) {
-  if (state.shown.has(m.id)) return;
+  if (state.shown.has(m.id)) {
+    updateMessage(m);
+    return;
+  }
   const mine = m.from === state.session?.username;
   const item = document.createElement('li');
   item.className = `msg msg-${m.type}`;
@@ -65,6 +69,7 @@ export function showMessage(m, fromHistory) {
   text.className = 'text';
   text.textContent = m.text;
   item.append(meta, text);
+  decorateMessage(item, m);
 
   if (m.type === 'pm' && m.recipient_online === false) {
     const note = document.createElement('p');

@@ -13,7 +13,7 @@ import { Operations } from './operations';
 export type { ChatMessageRow, ConversationEntry, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Authenticated, Principal } from './accounts';
 export type { CommandContext } from './execute';
-export type { Feed, FeedBatch, SentMessage, SyncAnswer } from './messaging';
+export type { CurrentMessage, Feed, FeedBatch, SentMessage, SyncAnswer } from './messaging';
 export { SYNC_MAX } from './messaging';
 /** The notices of the live feed and who sees each: one mapping for live delivery and resync. */
 export { audienceOf, type Audience, type FeedNotice } from '../read-models';

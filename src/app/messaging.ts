@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { conversationDecider } from '../commands/conversation';
-import { DomainError } from '../commands/decider';
+import { DomainError, fold } from '../commands/decider';
 import { messageDecider, type MessageCommand } from '../commands/message';
+import { messageChangeDecider, type MessageChangeCommand, type StoredMessage } from '../commands/message-change';
 import { usernameKey } from '../commands/rules';
 import {
   chatStream,
@@ -10,11 +11,12 @@ import {
   userStream,
   type ConversationRead,
   type EventOfType,
+  type MessageEvent,
   type Stored,
   type StoredEvent,
 } from '../events';
 import { chatMessageRow, INBOX_SIZE, privateMessageRow } from '../projections/messages';
-import { noticesOf, type FeedNotice } from '../read-models';
+import { editedMessage, noticesOf, type EditedMessage, type FeedNotice } from '../read-models';
 import type { ChatMessageRow, ConversationEntry, Page, PrivateMessageRow } from '../store/read-models';
 import type { Principal } from './accounts';
 import type { ChatLine } from './chat-syntax';
@@ -25,6 +27,12 @@ import { claimantOf } from './username-claims';
 export type SentMessage =
   | { kind: 'pm'; message: PrivateMessageRow; position: number }
   | { kind: 'chat'; message: ChatMessageRow; position: number };
+
+/** A message as it is now (after edits or a delete), without its log position. */
+export type CurrentMessage = EditedMessage;
+
+/** What edits and deletes change of a message. */
+type MessageChanges = Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>;
 
 /** One batch of the feed: its notices, and the log position it reaches (past events that are none). */
 export interface FeedBatch {
@@ -65,6 +73,25 @@ function wholeEvents(notices: FeedNotice[], limit: number): FeedNotice[] {
   while (end < notices.length && notices[end].position === cut) end++;
   return notices.slice(0, end);
 }
+
+/** A message as its stream tells it now. */
+function currentMessage(m: StoredMessage): CurrentMessage {
+  const common = {
+    id: m.id,
+    from_id: m.from_id,
+    from: m.from,
+    text: m.deleted ? null : m.text,
+    sent_at: m.sent_at,
+    edited_at: m.edited_at,
+    deleted: m.deleted,
+  };
+  return m.kind === 'pm'
+    ? { kind: 'pm', message: { ...common, to_id: m.to_id!, to: m.to! } }
+    : { kind: 'chat', message: common };
+}
+
+/** Both streams a message id can name: at most one of them exists. */
+const streamsOfMessage = (id: string): string[] => [pmStream(id), chatStream(id)];
 
 /**
  * A client's ref names a message for good: the same ref from the same user always maps to the same
@@ -123,12 +150,9 @@ export class Messaging {
       ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
-    const event = await this.store(command, streams, principal, ctx, options);
-    return {
-      kind: 'pm',
-      message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>),
-      position: event.position,
-    };
+    const { event, changed } = await this.store(command, streams, principal, ctx, options);
+    const message = { ...privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), ...changed };
+    return { kind: 'pm', message, position: event.position };
   }
 
   async postChat(
@@ -146,12 +170,44 @@ export class Messaging {
       text,
       ...(ref === undefined ? {} : { ref }),
     };
-    const event = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
-    return {
-      kind: 'chat',
-      message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>),
-      position: event.position,
+    const { event, changed } = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
+    const message = { ...chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), ...changed };
+    return { kind: 'chat', message, position: event.position };
+  }
+
+  /**
+   * A new text for one's own message (PM or chat line). Resolves with the message as it now is;
+   * the same text again changes nothing. With `consistent`, once the read models have the edit.
+   */
+  async edit(
+    principal: Principal,
+    messageId: string,
+    text: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
+  ): Promise<CurrentMessage> {
+    const command: MessageChangeCommand = {
+      type: 'EditMessage',
+      message_id: messageId,
+      by_id: principal.user_id,
+      text,
     };
+    const done = await this.change(command, principal, ctx, options);
+    const edit = done.events.find((e) => e.type === 'MessageEdited');
+    if (edit) return editedMessage(edit);
+    const { events } = await this.deps.engine.events.readStreams(streamsOfMessage(messageId));
+    return currentMessage(fold(messageChangeDecider, events as Stored<MessageEvent>[])!);
+  }
+
+  /** Deletes one's own message: it stays in the histories as a tombstone. Deleting again changes nothing. */
+  async delete(
+    principal: Principal,
+    messageId: string,
+    ctx: CommandContext,
+    options: HandleOptions = {},
+  ): Promise<void> {
+    const command: MessageChangeCommand = { type: 'DeleteMessage', message_id: messageId, by_id: principal.user_id };
+    await this.change(command, principal, ctx, options);
   }
 
   /** The user's last received private messages, oldest first. With `after`, as of at least that log position. */
@@ -269,20 +325,31 @@ export class Messaging {
     return id;
   }
 
-  /** Appends the message, or finds the one a previous send with the same ref stored. */
+  private change(command: MessageChangeCommand, principal: Principal, ctx: CommandContext, options: HandleOptions) {
+    const context = { ...ctx, userId: principal.user_id };
+    return this.deps.handle(messageChangeDecider, streamsOfMessage(command.message_id), command, context, options);
+  }
+
+  /**
+   * Appends the message, or finds the one a previous send with the same ref stored, with what its
+   * sender has changed since (a resend after an edit or delete answers with the message as it is).
+   */
   private async store(
     command: MessageCommand,
     streams: string[],
     principal: Principal,
     ctx: CommandContext,
     options: HandleOptions,
-  ): Promise<StoredEvent> {
+  ): Promise<{ event: StoredEvent; changed: Partial<MessageChanges> }> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
-    if (stored) return stored;
+    if (stored) return { event: stored, changed: {} };
     const messageStream = streams[streams.length - 1];
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    return events[0];
+    if (events.length === 1) return { event: events[0], changed: {} };
+    const now = fold(messageChangeDecider, events as Stored<MessageEvent>[])!;
+    const { text, edited_at, deleted } = currentMessage(now).message;
+    return { event: events[0], changed: { text, edited_at, deleted } };
   }
 }

@@ -18,6 +18,7 @@ const settingFields = {
   phone_public: { type: 'boolean' },
   read_receipts: { type: 'boolean' },
 };
+const messageKind = { enum: ['pm', 'chat'] } as const;
 const messageFields = { message_id: str, from_id: str, from: str, text: { type: 'string' }, ref: { type: 'string' } };
 
 /** The line around every event: what the log stores besides the event's own data. */
@@ -84,6 +85,19 @@ const DATA_SCHEMAS: Record<EventType, object> = {
     up_to_position: { type: 'integer', minimum: 1 },
     receipt: { type: 'boolean' },
   }),
+  MessageEdited: obj({ ...messageFields, kind: messageKind, to_id: str, to: str, sent_at: str }, [
+    'message_id',
+    'kind',
+    'from_id',
+    'from',
+    'text',
+    'sent_at',
+  ]),
+  MessageDeleted: obj({ message_id: str, kind: messageKind, from_id: str, to_id: str }, [
+    'message_id',
+    'kind',
+    'from_id',
+  ]),
 };
 
 const dataValidators = Object.fromEntries(

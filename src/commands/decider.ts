@@ -11,6 +11,8 @@ export type DomainErrorCode =
   | 'pm_to_self'
   | 'pm_not_accepted'
   | 'block_self'
+  | 'not_message_sender'
+  | 'message_deleted'
   | 'invalid_credentials'
   | 'session_invalid'
   | 'refresh_token_reused'

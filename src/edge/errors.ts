@@ -35,6 +35,9 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   pm_to_self: 422,
   pm_not_accepted: 403,
   block_self: 422,
+  not_message_sender: 403,
+  // Gone: the tombstone stays in the histories, but the message can never change again.
+  message_deleted: 410,
   invalid_credentials: 401,
   session_invalid: 401,
   refresh_token_reused: 401,

@@ -124,12 +124,23 @@ export const tokenPairSchema = object({
   expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
 });
 
+/** Edits and deletes, in every message view. */
+const changeFields = {
+  text: nullable('string', { description: 'null once the message was deleted' }),
+  edited_at: Type.Unsafe<string | null>({
+    type: ['string', 'null'],
+    format: 'date-time',
+    description: 'when the sender last edited it; null when never',
+  }),
+  deleted: Type.Boolean({ description: 'a tombstone: the message stays in the history without its text' }),
+};
+
 export const pmSchema = object({
   type: literal('pm'),
   id: str(),
   from: str(),
   to: str(),
-  text: str(),
+  ...changeFields,
   sent_at: time,
 });
 
@@ -137,7 +148,7 @@ export const chatSchema = object({
   type: literal('chat'),
   id: str(),
   from: str(),
-  text: str(),
+  ...changeFields,
   sent_at: time,
 });
 

@@ -1,4 +1,12 @@
-import type { ChatMessageRow, ConversationEntry, FeedNotice, PrivateMessageRow, SentMessage, UserRow } from '../app';
+import type {
+  ChatMessageRow,
+  ConversationEntry,
+  CurrentMessage,
+  FeedNotice,
+  PrivateMessageRow,
+  SentMessage,
+  UserRow,
+} from '../app';
 import { encodeCursor } from './cursor';
 
 /** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
@@ -30,22 +38,34 @@ export const publicUserView = (u: UserRow) => ({
   ...(u.phone_public ? { phone: u.phone } : {}),
 });
 
-export const pmView = (m: PrivateMessageRow) => ({
+/** What every message view shows of edits and deletes: a tombstone has no text. */
+const changeView = (m: Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>) => ({
+  text: m.deleted ? null : m.text,
+  edited_at: m.edited_at,
+  deleted: m.deleted,
+});
+
+/** Views need no log position: an edited message is shown from its edit event. */
+export type PmViewable = Omit<PrivateMessageRow, 'position'>;
+export type ChatViewable = Omit<ChatMessageRow, 'position'>;
+
+export const pmView = (m: PmViewable) => ({
   type: 'pm' as const,
   id: m.id,
   from: m.from,
   to: m.to,
-  text: m.text,
+  ...changeView(m),
   sent_at: m.sent_at,
 });
-export const chatView = (m: ChatMessageRow) => ({
+export const chatView = (m: ChatViewable) => ({
   type: 'chat' as const,
   id: m.id,
   from: m.from,
-  text: m.text,
+  ...changeView(m),
   sent_at: m.sent_at,
 });
 export const sentView = (sent: SentMessage) => (sent.kind === 'pm' ? pmView(sent.message) : chatView(sent.message));
+export const currentView = (m: CurrentMessage) => (m.kind === 'pm' ? pmView(m.message) : chatView(m.message));
 
 export const conversationEntryView = (e: ConversationEntry) => ({
   with: e.peer,
@@ -74,6 +94,14 @@ export function frameOf(notice: FeedNotice): NoticeFrame | null {
       return { ...pmView(notice.message), cursor };
     case 'chat':
       return { ...chatView(notice.message), cursor };
+    case 'edited':
+      return {
+        type: 'edited',
+        message: notice.message_kind === 'pm' ? pmView(notice.message) : chatView(notice.message),
+        cursor,
+      };
+    case 'deleted':
+      return { type: 'deleted', id: notice.message.id, cursor };
     case 'read':
       return { ...readView(notice.read), cursor };
     case 'receipt':

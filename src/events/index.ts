@@ -4,7 +4,7 @@ import { readsStream } from './conversation';
 import { emailStream, usernameStream } from './claim';
 import type { Stored } from './envelope';
 import type { MessageEvent } from './message';
-import { chatStream, pmStream } from './message';
+import { chatStream, messageStream, pmStream } from './message';
 import type { SessionEvent } from './session';
 import { sessionStream } from './session';
 import type { UserEvent } from './user';
@@ -40,6 +40,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'MessageSent',
   'ChatMessagePosted',
   'ConversationRead',
+  'MessageEdited',
+  'MessageDeleted',
 ];
 
 /** The stream an event belongs to follows from the event itself. */
@@ -68,5 +70,8 @@ export function streamOf(event: ParleyEvent): string {
       return chatStream(event.data.message_id);
     case 'ConversationRead':
       return readsStream(event.data.user_id, event.data.with_id);
+    case 'MessageEdited':
+    case 'MessageDeleted':
+      return messageStream(event.data.kind, event.data.message_id);
   }
 }

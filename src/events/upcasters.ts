@@ -23,6 +23,8 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   MessageSent: 1,
   ChatMessagePosted: 1,
   ConversationRead: 1,
+  MessageEdited: 1,
+  MessageDeleted: 1,
 };
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;

@@ -58,4 +58,12 @@ export type { ConversationEntry } from './conversation-list/types';
 export { pairKey } from './conversations/types';
 export type { SessionRow } from './sessions/types';
 export type { UserChanges, UserRow } from './users/types';
-export { audienceOf, noticesOf, type Audience, type FeedNotice, type FeedNoticeKind } from './feed/notice';
+export {
+  audienceOf,
+  editedMessage,
+  noticesOf,
+  type Audience,
+  type EditedMessage,
+  type FeedNotice,
+  type FeedNoticeKind,
+} from './feed/notice';

@@ -183,14 +183,27 @@ export class ChatConnection {
           correlationId: randomUUID(),
         });
       } else {
-        const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, {
-          correlationId: randomUUID(),
-        });
-        // Only now is the message in the log: the ack may come before or after its pm/chat frame.
-        if (frame.ref !== undefined) this.send(encode({ type: 'ack', ref: frame.ref, id: sent.message.id }));
+        const id = await this.act(frame);
+        // Only now is the change in the log: the ack may come before or after its live frame.
+        if (frame.ref !== undefined) this.send(encode({ type: 'ack', ref: frame.ref, id }));
       }
     } catch (error) {
-      this.reportError(error, frame && frame.type === 'send' ? frame.ref : refOf(raw));
+      this.reportError(error, frame && 'ref' in frame ? frame.ref : refOf(raw));
+    }
+  }
+
+  /** Sends, edits or deletes; resolves with the message's id once the log has it. */
+  private async act(frame: Exclude<ClientFrame, { type: 'auth' | 'read' }>): Promise<string> {
+    const { messaging } = this.host.parley;
+    const ctx = { correlationId: randomUUID() };
+    switch (frame.type) {
+      case 'send':
+        return (await messaging.send(this.principal, frame.line, frame.ref, ctx)).message.id;
+      case 'edit':
+        return (await messaging.edit(this.principal, frame.id, frame.text, ctx)).message.id;
+      case 'delete':
+        await messaging.delete(this.principal, frame.id, ctx);
+        return frame.id;
     }
   }
 

@@ -47,6 +47,8 @@ export class FrameError extends Error {
 /** What a client frame asks for. */
 export type ClientFrame =
   | { type: 'send'; line: ChatLine; ref?: string }
+  | { type: 'edit'; id: string; text: string; ref?: string }
+  | { type: 'delete'; id: string; ref?: string }
   | { type: 'auth'; token: string }
   | { type: 'read'; with: string; up_to: string };
 
@@ -54,6 +56,7 @@ export type ClientFrame =
 // exactly as it does for a text frame. The bound only keeps absurd strings away from it.
 const text = Type.String({ maxLength: TEXT_MAX * 2 });
 const recipient = Type.String({ minLength: 1, maxLength: 200 });
+const messageId = Type.String({ minLength: 1, maxLength: 64 });
 
 const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
@@ -62,6 +65,8 @@ const VALIDATORS: Record<string, (frame: unknown) => void> = {
     object({ type: literal('read'), with: recipient, up_to: Type.String({ minLength: 1, maxLength: 64 }) }),
     'frame',
   ),
+  edit: bodyValidator(object({ type: literal('edit'), id: messageId, text, ref: Type.Optional(refSchema) }), 'frame'),
+  delete: bodyValidator(object({ type: literal('delete'), id: messageId, ref: Type.Optional(refSchema) }), 'frame'),
   auth: bodyValidator(
     object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
     'frame',
@@ -80,7 +85,7 @@ export function refOf(raw: string): string | undefined {
 }
 
 /**
- * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'read'|'auth', …});
+ * A text frame whose first non-blank character is '{' is JSON ({type:'pm'|'chat'|'edit'|'delete'|'read'|'auth', …});
  * any other text is a line in the chat syntax ("/pm <user> <text>" or general chat).
  */
 export function parseFrame(raw: string): ClientFrame {
@@ -96,23 +101,29 @@ export function parseFrame(raw: string): ClientFrame {
     throw new FrameError('invalid_json', 'the frame starts with { but is not valid JSON');
   }
   const type = (frame as { type?: unknown }).type;
-  if (typeof type !== 'string')
-    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, read or auth");
+  if (typeof type !== 'string') {
+    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat, edit, delete, read or auth");
+  }
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
-  if (!validate)
-    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat, read or auth`);
+  if (!validate) {
+    const expected = 'expected pm, chat, edit, delete, read or auth';
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': ${expected}`);
+  }
   try {
     validate(frame);
   } catch (error) {
     if (error instanceof HttpError) throw new FrameError('invalid_request', error.message, error.details);
     throw error;
   }
-  const f = frame as { type: string; to?: string; text?: string; ref?: string; token?: string };
+  const f = frame as { type: string; to?: string; text?: string; ref?: string; token?: string; id?: string };
   if (f.type === 'auth') return { type: 'auth', token: f.token! };
+  const ref = f.ref === undefined ? {} : { ref: f.ref };
+  if (f.type === 'edit') return { type: 'edit', id: f.id!, text: f.text!, ...ref };
+  if (f.type === 'delete') return { type: 'delete', id: f.id!, ...ref };
   if (f.type === 'read') {
     const { with: withUser, up_to } = frame as { with: string; up_to: string };
     return { type: 'read', with: withUser, up_to };
   }
   const line: ChatLine = f.type === 'pm' ? { kind: 'pm', to: f.to!, text: f.text! } : { kind: 'chat', text: f.text! };
-  return { type: 'send', line, ...(f.ref === undefined ? {} : { ref: f.ref }) };
+  return { type: 'send', line, ...ref };
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   CheckpointMovedError,
+  pairKey,
   type PrivateMessageRow,
   type ReadModelOp,
   type ReadModelStore,
@@ -10,6 +11,8 @@ import { READ_MODELS } from '../../src/read-models';
 import { forEachEngine, useEngine } from '../helpers/engines';
 
 const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:05:00.000Z';
+const PAIR = pairKey('u1', 'u3');
 
 function user(id: string, username: string, version = 1): UserRow {
   return {
@@ -40,6 +43,8 @@ function pm(position: number, from: string, to: string, text = `m${position}`): 
     to: to.toUpperCase(),
     text,
     sent_at: T0,
+    edited_at: null,
+    deleted: false,
   };
 }
 
@@ -64,6 +69,16 @@ function listOps(message: PrivateMessageRow): ReadModelOp[] {
     },
   ];
 }
+const chatRow = (position: number, from_id: string, from: string, text: string) => ({
+  id: `c-${position}`,
+  position,
+  from_id,
+  from,
+  text,
+  sent_at: T0,
+  edited_at: null,
+  deleted: false,
+});
 
 /** One op of every kind, as the projections would produce them for a short history. */
 const HISTORY: ReadModelOp[] = [
@@ -152,6 +167,22 @@ function blockOps(): ReadModelOp[] {
     { kind: 'block.remove', blocker_id: 'u1', blocked_id: 'nobody' },
   ];
 }
+  { kind: 'chat.add', message: chatRow(20, 'u1', 'Alice', 'hi') },
+  { kind: 'chat.add', message: chatRow(21, 'u3', 'Bob', 'yo') },
+  { kind: 'chat.add', message: chatRow(22, 'u1', 'Alice', 'bye') },
+  // Edits and deletes by id; pm-10 is no longer in the (3-message) inbox, and an edit after a delete changes nothing.
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-13', text: 'm13 edited', edited_at: T1 },
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-10', text: 'm10 edited', edited_at: T1 },
+  { kind: 'inbox.delete', owner_id: 'u3', id: 'pm-14' },
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-14', text: 'too late', edited_at: T1 },
+  { kind: 'conversation.edit', pair: PAIR, id: 'pm-13', text: 'm13 edited', edited_at: T1 },
+  { kind: 'conversation.delete', pair: PAIR, id: 'pm-14' },
+  { kind: 'conversation.edit', pair: PAIR, id: 'pm-14', text: 'too late', edited_at: T1 },
+  { kind: 'chat.edit', id: 'c-21', text: 'yo!', edited_at: T1 },
+  { kind: 'chat.delete', id: 'c-22' },
+];
+
+const CHAT_ADDS = HISTORY.filter((op) => op.kind === 'chat.add');
 
 /** Everything the read models answer about HISTORY. */
 async function answers(rm: ReadModelStore) {
@@ -270,6 +301,26 @@ forEachEngine('read models', (kind) => {
     expect((await rm().conversationList('u3', { limit: 5 }))![0].seen_up_to).to.equal('pm-41');
   });
 
+  it('applies edits and deletes in every message history: edited_at, tombstones in place, trimmed inboxes untouched', async () => {
+    await rm().apply('all', HISTORY, 0, 22);
+    const a = await answers(rm());
+    const edited = { ...pm(13, 'u1', 'u3', 'm13 edited'), edited_at: T1 };
+    const tombstone = { ...pm(14, 'u1', 'u3'), text: null, deleted: true };
+    expect(a.inbox).to.deep.equal([pm(12, 'u1', 'u3'), edited, tombstone]);
+    expect(a.conversation![0]).to.deep.equal({ ...tombstone, from_id: 'u3', from: 'U3', to_id: 'u1', to: 'U1' });
+    expect(a.conversation![1]).to.deep.equal(edited);
+    expect(a.conversation!.slice(2).map((m) => [m.text, m.edited_at])).to.deep.equal([
+      ['m12', null],
+      ['m11', null],
+      ['m10', null],
+    ]);
+    expect(a.chat).to.deep.equal([
+      { ...chatRow(22, 'u1', 'Alice', 'bye'), text: null, deleted: true },
+      { ...chatRow(21, 'u3', 'Bob', 'yo!'), edited_at: T1 },
+      chatRow(20, 'u1', 'Alice', 'hi'),
+    ]);
+  });
+
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
     await rm().apply('all', HISTORY, 0, 22);
     expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal([
@@ -332,10 +383,10 @@ forEachEngine('read models', (kind) => {
 
   it('moves the checkpoint with the ops, and refuses (applying nothing) when it is not where the caller says', async () => {
     expect(await rm().checkpoint('chat')).to.equal(0);
-    await rm().apply('chat', HISTORY.slice(-3, -2), 0, 20);
+    await rm().apply('chat', CHAT_ADDS.slice(0, 1), 0, 20);
     expect(await rm().checkpoint('chat')).to.equal(20);
     const error = await rm()
-      .apply('chat', HISTORY.slice(-2), 0, 22)
+      .apply('chat', CHAT_ADDS.slice(1), 0, 22)
       .catch((e) => e);
     expect(error).to.be.instanceOf(CheckpointMovedError);
     expect(error).to.include({ projection: 'chat', expected: 0, actual: 20 });
@@ -347,8 +398,8 @@ forEachEngine('read models', (kind) => {
 
   it('lets only one of two concurrent applies from one checkpoint through', async () => {
     const outcomes = await Promise.allSettled([
-      rm().apply('chat', HISTORY.slice(-3, -2), 0, 20),
-      rm().apply('chat', HISTORY.slice(-2), 0, 22),
+      rm().apply('chat', CHAT_ADDS.slice(0, 1), 0, 20),
+      rm().apply('chat', CHAT_ADDS.slice(1), 0, 22),
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
     const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
@@ -422,6 +473,30 @@ forEachEngine('read models', (kind) => {
         (e: Error) => e,
       );
       expect(error?.message).to.match(/already promoted or discarded/);
+    });
+
+    it('gives a rebuild with edits and deletes the same rows as applying live (held-back changes included)', async () => {
+      const messageOps = HISTORY.filter((op) => /^(inbox|conversation|chat)\./.test(op.kind));
+      const byProjection = { inbox: 'inbox.', conversations: 'conversation.', chat: 'chat.' } as const;
+      for (const [projection, prefix] of Object.entries(byProjection)) {
+        await rm().apply(
+          projection,
+          messageOps.filter((op) => op.kind.startsWith(prefix)),
+          0,
+          22,
+        );
+      }
+      const live = await answers(rm());
+      for (const [projection, prefix] of Object.entries(byProjection)) {
+        const ops = messageOps.filter((op) => op.kind.startsWith(prefix));
+        const shadow = await rm().shadow(projection);
+        // In two batches, so that changes arrive in a later apply than the rows they change.
+        await shadow.apply(ops.slice(0, 4), 21);
+        await shadow.apply(ops.slice(4), 22);
+        await shadow.promote();
+      }
+      expect(await answers(rm())).to.deep.equal(live);
+      expect(live.chat![0].deleted).to.equal(true);
     });
 
     it('refuses ops for another projection’s read model', async () => {

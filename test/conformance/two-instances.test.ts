@@ -95,6 +95,39 @@ if (MONGO_KIND) {
       expect(inbox.body.messages.map((m: { id: string }) => m.id)).to.deep.equal([sent.body.id]);
     });
 
+    it('delivers an edit and a delete made through A to both parties’ sockets on A and B', async () => {
+      const apiA = client(a.url);
+      const alice = await registerAndLogin(apiA);
+      const bob = await registerAndLogin(client(b.url));
+      const sockets = [
+        (await connectWithHistory(a.url, alice.access_token)).client,
+        (await connectWithHistory(b.url, alice.access_token)).client,
+        (await connectWithHistory(b.url, bob.access_token)).client,
+      ];
+      const sent = await apiA.post('/messenger/messages', {
+        token: alice.access_token,
+        json: { to: bob.username, text: 'draft' },
+      });
+      expectStatus(sent, 201);
+      const id = sent.body.id as string;
+      expectStatus(
+        await apiA.patch(`/messenger/messages/${id}`, { token: alice.access_token, json: { text: 'final' } }),
+        200,
+      );
+      expectStatus(await apiA.request('DELETE', `/messenger/messages/${id}`, { token: alice.access_token }), 204);
+      for (const socket of sockets) {
+        expect((await socket.nextOfType('edited')).message).to.include({ id, text: 'final' });
+        expect(await socket.nextOfType('deleted')).to.deep.equal({ type: 'deleted', id });
+        await socket.close();
+      }
+      // B's read models have the tombstone too.
+      const inbox = await client(b.url).get('/messenger/inbox', { token: bob.access_token });
+      expect(inbox.body.messages).to.deep.equal([
+        { ...sent.body, text: null, deleted: true, edited_at: inbox.body.messages[0].edited_at },
+      ]);
+      expect(inbox.body.messages[0].edited_at).to.be.a('string');
+    });
+
     it('keeps usernames unique across instances: concurrent registrations on A and B, one 201 and one 409', async () => {
       const name = uniqueName('both');
       const replies = await Promise.all(

@@ -17,7 +17,7 @@ import {
   usernameSchema,
 } from '../../edge/schemas';
 import { decodeCursor, encodeCursor } from '../../edge/cursor';
-import { chatView, conversationEntryView, frameOf, pmView, sentView } from '../../edge/views';
+import { chatView, conversationEntryView, currentView, frameOf, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
 
 const messages = (item: TSchema) => object({ messages: Type.Array(item) });
@@ -68,6 +68,9 @@ const syncSchema = object({
     description: `true: more than ${SYNC_MAX} frames were missed, or since is unknown; frames is empty, reload through the REST API`,
   }),
 });
+const editBody = object({ text: textSchema });
+const messageIdParam = object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'the message id' }) });
+const notSender = '(a PM the caller is not a party to is not found)';
 const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' names no message in this history");
 
 export const messengerRoutes: Route[] = [
@@ -98,6 +101,56 @@ export const messengerRoutes: Route[] = [
       const context = { correlationId: ctx.state.requestId };
       const sent = await parley.messaging.send(principal, line, ref, context, { consistent: true });
       return { status: 201, body: sentView(sent) };
+    },
+  }),
+  route({
+    method: 'PATCH',
+    path: '/messenger/messages/{id}',
+    operationId: 'editMessage',
+    tag: 'messenger',
+    auth: true,
+    summary: 'Edit your own message (PM or chat line)',
+    description:
+      'Same text rules as sending. The same text again changes nothing. Both parties of a PM ' +
+      '(everyone, for a chat line) get an `edited` frame; every history shows the new text with `edited_at`.',
+    params: messageIdParam,
+    body: { 'application/json': editBody },
+    responses: {
+      200: { description: 'the message as it now is', schema: { oneOf: [pmSchema, chatSchema] } },
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      403: errorResponse('not your message (not_message_sender)'),
+      404: errorResponse(`no such message ${notSender}`),
+      410: errorResponse('the message was deleted (message_deleted)'),
+      422: errorResponse('empty or too long text'),
+    },
+    async handle({ params, body, principal, parley, ctx }) {
+      const context = { correlationId: ctx.state.requestId };
+      const message = await parley.messaging.edit(principal, params.id, body.text, context, { consistent: true });
+      return { status: 200, body: currentView(message) };
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/messenger/messages/{id}',
+    operationId: 'deleteMessage',
+    tag: 'messenger',
+    auth: true,
+    summary: 'Delete your own message (PM or chat line)',
+    description:
+      'The message stays in every history as a tombstone (`deleted: true`, `text: null`). ' +
+      'Deleting it again is also a 204. Both parties of a PM (everyone, for a chat line) get a `deleted` frame.',
+    params: messageIdParam,
+    responses: {
+      204: { description: 'deleted' },
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      403: errorResponse('not your message (not_message_sender)'),
+      404: errorResponse(`no such message ${notSender}`),
+    },
+    async handle({ params, principal, parley, ctx }) {
+      await parley.messaging.delete(principal, params.id, { correlationId: ctx.state.requestId }, { consistent: true });
+      return { status: 204 };
     },
   }),
   route({

@@ -1,14 +1,18 @@
 import type { Document } from 'mongodb';
 import { cursor, insertOnce, type MongoReadModel } from '../kit/mongo';
+import { changeWrites, withChangeDefaults } from '../kit/mongo-change';
 import { CHAT, type ChatMessageRow, type ChatOp, type ChatQueries } from './types';
 
 /** rm_chat documents have their position as _id. */
 const MESSAGE: Document = { _id: 0 };
+const changes = changeWrites(CHAT, []);
 
 export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
   indexes: { [CHAT]: [{ key: { id: 1 }, name: 'id' }] },
   apply: {
     'chat.add': (op, w) => w.write(CHAT, insertOnce({ _id: op.message.position }, { ...op.message })),
+    'chat.edit': changes.edit,
+    'chat.delete': changes.delete,
   },
   queries(db) {
     const messages = db.collection(CHAT);
@@ -23,7 +27,8 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
           .find<ChatMessageRow>({ _id: { $lt: from } as never }, { projection: MESSAGE })
           .sort({ _id: -1 })
           .limit(limit)
-          .toArray();
+          .toArray()
+          .then((rows) => rows.map(withChangeDefaults));
       },
     };
   },

@@ -1,4 +1,5 @@
 import type { EventOfType, Stored } from '../../events';
+import { messageChangeOf } from '../kit/message-change';
 import type { ProjectionOf } from '../kit/read-model';
 import type { ChatMessageRow, ChatOp } from './types';
 
@@ -11,12 +12,22 @@ export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>):
     from: d.from,
     text: d.text,
     sent_at: event.time,
+    edited_at: null,
+    deleted: false,
   };
 }
 
 /** The general chat's history. */
 export const chatProjection: ProjectionOf<ChatOp> = {
   name: 'chat',
-  project: (event) =>
-    event.type === 'ChatMessagePosted' ? [{ kind: 'chat.add', message: chatMessageRow(event) }] : [],
+  project(event) {
+    if (event.type === 'ChatMessagePosted') return [{ kind: 'chat.add', message: chatMessageRow(event) }];
+    const change = messageChangeOf(event, 'chat');
+    if (!change) return [];
+    return [
+      change.change === 'edit'
+        ? { kind: 'chat.edit', id: change.id, text: change.text, edited_at: change.edited_at }
+        : { kind: 'chat.delete', id: change.id },
+    ];
+  },
 };

@@ -1,4 +1,11 @@
-import { cursor, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import {
+  CHANGE_COLUMN_DDL,
+  changeFields,
+  changeHandlers,
+  cursor,
+  type MessageRecord,
+  type SqliteReadModel,
+} from '../kit/sqlite';
 import { CHAT, type ChatMessageRow, type ChatOp, type ChatQueries } from './types';
 
 type ChatRecord = Omit<MessageRecord, 'to_id' | 'to_name'>;
@@ -8,9 +15,11 @@ const toChat = (r: ChatRecord): ChatMessageRow => ({
   position: r.position,
   from_id: r.from_id,
   from: r.from_name,
-  text: r.text,
   sent_at: r.sent_at,
+  ...changeFields(r),
 });
+
+const changes = changeHandlers(CHAT, []);
 
 export const chatSqlite: SqliteReadModel<ChatOp, ChatQueries> = {
   ddl: {
@@ -21,7 +30,8 @@ CREATE TABLE $T (
   from_id   TEXT NOT NULL,
   from_name TEXT NOT NULL,
   text      TEXT NOT NULL,
-  sent_at   TEXT NOT NULL
+  sent_at   TEXT NOT NULL,
+  ${CHANGE_COLUMN_DDL.join(',\n  ')}
 );
 CREATE INDEX $I_by_id ON $T (id);`,
   },
@@ -31,11 +41,16 @@ CREATE INDEX $I_by_id ON $T (id);`,
       w.statement(
         op.kind,
         CHAT,
-        (t) => `INSERT OR IGNORE INTO ${t} (position, id, from_id, from_name, text, sent_at)
-        VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(m.position, m.id, m.from_id, m.from, m.text, m.sent_at);
+        (t) => `INSERT OR IGNORE INTO ${t}
+        (position, id, from_id, from_name, text, sent_at, edited_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(m.position, m.id, m.from_id, m.from, m.text ?? '', m.sent_at, m.edited_at, m.deleted ? 1 : 0);
     },
+    'chat.edit': changes.edit,
+    'chat.delete': changes.delete,
   },
+  // A rebuild indexes rm_chat by id only at the end: the changes wait for the index.
+  deferred: ['chat.edit', 'chat.delete'],
+  added: { [CHAT]: CHANGE_COLUMN_DDL },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_chat WHERE id = ?');
     const page = db.prepare('SELECT * FROM rm_chat WHERE position < ? ORDER BY position DESC LIMIT ?');

@@ -5,11 +5,19 @@ export interface ChatMessageRow {
   position: number;
   from_id: string;
   from: string;
-  text: string;
+  /** Null once deleted. */
+  text: string | null;
   sent_at: string;
+  /** When the sender last edited it; null when never. */
+  edited_at: string | null;
+  /** A tombstone: the line stays in its place in the chat history, without its text. */
+  deleted: boolean;
 }
 
-export type ChatOp = { kind: 'chat.add'; message: ChatMessageRow };
+export type ChatOp =
+  | { kind: 'chat.add'; message: ChatMessageRow }
+  | { kind: 'chat.edit'; id: string; text: string; edited_at: string }
+  | { kind: 'chat.delete'; id: string };
 
 export interface ChatQueries {
   /** General chat, newest first. Null when `before` names no chat message. */

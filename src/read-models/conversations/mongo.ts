@@ -1,9 +1,11 @@
 import type { Document } from 'mongodb';
 import { cursor, insertOnce, type MongoReadModel } from '../kit/mongo';
+import { changeWrites, withChangeDefaults } from '../kit/mongo-change';
 import type { PrivateMessageRow } from '../kit/private-message';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
 const MESSAGE: Document = { _id: 0, pair: 0 };
+const changes = changeWrites(CONVERSATIONS, ['pair']);
 
 export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQueries> = {
   indexes: {
@@ -17,6 +19,8 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
       const { position, ...rest } = op.message;
       w.write(CONVERSATIONS, insertOnce({ pair: pairKey(op.message.from_id, op.message.to_id), position }, rest));
     },
+    'conversation.edit': changes.edit,
+    'conversation.delete': changes.delete,
   },
   queries(db) {
     const conversations = db.collection(CONVERSATIONS);
@@ -32,7 +36,8 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
           .find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
           .sort({ position: -1 })
           .limit(limit)
-          .toArray();
+          .toArray()
+          .then((rows) => rows.map(withChangeDefaults));
       },
     };
   },

@@ -1,7 +1,10 @@
 import {
+  CHANGE_COLUMN_DDL,
+  changeHandlers,
   cursor,
   PM_COLUMN_DDL,
   PM_COLUMNS,
+  PM_PLACEHOLDERS,
   pmParams,
   toPm,
   type MessageRecord,
@@ -9,7 +12,12 @@ import {
 } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
-const params = (op: ConversationOp) => [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+const params = (op: ConversationOp) => {
+  // Only adds are staged or inserted.
+  if (op.kind !== 'conversation.add') throw new Error(`${op.kind} ops insert no rows`);
+  return [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+};
+const changes = changeHandlers(CONVERSATIONS, ['pair']);
 
 export const conversationsSqlite: SqliteReadModel<ConversationOp, ConversationsQueries> = {
   ddl: {
@@ -27,14 +35,18 @@ CREATE INDEX $I_by_id ON $T (id);`,
         op.kind,
         CONVERSATIONS,
         (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        VALUES (?, ${PM_PLACEHOLDERS})`,
       ).run(...params(op));
     },
+    'conversation.edit': changes.edit,
+    'conversation.delete': changes.delete,
   },
+  deferred: ['conversation.edit', 'conversation.delete'],
+  added: { [CONVERSATIONS]: CHANGE_COLUMN_DDL },
   staged: {
     [CONVERSATIONS]: {
       kind: 'conversation.add',
-      insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ${PM_PLACEHOLDERS})`,
       sorted: 'SELECT * FROM $S ORDER BY pair, position',
       open: () => ({ params, sortedParams: () => ({}) }),
     },

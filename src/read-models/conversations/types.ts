@@ -1,7 +1,10 @@
 import type { Page } from '../kit/read-model';
 import type { PrivateMessageRow } from '../kit/private-message';
 
-export type ConversationOp = { kind: 'conversation.add'; message: PrivateMessageRow };
+export type ConversationOp =
+  | { kind: 'conversation.add'; message: PrivateMessageRow }
+  | { kind: 'conversation.edit'; pair: string; id: string; text: string; edited_at: string }
+  | { kind: 'conversation.delete'; pair: string; id: string };
 
 export interface ConversationsQueries {
   /** Messages between two users, newest first. Null when `before` names no message of theirs. */

@@ -1,9 +1,11 @@
 import type { Document } from 'mongodb';
 import { insertOnce, type MongoReadModel, type MongoWriter } from '../kit/mongo';
+import { changeWrites, withChangeDefaults } from '../kit/mongo-change';
 import type { PrivateMessageRow } from '../kit/private-message';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
 
 const MESSAGE: Document = { _id: 0, owner_id: 0 };
+const changes = changeWrites(INBOX, ['owner_id']);
 
 export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
   indexes: { [INBOX]: [{ key: { owner_id: 1, position: 1 }, name: 'owner_position', unique: true }] },
@@ -20,6 +22,9 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
       w.write(INBOX, insertOnce({ owner_id: owner, position }, rest));
       w.after(trim, op.keep, () => trimInbox(w, owner, op.keep));
     },
+    // Queued behind the adds of the batch and before its trims: the same rows as on SQLite.
+    'inbox.edit': changes.edit,
+    'inbox.delete': changes.delete,
   },
   queries(db) {
     const inboxes = db.collection(INBOX);
@@ -31,7 +36,7 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
           .sort({ position: -1 })
           .limit(limit)
           .toArray();
-        return newest.reverse();
+        return newest.reverse().map(withChangeDefaults);
       },
     };
   },

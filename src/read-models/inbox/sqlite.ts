@@ -1,5 +1,17 @@
-import { PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import {
+  CHANGE_COLUMN_DDL,
+  changeHandlers,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  PM_PLACEHOLDERS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
+} from '../kit/sqlite';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
+
+const changes = changeHandlers(INBOX, ['owner_id']);
 
 export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
   ddl: {
@@ -16,7 +28,7 @@ CREATE TABLE $T (
         op.kind,
         INBOX,
         (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        VALUES (?, ${PM_PLACEHOLDERS})`,
       ).run(op.message.to_id, ...pmParams(op.message));
       w.statement(
         'inbox.trim',
@@ -25,11 +37,15 @@ CREATE TABLE $T (
           (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`,
       ).run({ owner: op.message.to_id, keep: op.keep });
     },
+    'inbox.edit': changes.edit,
+    'inbox.delete': changes.delete,
   },
+  deferred: ['inbox.edit', 'inbox.delete'],
+  added: { [INBOX]: CHANGE_COLUMN_DDL },
   staged: {
     [INBOX]: {
       kind: 'inbox.add',
-      insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ${PM_PLACEHOLDERS})`,
       // What inserting each message and trimming to the newest `keep` would have left.
       sorted: `SELECT owner_id, ${PM_COLUMNS} FROM
         (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
@@ -39,6 +55,8 @@ CREATE TABLE $T (
         let keep: number | null = null;
         return {
           params(op) {
+            // Only the one staged kind is ever handed over.
+            if (op.kind !== 'inbox.add') throw new Error(`${op.kind} ops are not staged`);
             if (keep !== null && keep !== op.keep) {
               throw new Error(`inbox.add ops disagree on how many messages to keep (${keep}, ${op.keep})`);
             }

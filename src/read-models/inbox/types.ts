@@ -4,7 +4,11 @@ import type { PrivateMessageRow } from '../kit/private-message';
 export const INBOX_SIZE = 20;
 
 /** Adds to the recipient's inbox, keeping only their newest `keep` messages. */
-export type InboxOp = { kind: 'inbox.add'; message: PrivateMessageRow; keep: number };
+export type InboxOp =
+  | { kind: 'inbox.add'; message: PrivateMessageRow; keep: number }
+  /** Edits and deletes reach only the recipient's inbox, and only while it still holds the message. */
+  | { kind: 'inbox.edit'; owner_id: string; id: string; text: string; edited_at: string }
+  | { kind: 'inbox.delete'; owner_id: string; id: string };
 
 export interface InboxQueries {
   /** The user's newest received private messages, oldest first. */

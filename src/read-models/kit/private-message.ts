@@ -8,8 +8,13 @@ export interface PrivateMessageRow {
   from: string;
   to_id: string;
   to: string;
-  text: string;
+  /** Null once deleted. */
+  text: string | null;
   sent_at: string;
+  /** When the sender last edited it; null when never. */
+  edited_at: string | null;
+  /** A tombstone: the message stays in its place in the histories, without its text. */
+  deleted: boolean;
 }
 
 export function privateMessageRow(event: Stored<EventOfType<'MessageSent'>>): PrivateMessageRow {
@@ -23,5 +28,7 @@ export function privateMessageRow(event: Stored<EventOfType<'MessageSent'>>): Pr
     to: d.to,
     text: d.text,
     sent_at: event.time,
+    edited_at: null,
+    deleted: false,
   };
 }

@@ -35,6 +35,13 @@ export interface SqliteReadModel<O extends Op, Q extends object> {
   readonly apply: SqliteHandlers<O>;
   /** Tables a rebuild fills through a stage (random-keyed tables that only ever gain rows). */
   readonly staged?: Readonly<Record<string, SqliteStaged<O>>>;
+  /**
+   * Kinds of op that only change existing rows by key (edits, deletes) and so commute with the
+   * adds after them: a rebuild holds them back until its staged rows are in and indexed.
+   */
+  readonly deferred?: readonly O['kind'][];
+  /** Columns (as DDL) that tables created by an earlier release lack; added on start-up. */
+  readonly added?: Readonly<Record<string, readonly string[]>>;
   /** The queries, with statements prepared once on the read-model connection. */
   queries(db: Database.Database): Q;
 }
@@ -44,6 +51,8 @@ export interface AnySqliteReadModel {
   readonly ddl: Readonly<Record<string, string>>;
   readonly apply: Readonly<Record<string, (op: never, w: SqliteWriter) => void>>;
   readonly staged?: Readonly<Record<string, SqliteStaged<Op>>>;
+  readonly deferred?: readonly string[];
+  readonly added?: Readonly<Record<string, readonly string[]>>;
   queries(db: Database.Database): object;
 }
 
@@ -57,7 +66,12 @@ export interface MessageRecord {
   to_name: string;
   text: string;
   sent_at: string;
+  edited_at: string | null;
+  deleted: number;
 }
+
+/** Columns every message table has for edits and deletes (a deleted message's text is stored as ''). */
+export const CHANGE_COLUMN_DDL = ['edited_at TEXT', 'deleted INTEGER NOT NULL DEFAULT 0'] as const;
 
 /** The columns of a stored private message, after the table's key column (rm_inbox, rm_conversations). */
 export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
@@ -67,9 +81,14 @@ export const PM_COLUMN_DDL = `position  INTEGER NOT NULL,
   to_id     TEXT    NOT NULL,
   to_name   TEXT    NOT NULL,
   text      TEXT    NOT NULL,
-  sent_at   TEXT    NOT NULL`;
+  sent_at   TEXT    NOT NULL,
+  ${CHANGE_COLUMN_DDL.join(',\n  ')}`;
 
-export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at';
+export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, text, sent_at, edited_at, deleted';
+/** As many placeholders as PM_COLUMNS has columns. */
+export const PM_PLACEHOLDERS = PM_COLUMNS.split(',')
+  .map(() => '?')
+  .join(', ');
 
 /** Parameters for PM_COLUMNS. */
 export const pmParams = (m: PrivateMessageRow) => [
@@ -79,9 +98,18 @@ export const pmParams = (m: PrivateMessageRow) => [
   m.from,
   m.to_id,
   m.to,
-  m.text,
+  m.text ?? '',
   m.sent_at,
+  m.edited_at,
+  m.deleted ? 1 : 0,
 ];
+
+/** The text, edit time and tombstone of a stored message as a row shows them. */
+export const changeFields = (r: Pick<MessageRecord, 'text' | 'edited_at' | 'deleted'>) => ({
+  text: r.deleted ? null : r.text,
+  edited_at: r.edited_at,
+  deleted: r.deleted === 1,
+});
 
 export const toPm = (r: MessageRecord): PrivateMessageRow => ({
   id: r.id,
@@ -90,9 +118,32 @@ export const toPm = (r: MessageRecord): PrivateMessageRow => ({
   from: r.from_name,
   to_id: r.to_id,
   to: r.to_name,
-  text: r.text,
   sent_at: r.sent_at,
+  ...changeFields(r),
 });
+
+/**
+ * Edits and deletes of a message table, whose rows are found by id and the `keys` columns (the
+ * op has a field of the same name for each). An edit after a delete changes nothing; a message the
+ * table does not hold (trimmed from an inbox) is left alone.
+ */
+export function changeHandlers<K extends string>(table: string, keys: readonly K[]) {
+  const where = [...keys, 'id'].map((k) => `${k} = @${k}`).join(' AND ');
+  const params = (op: Record<K | 'id', string>) => Object.fromEntries([...keys, 'id'].map((k) => [k, op[k as K]]));
+  return {
+    edit: (op: Record<K | 'id' | 'text' | 'edited_at' | 'kind', string>, w: SqliteWriter): void => {
+      w.statement(
+        op.kind,
+        table,
+        (t) => `UPDATE ${t} SET text = @text, edited_at = @edited_at
+        WHERE ${where} AND deleted = 0`,
+      ).run({ ...params(op), text: op.text, edited_at: op.edited_at });
+    },
+    delete: (op: Record<K | 'id' | 'kind', string>, w: SqliteWriter): void => {
+      w.statement(op.kind, table, (t) => `UPDATE ${t} SET text = '', deleted = 1 WHERE ${where}`).run(params(op));
+    },
+  };
+}
 
 /** Position to page back from; null when `before` names no message. */
 export function cursor(before: string | undefined, positionOf: (id: string) => unknown): number | null {

@@ -49,6 +49,8 @@ CREATE TABLE $T (
   version      INTEGER NOT NULL
 );`,
   },
+  // Before the setting existed nobody had turned read receipts off.
+  added: { [USERS]: ['read_receipts INTEGER NOT NULL DEFAULT 1'] },
   apply: {
     'user.insert': (op, w) => {
       const u = op.user;

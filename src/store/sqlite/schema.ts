@@ -73,19 +73,13 @@ export function readModelTableParts(table: string, as: string, indexTag: string)
   };
 }
 
+/** Columns tables created by an earlier release lack, by table. */
+const ADDED_COLUMNS: [string, readonly string[]][] = READ_MODELS.flatMap((m) => Object.entries(m.sqlite.added ?? {}));
+
 /** Tables each projection owns, cleared when it is reset. */
 export const PROJECTION_TABLES: Record<string, string[]> = Object.fromEntries(
   READ_MODELS.map((m) => [m.projection.name, [...m.tables]]),
 );
-
-/**
- * Columns added to a read-model table after it first shipped, with the value every older row had
- * (the DDL above has them; a table created before only gains them here).
- */
-const ADDED_COLUMNS: { table: string; column: string; ddl: string }[] = [
-  // Before the setting existed nobody had turned receipts off.
-  { table: 'rm_users', column: 'read_receipts', ddl: 'read_receipts INTEGER NOT NULL DEFAULT 1' },
-];
 
 export function migrate(db: Database.Database): void {
   db.transaction(() => {
@@ -97,9 +91,12 @@ export function migrate(db: Database.Database): void {
     for (const table of Object.keys(READ_MODEL_TABLES)) {
       if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
     }
-    for (const { table, column, ddl } of ADDED_COLUMNS) {
-      const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-      if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${ddl}`);
+    // The added columns' defaults are what the old rows mean (e.g. never edited, not deleted).
+    for (const [table, columns] of ADDED_COLUMNS) {
+      const have = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+      for (const column of columns) {
+        if (!have.has(column.split(' ')[0])) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
     }
   }).immediate();
 }

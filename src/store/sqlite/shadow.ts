@@ -5,6 +5,7 @@ import type { ReadModelOp, ShadowReadModel } from '../read-models';
 import { ReadModelWriter } from './read-model-writer';
 import { SHADOW_SUFFIX } from '../read-models';
 import { readModelTableParts } from './schema';
+import { ShadowDeferred } from './shadow-deferred';
 import { ShadowStaging } from './shadow-staging';
 import { giveWritersATurn } from './turns';
 
@@ -30,6 +31,8 @@ export class SqliteShadow implements ShadowReadModel {
     indexes: string,
     /** Rows staged while scanning; null once moved into the shadow tables. */
     private staging: ShadowStaging | null,
+    /** Edits and deletes held back while scanning; null once applied. */
+    private deferred: ShadowDeferred | null,
   ) {
     this.pendingIndexes = indexes;
     this.writer = new ReadModelWriter(db, (table) => {
@@ -37,7 +40,7 @@ export class SqliteShadow implements ShadowReadModel {
       return table + SHADOW_SUFFIX;
     });
     this.applyTx = db.transaction((ops: ReadModelOp[]) => {
-      for (const op of ops) if (!this.staging?.take(op)) this.writer.apply(op);
+      for (const op of ops) if (!this.staging?.take(op) && !this.deferred?.take(op)) this.writer.apply(op);
     });
   }
 
@@ -56,7 +59,8 @@ export class SqliteShadow implements ShadowReadModel {
         return ShadowStaging.create(db, tables);
       })
       .immediate();
-    return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging);
+    const deferred = ShadowDeferred.create(db, projection);
+    return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging, deferred);
   }
 
   get position(): number {
@@ -92,6 +96,11 @@ export class SqliteShadow implements ShadowReadModel {
       this.pendingIndexes = '';
       await giveWritersATurn(started);
     }
+    // After the rows and indexes: the held-back changes find their rows by key.
+    if (this.deferred) {
+      this.deferred.finish(this.writer);
+      this.deferred = null;
+    }
     const started = performance.now();
     this.db
       .transaction(() => {
@@ -121,6 +130,8 @@ export class SqliteShadow implements ShadowReadModel {
         ShadowStaging.drop(this.db, this.tables);
       })
       .immediate();
+    this.deferred?.discard();
+    this.deferred = null;
   }
 
   private assertOpen(): void {
