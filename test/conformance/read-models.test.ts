@@ -147,9 +147,19 @@ const HISTORY: ReadModelOp[] = [
       },
     },
   })),
-  { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
-  { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
-  { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
+  { kind: 'chat.add', message: chatRow(20, 'u1', 'Alice', 'hi') },
+  { kind: 'chat.add', message: chatRow(21, 'u3', 'Bob', 'yo') },
+  { kind: 'chat.add', message: chatRow(22, 'u1', 'Alice', 'bye') },
+  // Edits and deletes by id; pm-10 is no longer in the (3-message) inbox, and an edit after a delete changes nothing.
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-13', text: 'm13 edited', edited_at: T1 },
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-10', text: 'm10 edited', edited_at: T1 },
+  { kind: 'inbox.delete', owner_id: 'u3', id: 'pm-14' },
+  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-14', text: 'too late', edited_at: T1 },
+  { kind: 'conversation.edit', pair: PAIR, id: 'pm-13', text: 'm13 edited', edited_at: T1 },
+  { kind: 'conversation.delete', pair: PAIR, id: 'pm-14' },
+  { kind: 'conversation.edit', pair: PAIR, id: 'pm-14', text: 'too late', edited_at: T1 },
+  { kind: 'chat.edit', id: 'c-21', text: 'yo!', edited_at: T1 },
+  { kind: 'chat.delete', id: 'c-22' },
 ];
 
 /** u1 blocks Bob, alfred and Bob again (once kept), then unblocks Bob; u3 blocks u1. */
@@ -167,20 +177,6 @@ function blockOps(): ReadModelOp[] {
     { kind: 'block.remove', blocker_id: 'u1', blocked_id: 'nobody' },
   ];
 }
-  { kind: 'chat.add', message: chatRow(20, 'u1', 'Alice', 'hi') },
-  { kind: 'chat.add', message: chatRow(21, 'u3', 'Bob', 'yo') },
-  { kind: 'chat.add', message: chatRow(22, 'u1', 'Alice', 'bye') },
-  // Edits and deletes by id; pm-10 is no longer in the (3-message) inbox, and an edit after a delete changes nothing.
-  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-13', text: 'm13 edited', edited_at: T1 },
-  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-10', text: 'm10 edited', edited_at: T1 },
-  { kind: 'inbox.delete', owner_id: 'u3', id: 'pm-14' },
-  { kind: 'inbox.edit', owner_id: 'u3', id: 'pm-14', text: 'too late', edited_at: T1 },
-  { kind: 'conversation.edit', pair: PAIR, id: 'pm-13', text: 'm13 edited', edited_at: T1 },
-  { kind: 'conversation.delete', pair: PAIR, id: 'pm-14' },
-  { kind: 'conversation.edit', pair: PAIR, id: 'pm-14', text: 'too late', edited_at: T1 },
-  { kind: 'chat.edit', id: 'c-21', text: 'yo!', edited_at: T1 },
-  { kind: 'chat.delete', id: 'c-22' },
-];
 
 const CHAT_ADDS = HISTORY.filter((op) => op.kind === 'chat.add');
 

@@ -2,6 +2,7 @@ import {
   cursor,
   PM_COLUMN_DDL,
   PM_COLUMNS,
+  PM_PLACEHOLDERS,
   pmParams,
   toPm,
   type MessageRecord,
@@ -67,7 +68,7 @@ CREATE TABLE $T (
         op.kind,
         CONVERSATION_LIST,
         (t) => `INSERT INTO ${t} (owner_id, peer_id, peer, ${PM_COLUMNS}, read_up_to)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+        VALUES (?, ?, ?, ${PM_PLACEHOLDERS}, 0)
         ON CONFLICT (owner_id, peer_id) DO UPDATE SET peer = excluded.peer, ${UPDATED_COLUMNS}
         WHERE excluded.position > ${t}.position`,
       ).run(op.owner_id, op.peer_id, op.peer, ...pmParams(op.message));
