@@ -3,6 +3,7 @@ import 'dotenv/config';
 import { BENCH_USAGE, benchRebuildCommand } from './cli/bench-rebuild';
 import { CliError, say } from './cli/context';
 import { EVENTS_USAGE, eventsCommand } from './cli/events';
+import { PRIVACY_USAGE, privacyCommand } from './cli/privacy';
 import { REBUILD_USAGE, rebuildCommand } from './cli/rebuild';
 import { PROJECTIONS_USAGE, projectionsCommand } from './cli/status';
 
@@ -14,13 +15,16 @@ ${PROJECTIONS_USAGE}
 
 ${EVENTS_USAGE}
 
-${BENCH_USAGE}`;
+${BENCH_USAGE}
+
+${PRIVACY_USAGE}`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   rebuild: rebuildCommand,
   projections: projectionsCommand,
   events: eventsCommand,
   'bench-rebuild': benchRebuildCommand,
+  privacy: privacyCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

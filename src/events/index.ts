@@ -21,7 +21,7 @@ export type StoredEvent = Stored<ParleyEvent>;
 export type EventOfType<T extends EventType> = Extract<ParleyEvent, { type: T }>;
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'UserRegistered', 'ProfileUpdated', 'SettingsChanged', 'PasswordChanged', 'PictureChanged',
+  'UserRegistered', 'ProfileUpdated', 'SettingsChanged', 'PasswordChanged', 'PictureChanged', 'UserErased',
   'UsernameClaimed', 'EmailClaimed', 'EmailReleased',
   'SessionStarted', 'SessionRefreshed', 'SessionRevoked',
   'MessageSent', 'ChatMessagePosted',
@@ -31,7 +31,7 @@ export const EVENT_TYPES: readonly EventType[] = [
 export function streamOf(event: ParleyEvent): string {
   switch (event.type) {
     case 'UserRegistered': case 'ProfileUpdated': case 'SettingsChanged':
-    case 'PasswordChanged': case 'PictureChanged':
+    case 'PasswordChanged': case 'PictureChanged': case 'UserErased':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);

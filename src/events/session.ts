@@ -17,7 +17,7 @@ export type SessionRefreshed = EventOf<'SessionRefreshed', {
   expires_at: string;
 }>;
 
-export type RevocationReason = 'logout' | 'refresh_token_reuse' | 'password_changed';
+export type RevocationReason = 'logout' | 'refresh_token_reuse' | 'password_changed' | 'account_erased';
 
 export type SessionRevoked = EventOf<'SessionRevoked', {
   session_id: string;

@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from './server';
 
 /** Functional tests of other features would trip the abuse limits; their own tests turn them on. */
 export const NO_RATE_LIMITS: Record<string, string> = {
-  RATE_LIMIT_LOGIN_ACCOUNT: '0', RATE_LIMIT_LOGIN_IP: '0', RATE_LIMIT_REGISTER_IP: '0', RATE_LIMIT_REFRESH_IP: '0',
+  RATE_LIMIT_LOGIN_ACCOUNT: '0', RATE_LIMIT_LOGIN_IP: '0', RATE_LIMIT_REGISTER_IP: '0', RATE_LIMIT_REFRESH_IP: '0', RATE_LIMIT_EXPORT_USER: '0',
 };
 
 export interface ServerFixture {

@@ -17,6 +17,9 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
       const { position, ...rest } = op.message;
       w.write(CONVERSATIONS, insertOnce({ pair: pairKey(op.message.from_id, op.message.to_id), position }, rest));
     },
+    'conversation.erase': (op, w) => w.write(CONVERSATIONS, {
+      updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+    }),
   },
   queries(db) {
     const conversations = db.collection(CONVERSATIONS);
@@ -31,6 +34,9 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
         return conversations.find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
           .sort({ position: -1 }).limit(limit).toArray();
       },
+      messagesOf: (userId) => conversations.find<PrivateMessageRow>(
+        { $or: [{ from_id: userId }, { to_id: userId }] }, { projection: MESSAGE },
+      ).sort({ position: 1 }).toArray(),
     };
   },
 };

@@ -1,7 +1,14 @@
-import { cursor, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import {
+  cursor, ERASE_PM_SENDER, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel,
+} from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
-const params = (op: ConversationOp) => [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+function params(op: ConversationOp): unknown[] {
+  if (op.kind !== 'conversation.add') throw new Error(`${op.kind} is not staged`);
+  return [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+}
+
+const erasedUser = (op: ConversationOp): string => (op.kind === 'conversation.erase' ? op.user_id : '');
 
 export const conversationsSqlite: SqliteReadModel<ConversationOp, ConversationsQueries> = {
   ddl: {
@@ -19,6 +26,9 @@ CREATE INDEX $I_by_id ON $T (id);`,
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(...params(op));
     },
+    'conversation.erase': (op, w) => {
+      w.statement(op.kind, CONVERSATIONS, ERASE_PM_SENDER).run(op.user_id);
+    },
   },
   staged: {
     [CONVERSATIONS]: {
@@ -26,11 +36,14 @@ CREATE INDEX $I_by_id ON $T (id);`,
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
       open: () => ({ params, finishParams: () => ({}) }),
+      onStage: { 'conversation.erase': [{ sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] }] },
     },
   },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_conversations WHERE id = ? AND pair = ?');
     const page = db.prepare('SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?');
+    // A scan: exports are rare and rate-limited, and an index per user would cost every message.
+    const ofUser = db.prepare('SELECT * FROM rm_conversations WHERE from_id = ? OR to_id = ? ORDER BY position');
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);
@@ -38,6 +51,7 @@ CREATE INDEX $I_by_id ON $T (id);`,
         if (from === null) return null;
         return (page.all(pair, from, limit) as MessageRecord[]).map(toPm);
       },
+      messagesOf: async (userId) => (ofUser.all(userId, userId) as MessageRecord[]).map(toPm),
     };
   },
 };

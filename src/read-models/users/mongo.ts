@@ -27,6 +27,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
       // The version guard makes a replayed (or older) change a no-op.
       w.write(USERS, { updateOne: { filter: { _id: op.user_id, version: { $lt: op.version } }, update: { $set: set } } });
     },
+    'user.erase': (op, w) => w.write(USERS, { deleteOne: { filter: { _id: op.user_id } } }),
   },
   queries(db) {
     const users = db.collection(USERS);
@@ -39,6 +40,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
         return users.find<UserRow>({ username_key: { $gte: prefixKey, $lt: prefixEnd(prefixKey) } }, { projection: USER })
           .sort({ username_key: 1 }).limit(limit).toArray();
       },
+      usersWithPicture: (pictureId) => users.countDocuments({ 'picture.id': pictureId }),
     };
   },
 };

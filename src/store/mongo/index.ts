@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMongo } from 'rate-limiter-flexible';
 import type { Engine } from '../ports';
 import { MongoEventStore } from './event-store';
+import { MongoPrivacyStore } from './data-keys';
 import { MongoPictureStore } from './pictures';
 import { MongoReadModels } from './read-models';
 import { ensureSchema, RATE_LIMITS } from './schema';
@@ -65,6 +66,7 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
       events,
       readModels: new MongoReadModels(client, db),
       pictures: new MongoPictureStore(db),
+      privacy: new MongoPrivacyStore(client, db),
       createRateLimiter: (limits) => new RateLimiterMongo({
         storeClient: client, dbName: options.db, tableName: RATE_LIMITS, disableIndexesCreation: true, ...limits,
       }),

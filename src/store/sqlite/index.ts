@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine } from '../ports';
 import { WalCheckpointer } from './checkpointer';
+import { SqlitePrivacyStore } from './data-keys';
 import { SqliteEventStore } from './event-store';
 import { SqlitePictureStore } from './pictures';
 import { createSqliteRateLimiter } from './rate-limiter';
@@ -43,6 +44,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     events,
     readModels: new SqliteReadModels(readModelsDb),
     pictures: new SqlitePictureStore(eventsDb),
+    privacy: new SqlitePrivacyStore(eventsDb),
     createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {
       await events.close();
