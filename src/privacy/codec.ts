@@ -10,6 +10,9 @@ export const isSealed = (value: unknown): value is string => typeof value === 's
 
 type Data = Record<string, unknown>;
 
+/** How many opened events `recent` keeps. */
+const RECENT_EVENTS = 20_000;
+
 /** The object holding the field, or undefined where the event has no such field. */
 function holder(data: Data, field: PersonalField): Data | undefined {
   let at: unknown = data;
@@ -44,8 +47,15 @@ function copyAlongPaths(data: Data, fields: readonly PersonalField[]): Data {
 export class PersonalDataCodec {
   /** Decrypted copies of the store's event objects, shared by every follower handed the same object. */
   private readonly decrypted = new WeakMap<StoredEvent, StoredEvent>();
+  /**
+   * Recently opened events by position: a recipient's registration is read for every message to
+   * them. Emptied whenever a key is forgotten, so that nothing opened with it outlives it.
+   */
+  private readonly recent = new Map<number, StoredEvent>();
 
-  constructor(private readonly ring: KeyRing) {}
+  constructor(private readonly ring: KeyRing) {
+    ring.onForget(() => this.recent.clear());
+  }
 
   /** The event as it is to be stored; plaintext fields of an erased owner throw UserErasedError. */
   async seal<E extends ParleyEvent>(event: E): Promise<E> {
@@ -74,6 +84,11 @@ export class PersonalDataCodec {
     if (done) return done;
     const spec = PERSONAL_FIELDS[event.type];
     if (!spec) return event;
+    const seen = this.recent.get(event.position);
+    if (seen?.id === event.id) {
+      this.decrypted.set(event, seen);
+      return seen;
+    }
     const data = event.data as Data;
     const sealed = spec.fields.filter((f) => isSealed(holder(data, f)?.[leaf(f)]));
     if (sealed.length === 0) return event;
@@ -89,7 +104,17 @@ export class PersonalDataCodec {
     }
     const opened = { ...event, data: copy } as StoredEvent;
     this.decrypted.set(event, opened);
+    if (this.recent.size >= RECENT_EVENTS) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(event.position, opened);
     return opened;
+  }
+
+  /**
+   * What `open` would give for an event just appended, known without decrypting: its plaintext is
+   * the data the writer gave. The store hands the same event objects to its followers.
+   */
+  remember(stored: StoredEvent, data: unknown): void {
+    if (PERSONAL_FIELDS[stored.type]) this.decrypted.set(stored, { ...stored, data } as StoredEvent);
   }
 
   /** Opens a batch in order; a UserErased in it makes later events of that user read as erased. */

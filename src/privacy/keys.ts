@@ -52,6 +52,7 @@ export class KeyRing {
   private readonly wrapKey: Buffer;
   /** user id → its key, or null: erased. */
   private readonly cache = new Map<string, Buffer | null>();
+  private readonly forgetListeners: (() => void)[] = [];
 
   constructor(readonly store: DataKeyStore, master: Buffer) {
     this.wrapKey = deriveKey(master, 'data-key wrapping');
@@ -84,8 +85,14 @@ export class KeyRing {
     this.remember(userId, null);
   }
 
+  /** Drops the user's key from memory, and tells whoever kept something opened with a key. */
   forget(userId: string): void {
     this.cache.delete(userId);
+    for (const listener of this.forgetListeners) listener();
+  }
+
+  onForget(listener: () => void): void {
+    this.forgetListeners.push(listener);
   }
 
   /** Whether this wrapped key opens with this installation's master key (keys import checks it). */

@@ -38,6 +38,8 @@ export class ProtectedEventStore implements EventStore {
     const result = await this.inner.append(stored, options);
     // The caller gets its events back as it gave them: in plaintext, on the streams it named.
     const given = appends.flatMap((a) => a.events.map((event) => ({ event, stream: a.stream })));
+    // The followers (projections, the live feed) get these very objects: spare them the decryption.
+    result.events.forEach((e, i) => this.codec.remember(e, given[i]!.event.data));
     const events = result.events.map((e, i) => ({ ...e, stream: given[i]!.stream, data: given[i]!.event.data }) as StoredEvent);
     return { ...result, events };
   }
