@@ -1,9 +1,10 @@
 import { DEFAULT_SETTINGS, userDecider, type UserCommand } from '../../src/commands/user';
 import { messageDecider } from '../../src/commands/message';
-import type { ParleyEvent } from '../../src/events';
 import { deciderSpec } from '../helpers/given';
 
 const spec = deciderSpec(userDecider);
+/** What the user decider folds and decides. */
+type ParleyEvent = Parameters<typeof userDecider.evolve>[1];
 const ALICE = 'u-alice';
 
 const registered: ParleyEvent[] = [
