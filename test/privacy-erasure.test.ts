@@ -6,14 +6,14 @@ import { client, registerAndLogin, uniqueName, type Client, type TestUser } from
 import { fileForm, png } from './helpers/images';
 import { checkpoint, logShape, rawHits, wrappedKey } from './helpers/privacy';
 import { runCli } from './helpers/processes';
-import { startTestServer, tempDataDir, TEST_SECRET, type TestServer } from './helpers/server';
+import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
 import { NO_RATE_LIMITS } from './helpers/suite';
 import { connectWithHistory } from './helpers/ws';
 
 const tag = () => randomBytes(6).toString('hex');
 
 /** A user with every personal field filled in, each a string found nowhere else. */
-export async function registerPerson(api: Client): Promise<TestUser & { personal: string[] }> {
+async function registerPerson(api: Client): Promise<TestUser & { personal: string[] }> {
   const username = uniqueName('person');
   const password = 'correct horse battery';
   const fields = {
@@ -161,4 +161,3 @@ async function relogin(api: Client, user: TestUser): Promise<TestUser> {
   return { ...user, access_token: login.body.access_token };
 }
 
-void TEST_SECRET;
