@@ -19,7 +19,7 @@ interface KeyDoc {
 const MAJORITY = { writeConcern: { w: 'majority' as const } };
 
 const toKey = (d: KeyDoc): StoredDataKey => ({
-  user_id: d._id, wrapped: d.wrapped ? Buffer.from(d.wrapped.buffer) : null, erased_at: d.erased_at,
+  user_id: d._id, wrapped: d.wrapped ? Buffer.from(d.wrapped.value()) : null, erased_at: d.erased_at,
 });
 
 class MongoDataKeys implements DataKeyStore {
