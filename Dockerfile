@@ -2,7 +2,8 @@
 
 # Production dependencies only. Compilers are here in case a native module (argon2,
 # better-sqlite3) has no prebuilt binary for this platform and must be built from source.
-FROM node:20-bookworm-slim AS deps
+# Node 24: the current LTS (Node 20 reached its end of life in April 2026).
+FROM node:24-bookworm-slim AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -17,7 +18,7 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -26,7 +27,11 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY bin ./bin
 COPY web ./web
+# The operator tools on PATH: `docker compose exec app parley rebuild`. A wrapper rather than a link,
+# so it works whatever the file modes in the build context.
+RUN printf '#!/bin/sh\nexec node /app/bin/parley.js "$@"\n' > /usr/local/bin/parley && chmod 755 /usr/local/bin/parley
 # DATA_DIR belongs to the unprivileged user; a named volume mounted there starts with this owner.
 RUN mkdir -p /data && chown node:node /data
 USER node

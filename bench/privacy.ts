@@ -64,7 +64,10 @@ async function pipeline(protect: boolean): Promise<Pipeline & { parley?: Running
 async function twoUsers(p: Pipeline, password: string): Promise<[Principal, Principal]> {
   const users = [];
   for (const name of ['bench_alice', 'bench_bob']) {
-    const row = await p.accounts.register({ username: name, email: `${name}@example.test`, password, first_name: 'Bench' }, ctx);
+    const row = await p.accounts.register(
+      { username: name, email: `${name}@example.test`, password, first_name: 'Bench' },
+      ctx,
+    );
     users.push({ user_id: row.user_id, username: row.username, session_id: 'bench' });
   }
   return users as [Principal, Principal];
@@ -113,8 +116,10 @@ async function eraseTime(): Promise<Record<string, number>> {
     await p.parley!.privacy.erase(a, password, ctx);
     const totalMs = performance.now() - started;
     return {
-      sent_messages: ERASE_MESSAGES, erase_total_ms: Math.round(totalMs),
-      password_check_ms: Math.round(passwordCheckMs), erase_without_password_check_ms: Math.round(totalMs - passwordCheckMs),
+      sent_messages: ERASE_MESSAGES,
+      erase_total_ms: Math.round(totalMs),
+      password_check_ms: Math.round(passwordCheckMs),
+      erase_without_password_check_ms: Math.round(totalMs - passwordCheckMs),
     };
   } finally {
     await p.close();
@@ -129,17 +134,29 @@ async function main(): Promise<void> {
   }
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const cost = 1 - mean(runs.protected) / mean(runs.plain);
-  console.log(JSON.stringify({
-    pm: {
-      pms_per_run: PMS, in_flight: IN_FLIGHT,
-      plain_pm_per_s: runs.plain.map(Math.round), protected_pm_per_s: runs.protected.map(Math.round),
-      encryption_cost_percent: Math.round(cost * 1000) / 10, goal_percent: 10,
-    },
-    erase: { ...(await eraseTime()), goal_ms: 1000 },
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        pm: {
+          pms_per_run: PMS,
+          in_flight: IN_FLIGHT,
+          plain_pm_per_s: runs.plain.map(Math.round),
+          protected_pm_per_s: runs.protected.map(Math.round),
+          encryption_cost_percent: Math.round(cost * 1000) / 10,
+          goal_percent: 10,
+        },
+        erase: { ...(await eraseTime()), goal_ms: 1000 },
+      },
+      null,
+      2,
+    ),
+  );
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

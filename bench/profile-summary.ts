@@ -26,14 +26,23 @@ export function summarizeProfile(file: string, top = 25): string {
   const byFile = new Map<string, number>();
   for (const [id, us] of self) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const short = url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, 'nm:').replace(/.*\/(dist|src|bench)\//, '$1/');
+    const short = url
+      .replace(/^file:\/\//, '')
+      .replace(/.*\/node_modules\//, 'nm:')
+      .replace(/.*\/(dist|src|bench)\//, '$1/');
     const fn = `${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     const f = short || functionName;
     byFile.set(f, (byFile.get(f) ?? 0) + us);
   }
-  const table = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top)
-    .map(([k, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n');
+  const table = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(
+        ([k, us]) => `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`,
+      )
+      .join('\n');
   return `total ${(total / 1000).toFixed(0)} ms\n-- self time by function --\n${table(byFunction)}\n-- self time by file --\n${table(byFile)}\n${longTasks(profile, byId)}`;
 }
 
@@ -56,10 +65,18 @@ function longTasks(profile: CpuProfile, byId: Map<number, ProfileNode>, top = 8)
     const fn = `${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`;
     current.fns.set(fn, (current.fns.get(fn) ?? 0) + dt);
   });
-  return `-- longest non-idle stretches --\n${tasks.sort((a, b) => b.us - a.us).slice(0, top).map((t) => {
-    const fns = [...t.fns].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([f, us]) => `${(us / 1000).toFixed(0)}ms ${f}`).join('; ');
-    return `${(t.us / 1000).toFixed(0).padStart(6)} ms at ${(t.start / 1e6).toFixed(1)}s: ${fns}`;
-  }).join('\n')}`;
+  return `-- longest non-idle stretches --\n${tasks
+    .sort((a, b) => b.us - a.us)
+    .slice(0, top)
+    .map((t) => {
+      const fns = [...t.fns]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([f, us]) => `${(us / 1000).toFixed(0)}ms ${f}`)
+        .join('; ');
+      return `${(t.us / 1000).toFixed(0).padStart(6)} ms at ${(t.start / 1e6).toFixed(1)}s: ${fns}`;
+    })
+    .join('\n')}`;
 }
 
 if (require.main === module) {

@@ -27,11 +27,20 @@ wss.on('connection', (ws, req) => {
     const frame = JSON.parse(data.toString()) as { type?: string; to?: string; text?: string; ref?: string };
     if (frame.type !== 'pm' || !frame.to || !frame.text) return;
     if (!byUser.has(frame.to)) {
-      ws.send(JSON.stringify({ type: 'error', code: 'recipient_not_found', message: 'no such recipient', ref: frame.ref }));
+      ws.send(
+        JSON.stringify({ type: 'error', code: 'recipient_not_found', message: 'no such recipient', ref: frame.ref }),
+      );
       return;
     }
     const id = randomUUID();
-    const payload = JSON.stringify({ type: 'pm', id, from: username, to: frame.to, text: frame.text, sent_at: new Date().toISOString() });
+    const payload = JSON.stringify({
+      type: 'pm',
+      id,
+      from: username,
+      to: frame.to,
+      text: frame.text,
+      sent_at: new Date().toISOString(),
+    });
     sendAll(frame.to, payload);
     sendAll(username, payload);
     if (frame.ref !== undefined) ws.send(JSON.stringify({ type: 'ack', ref: frame.ref, id }));

@@ -30,14 +30,19 @@ export interface ServerOptions {
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   // Per server, not the global registry: several servers may run in one process (tests).
   const metrics = createMetricsRegistry();
-  const engine = instrumentEngine(options.engine ?? await openEngine(config, log), metrics);
+  const engine = instrumentEngine(options.engine ?? (await openEngine(config, log)), metrics);
   const parley = await startParley(config, log, engine);
-  registerProjectionMetrics(metrics, { head: () => engine.events.headPosition(), status: () => parley.projector.status() });
+  registerProjectionMetrics(metrics, {
+    head: () => engine.events.headPosition(),
+    status: () => parley.projector.status(),
+  });
   const koa = createHttpApp(parley, { metrics });
   const server = http.createServer(koa.callback());
   answerMalformedRequests(server);
   const chat = await ChatServer.attach(parley, server, {
-    ratePerSecond: config.chatRate.perSecond, rateBurst: config.chatRate.burst, ...options.chat,
+    ratePerSecond: config.chatRate.perSecond,
+    rateBurst: config.chatRate.burst,
+    ...options.chat,
   });
   registerChatMetrics(metrics, () => chat.stats());
   server.keepAliveTimeout = 5_000;

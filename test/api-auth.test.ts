@@ -12,7 +12,9 @@ const part = (value: object): string => Buffer.from(JSON.stringify(value)).toStr
 describe('REST: auth', () => {
   const fixture = useServer();
   let api: Client;
-  before(() => { api = fixture.api; });
+  before(() => {
+    api = fixture.api;
+  });
 
   const login = (username: string, password: string) => api.post('/auth/login', { json: { username, password } });
   const refresh = (refresh_token: string) => api.post('/auth/refresh', { json: { refresh_token } });
@@ -20,7 +22,9 @@ describe('REST: auth', () => {
 
   describe('POST /auth/login', () => {
     let alice: TestUser;
-    before(async () => { alice = await registerAndLogin(api); });
+    before(async () => {
+      alice = await registerAndLogin(api);
+    });
 
     it('takes JSON and answers a bearer token pair', async () => {
       const reply = await login(alice.username, alice.password);
@@ -31,7 +35,9 @@ describe('REST: auth', () => {
     });
 
     it('takes the OAuth2 password form, grant_type and scope included', async () => {
-      const reply = await api.post('/auth/login', { form: { grant_type: 'password', username: alice.username, password: alice.password, scope: '' } });
+      const reply = await api.post('/auth/login', {
+        form: { grant_type: 'password', username: alice.username, password: alice.password, scope: '' },
+      });
       expectStatus(reply, 200);
       expect((await me(reply.body.access_token)).body.username).to.equal(alice.username);
     });
@@ -50,8 +56,18 @@ describe('REST: auth', () => {
 
     it('400 for missing fields, unknown fields or a wrong grant_type', async () => {
       expectError(await api.post('/auth/login', { json: { username: alice.username } }), 400, 'invalid_request');
-      expectError(await api.post('/auth/login', { json: { username: alice.username, password: alice.password, extra: 1 } }), 400, 'invalid_request');
-      expectError(await api.post('/auth/login', { form: { grant_type: 'client_credentials', username: alice.username, password: alice.password } }), 400, 'invalid_request');
+      expectError(
+        await api.post('/auth/login', { json: { username: alice.username, password: alice.password, extra: 1 } }),
+        400,
+        'invalid_request',
+      );
+      expectError(
+        await api.post('/auth/login', {
+          form: { grant_type: 'client_credentials', username: alice.username, password: alice.password },
+        }),
+        400,
+        'invalid_request',
+      );
     });
   });
 
@@ -126,13 +142,15 @@ describe('REST: auth', () => {
       const forged = `${header}.${part({ ...claims, username: 'admin', sub: 'someone-else' })}.${signature}`;
       expectError(await me(forged), 401);
       const [h, p, s] = alice.access_token.split('.');
-      expectError(await me(`${h}.${p}.${s!.slice(0, -2)}${s!.endsWith('AA') ? 'BB' : 'AA'}`), 401);
+      expectError(await me(`${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`), 401);
     });
 
     it('an expired refresh token, correctly signed, and the session survives it', async () => {
       const refreshClaims = jwt.decode(alice.refresh_token) as jwt.JwtPayload;
       const { iat: _iat, exp: _exp, ...rest } = refreshClaims;
-      const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, { algorithm: 'HS256' });
+      const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, {
+        algorithm: 'HS256',
+      });
       const reply = await refresh(expired);
       expectError(reply, 401);
       expect(reply.body.error.message).to.match(/expired/);
@@ -141,13 +159,15 @@ describe('REST: auth', () => {
 
     it('an expired token, correctly signed', async () => {
       const { iat: _iat, exp: _exp, ...rest } = claims;
-      const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, { algorithm: 'HS256' });
+      const expired = jwt.sign({ ...rest, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_SECRET, {
+        algorithm: 'HS256',
+      });
       const reply = await me(expired);
       expectError(reply, 401);
       expect(reply.body.error.message).to.match(/expired/);
     });
 
-    it("an alg: none token", async () => {
+    it('an alg: none token', async () => {
       const unsigned = `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
       expectError(await me(unsigned), 401);
     });
@@ -170,7 +190,10 @@ describe('REST: auth', () => {
 
     it('a well-signed access token for a session that never existed', async () => {
       const { iat: _iat, exp: _exp, ...rest } = claims;
-      expectError(await me(jwt.sign({ ...rest, sid: 'no-such-session' }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 60 })), 401);
+      expectError(
+        await me(jwt.sign({ ...rest, sid: 'no-such-session' }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 60 })),
+        401,
+      );
     });
 
     it('garbage and malformed Authorization headers', async () => {

@@ -14,10 +14,14 @@ describe('REST: profile pictures', () => {
   });
 
   const upload = (body: BodyInit) => api.patch('/users/add_picture', { token: alice.access_token, body });
-  const fetchPicture = (username: string, headers: Record<string, string> = {}) => fetch(`${fixture.server.url}/users/${username}/picture`, { headers });
+  const fetchPicture = (username: string, headers: Record<string, string> = {}) =>
+    fetch(`${fixture.server.url}/users/${username}/picture`, { headers });
 
   for (const [name, bytes, mime] of [
-    ['PNG', png(), 'image/png'], ['JPEG', jpeg(), 'image/jpeg'], ['GIF', gif(), 'image/gif'], ['WebP', webp(), 'image/webp'],
+    ['PNG', png(), 'image/png'],
+    ['JPEG', jpeg(), 'image/jpeg'],
+    ['GIF', gif(), 'image/gif'],
+    ['WebP', webp(), 'image/webp'],
   ] as const) {
     it(`accepts a ${name} recognised by its bytes (whatever its name and declared type) and serves it back`, async () => {
       const reply = await upload(fileForm(bytes, 'upload.bin', 'application/octet-stream'));
@@ -28,7 +32,9 @@ describe('REST: profile pictures', () => {
       expect(served.status).to.equal(200);
       expect(served.headers.get('content-type')).to.equal(mime);
       expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).to.equal(true);
-      expect((await api.get('/users/me', { token: alice.access_token })).body.picture).to.equal(`/users/${alice.username}/picture`);
+      expect((await api.get('/users/me', { token: alice.access_token })).body.picture).to.equal(
+        `/users/${alice.username}/picture`,
+      );
       expect((await api.get(`/users/${alice.username}`)).body.picture).to.equal(`/users/${alice.username}/picture`);
     });
   }
@@ -54,11 +60,19 @@ describe('REST: profile pictures', () => {
   });
 
   it('415 for a text file named .png', async () => {
-    expectError(await upload(fileForm(Buffer.from('just some text, not an image\n'), 'picture.png', 'text/plain')), 415, 'picture_unsupported');
+    expectError(
+      await upload(fileForm(Buffer.from('just some text, not an image\n'), 'picture.png', 'text/plain')),
+      415,
+      'picture_unsupported',
+    );
   });
 
   it('415 for non-image bytes declared as image/png', async () => {
-    expectError(await upload(fileForm(Buffer.from('%PDF-1.4\n%fake\n'), 'picture.png', 'image/png')), 415, 'picture_unsupported');
+    expectError(
+      await upload(fileForm(Buffer.from('%PDF-1.4\n%fake\n'), 'picture.png', 'image/png')),
+      415,
+      'picture_unsupported',
+    );
   });
 
   it('415 for a recognised type that is not an accepted image (a BMP)', async () => {

@@ -7,7 +7,9 @@ import { toFullWidth } from './helpers/text';
 describe('REST: users', () => {
   const fixture = useServer();
   let api: Client;
-  before(() => { api = fixture.api; });
+  before(() => {
+    api = fixture.api;
+  });
 
   const create = (json: unknown) => api.post('/users/create', { json });
   const newUser = (overrides: Record<string, unknown> = {}) => {
@@ -21,7 +23,13 @@ describe('REST: users', () => {
       const reply = await create(input);
       expectStatus(reply, 201);
       expect(reply.body).to.have.all.keys('user_id', 'username', 'email', 'first_name', 'last_name', 'phone');
-      expect(reply.body).to.include({ username: input.username, email: input.email, first_name: 'Ada', last_name: 'Lovelace', phone: '+44 20 1234' });
+      expect(reply.body).to.include({
+        username: input.username,
+        email: input.email,
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        phone: '+44 20 1234',
+      });
       expect(reply.body.user_id).to.be.a('string').with.length.above(8);
     });
 
@@ -56,8 +64,14 @@ describe('REST: users', () => {
     });
 
     it('400 for a body that is not JSON, 415 for another content type', async () => {
-      expectError(await api.post('/users/create', { body: '{"username":', headers: { 'content-type': 'application/json' } }), 400);
-      expectError(await api.post('/users/create', { form: { username: 'someone', email: 'a@b.cd', password: 'long enough' } }), 415);
+      expectError(
+        await api.post('/users/create', { body: '{"username":', headers: { 'content-type': 'application/json' } }),
+        400,
+      );
+      expectError(
+        await api.post('/users/create', { form: { username: 'someone', email: 'a@b.cd', password: 'long enough' } }),
+        415,
+      );
     });
 
     it('422 for bad username characters, reserved names, a bad email or a short password', async () => {
@@ -96,7 +110,12 @@ describe('REST: users', () => {
       const alice = await registerAndLogin(api);
       const me = await api.get('/users/me', { token: alice.access_token });
       expectStatus(me, 200);
-      expect(me.body).to.include({ user_id: alice.user_id, username: alice.username, email: `${alice.username}@example.test`, picture: null });
+      expect(me.body).to.include({
+        user_id: alice.user_id,
+        username: alice.username,
+        email: `${alice.username}@example.test`,
+        picture: null,
+      });
       expect(me.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false });
       expect(me.body).to.have.property('created_at');
       expect(me.body).not.to.have.property('password_hash');
@@ -114,13 +133,20 @@ describe('REST: users', () => {
 
     it('changes only the given profile fields and settings', async () => {
       const alice = await registerAndLogin(api);
-      const reply = await update(alice.access_token, { first_name: 'Alice', phone: '555', settings: { phone_public: true } });
+      const reply = await update(alice.access_token, {
+        first_name: 'Alice',
+        phone: '555',
+        settings: { phone_public: true },
+      });
       expectStatus(reply, 200);
       expect(reply.body).to.include({ first_name: 'Alice', last_name: null, phone: '555' });
       expect(reply.body.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: true });
       const cleared = await update(alice.access_token, { first_name: null });
       expect(cleared.body).to.include({ first_name: null, phone: '555' });
-      expect((await api.get('/users/me', { token: alice.access_token })).body).to.include({ first_name: null, phone: '555' });
+      expect((await api.get('/users/me', { token: alice.access_token })).body).to.include({
+        first_name: null,
+        phone: '555',
+      });
     });
 
     it('an email change releases the old email for someone else', async () => {
@@ -133,7 +159,11 @@ describe('REST: users', () => {
     it('409 for an email another user has, in any case; nothing else changes', async () => {
       const alice = await registerAndLogin(api);
       const bob = await registerAndLogin(api);
-      expectError(await update(alice.access_token, { email: `${bob.username}@EXAMPLE.test`, first_name: 'changed' }), 409, 'email_taken');
+      expectError(
+        await update(alice.access_token, { email: `${bob.username}@EXAMPLE.test`, first_name: 'changed' }),
+        409,
+        'email_taken',
+      );
       expect((await api.get('/users/me', { token: alice.access_token })).body.first_name).to.equal(null);
     });
 
@@ -154,30 +184,51 @@ describe('REST: users', () => {
         const alice = await registerAndLogin(api);
         expectError(await update(alice.access_token, { new_password: 'another horse' }), 422, 'validation_failed');
         expectError(await update(alice.access_token, { current_password: alice.password }), 422, 'validation_failed');
-        expectError(await update(alice.access_token, { current_password: 'wrong horse', new_password: 'another horse' }), 401, 'invalid_credentials');
+        expectError(
+          await update(alice.access_token, { current_password: 'wrong horse', new_password: 'another horse' }),
+          401,
+          'invalid_credentials',
+        );
         // The wrong attempt changed nothing: the old password still logs in, and the caller's token still works.
-        expectStatus(await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }), 200);
+        expectStatus(
+          await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }),
+          200,
+        );
         expectStatus(await api.get('/users/me', { token: alice.access_token }), 200);
       });
 
       it('422 for a new password that is too short', async () => {
         const alice = await registerAndLogin(api);
-        expectError(await update(alice.access_token, { current_password: alice.password, new_password: 'short' }), 422, 'validation_failed');
+        expectError(
+          await update(alice.access_token, { current_password: alice.password, new_password: 'short' }),
+          422,
+          'validation_failed',
+        );
       });
 
       it("switches the password and revokes the user's other sessions, keeping the caller's", async () => {
         const alice = await registerAndLogin(api);
         const other = await api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
         expectStatus(other, 200);
-        expectStatus(await update(alice.access_token, { current_password: alice.password, new_password: 'a brand new horse' }), 200);
+        expectStatus(
+          await update(alice.access_token, { current_password: alice.password, new_password: 'a brand new horse' }),
+          200,
+        );
 
         expectStatus(await api.get('/users/me', { token: alice.access_token }), 200);
         expectError(await api.get('/users/me', { token: other.body.access_token }), 401);
         expectError(await api.post('/auth/refresh', { json: { refresh_token: other.body.refresh_token } }), 401);
         expectStatus(await api.post('/auth/refresh', { json: { refresh_token: alice.refresh_token } }), 200);
 
-        expectError(await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }), 401, 'invalid_credentials');
-        expectStatus(await api.post('/auth/login', { json: { username: alice.username, password: 'a brand new horse' } }), 200);
+        expectError(
+          await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }),
+          401,
+          'invalid_credentials',
+        );
+        expectStatus(
+          await api.post('/auth/login', { json: { username: alice.username, password: 'a brand new horse' } }),
+          200,
+        );
       });
     });
   });
@@ -188,7 +239,12 @@ describe('REST: users', () => {
       await api.post('/users/update', { token: alice.access_token, json: { first_name: 'Alice', phone: '555-0100' } });
       const hidden = await api.get(`/users/${alice.username.toUpperCase()}`);
       expectStatus(hidden, 200);
-      expect(hidden.body).to.deep.equal({ username: alice.username, first_name: 'Alice', last_name: null, picture: null });
+      expect(hidden.body).to.deep.equal({
+        username: alice.username,
+        first_name: 'Alice',
+        last_name: null,
+        picture: null,
+      });
 
       await api.post('/users/update', { token: alice.access_token, json: { settings: { phone_public: true } } });
       const shown = await api.get(`/users/${alice.username}`);
@@ -204,14 +260,19 @@ describe('REST: users', () => {
   describe('GET /users?search', () => {
     const prefix = `srch${process.pid % 1000}`;
     before(async () => {
-      for (const name of [`${prefix}_b`, `${prefix.toUpperCase()}_a`, `${prefix}_c`]) expectStatus(await create(newUser({ username: name })), 201);
+      for (const name of [`${prefix}_b`, `${prefix.toUpperCase()}_a`, `${prefix}_c`])
+        expectStatus(await create(newUser({ username: name })), 201);
       expectStatus(await create(newUser({ username: `x${prefix}` })), 201);
     });
 
     it('finds users by prefix, case-insensitively, sorted by username', async () => {
       const reply = await api.get(`/users?search=${prefix.toUpperCase()}`);
       expectStatus(reply, 200);
-      expect(reply.body.users.map((u: { username: string }) => u.username)).to.deep.equal([`${prefix.toUpperCase()}_a`, `${prefix}_b`, `${prefix}_c`]);
+      expect(reply.body.users.map((u: { username: string }) => u.username)).to.deep.equal([
+        `${prefix.toUpperCase()}_a`,
+        `${prefix}_b`,
+        `${prefix}_c`,
+      ]);
       expect(reply.body.users[0]).to.have.all.keys('username', 'first_name', 'last_name', 'picture');
     });
 
@@ -225,7 +286,13 @@ describe('REST: users', () => {
     });
 
     it('400 for a missing search, limit out of bounds or not a number, or an unknown parameter', async () => {
-      for (const query of ['', `search=${prefix}&limit=0`, `search=${prefix}&limit=101`, `search=${prefix}&limit=ten`, `search=${prefix}&sort=desc`]) {
+      for (const query of [
+        '',
+        `search=${prefix}&limit=0`,
+        `search=${prefix}&limit=101`,
+        `search=${prefix}&limit=ten`,
+        `search=${prefix}&sort=desc`,
+      ]) {
         expectError(await api.get(`/users?${query}`), 400, 'invalid_request');
       }
     });

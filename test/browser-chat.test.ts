@@ -16,7 +16,9 @@ const HTTP_ERROR_LOG = /^Failed to load resource: the server responded with a st
 
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms); });
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
@@ -47,7 +49,11 @@ describe('browser: two people chat through the page at /messenger/', function ()
   });
 
   /** Opens the page, recording console errors and CSP violations under `who` (API error statuses too, unless expected). */
-  async function openPage(who: string, viewport: { width: number; height: number }, { httpErrorsExpected = false } = {}): Promise<Page> {
+  async function openPage(
+    who: string,
+    viewport: { width: number; height: number },
+    { httpErrorsExpected = false } = {},
+  ): Promise<Page> {
     const page = await browser.context.newPage();
     await page.setViewportSize(viewport);
     page.on('console', (message) => {
@@ -69,7 +75,13 @@ describe('browser: two people chat through the page at /messenger/', function ()
     return page;
   }
 
-  interface Registration { username: string; email: string; password: string; first_name?: string; last_name?: string }
+  interface Registration {
+    username: string;
+    email: string;
+    password: string;
+    first_name?: string;
+    last_name?: string;
+  }
 
   async function fillRegistration(page: Page, form: Registration): Promise<void> {
     await page.fill('#register-username', form.username);
@@ -88,7 +100,10 @@ describe('browser: two people chat through the page at /messenger/', function ()
   }
 
   /** Runs `run` against a server of its own (rate limits as `env` says), on a fresh page, and stops both after. */
-  async function onOwnServer(env: Record<string, string>, run: (url: string, page: Page) => Promise<void>): Promise<void> {
+  async function onOwnServer(
+    env: Record<string, string>,
+    run: (url: string, page: Page) => Promise<void>,
+  ): Promise<void> {
     const own = await startTestServer({ ...NO_RATE_LIMITS, ...env });
     const page = await browser.context.newPage();
     try {
@@ -108,7 +123,10 @@ describe('browser: two people chat through the page at /messenger/', function ()
 
   it('shows a private message and a chat line live, clearly apart, and errors to the person', async () => {
     // Bob got a private message while away: it is in his history when he logs in.
-    await client(server.url).post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'sent while you were away' } });
+    await client(server.url).post('/messenger/messages', {
+      token: alice.access_token,
+      json: { to: bob.username, text: 'sent while you were away' },
+    });
 
     const alicePage = await logIn(alice, LAPTOP);
     const bobPage = await logIn(bob, PHONE);
@@ -160,7 +178,9 @@ describe('browser: two people chat through the page at /messenger/', function ()
 
   it('goes back to the login form when the session is logged out elsewhere', async () => {
     const page = await logIn(alice, LAPTOP);
-    const session = JSON.parse(await page.evaluate(() => sessionStorage.getItem('parley.session') ?? '{}')) as { access_token: string };
+    const session = JSON.parse(await page.evaluate(() => sessionStorage.getItem('parley.session') ?? '{}')) as {
+      access_token: string;
+    };
     const out = await client(server.url).post('/auth/logout', { token: session.access_token });
     expect(out.status).to.equal(204);
     await page.locator('#login-error', { hasText: 'session was ended' }).waitFor(WAIT);
@@ -174,8 +194,12 @@ describe('browser: two people chat through the page at /messenger/', function ()
     const sentTypes: string[] = [];
     const authenticated = new Promise<void>((resolve) => {
       page.on('websocket', (ws) => {
-        ws.on('framesent', (frame) => { sentTypes.push(JSON.parse(String(frame.payload)).type); });
-        ws.on('framereceived', (frame) => { if (JSON.parse(String(frame.payload)).type === 'authenticated') resolve(); });
+        ws.on('framesent', (frame) => {
+          sentTypes.push(JSON.parse(String(frame.payload)).type);
+        });
+        ws.on('framereceived', (frame) => {
+          if (JSON.parse(String(frame.payload)).type === 'authenticated') resolve();
+        });
       });
     });
     await page.setViewportSize(LAPTOP);
@@ -209,7 +233,12 @@ describe('browser: two people chat through the page at /messenger/', function ()
   it('lets a new person create an account on the page, lands them in the chat, and delivers their /pm', async () => {
     const carol = await registerAndLogin(client(server.url));
     const carolPage = await logIn(carol, PHONE);
-    const newcomer = { username: uniqueName('newcomer'), password: 'a long enough secret', first_name: 'Nora', last_name: 'Newcomer' };
+    const newcomer = {
+      username: uniqueName('newcomer'),
+      password: 'a long enough secret',
+      first_name: 'Nora',
+      last_name: 'Newcomer',
+    };
 
     const page = await openPage(newcomer.username, LAPTOP);
     await page.screenshot({ path: path.join(ARTIFACTS, 'entry-laptop.png') });
@@ -228,7 +257,9 @@ describe('browser: two people chat through the page at /messenger/', function ()
     const profile = await client(server.url).get(`/users/${newcomer.username}`);
     expect(profile.status).to.equal(200);
     expect(profile.body).to.include({ username: newcomer.username, first_name: 'Nora', last_name: 'Newcomer' });
-    const login = await client(server.url).post('/auth/login', { json: { username: newcomer.username, password: newcomer.password } });
+    const login = await client(server.url).post('/auth/login', {
+      json: { username: newcomer.username, password: newcomer.password },
+    });
     expect(login.status).to.equal(200);
     await page.screenshot({ path: path.join(ARTIFACTS, 'chat-after-register-laptop.png') });
     expect(problems, problems.join('\n')).to.deep.equal([]);
@@ -237,7 +268,9 @@ describe('browser: two people chat through the page at /messenger/', function ()
   it('shows what is wrong with a registration next to the field concerned', async () => {
     const page = await openPage('registration errors', PHONE, { httpErrorsExpected: true });
     let requests = 0;
-    page.on('request', (req) => { if (req.url().endsWith('/users/create')) requests++; });
+    page.on('request', (req) => {
+      if (req.url().endsWith('/users/create')) requests++;
+    });
 
     // On a phone the form is below the login card; the link there takes the person to it.
     await page.click('#to-register');
@@ -255,7 +288,11 @@ describe('browser: two people chat through the page at /messenger/', function ()
 
     // 409 username_taken: under the username, and the field has the focus.
     const fresh = uniqueName('fresh');
-    await fillRegistration(page, { username: alice.username, email: `${fresh}@example.test`, password: 'a long enough secret' });
+    await fillRegistration(page, {
+      username: alice.username,
+      email: `${fresh}@example.test`,
+      password: 'a long enough secret',
+    });
     // Typing into a field takes its stale error away.
     expect(await page.isVisible('#register-email-error')).to.equal(false);
     expect(await submitRegistration(page)).to.deep.include({ status: 409 });
@@ -274,11 +311,18 @@ describe('browser: two people chat through the page at /messenger/', function ()
     expect(await page.isVisible('#register-username-error')).to.equal(false);
 
     // 422 validation_failed: each field's own message from the details, under that field.
-    await fillRegistration(page, { username: 'admin', email: `${fresh}@example.test`, password: 'a long enough secret', first_name: 'Nora\u0007' });
+    await fillRegistration(page, {
+      username: 'admin',
+      email: `${fresh}@example.test`,
+      password: 'a long enough secret',
+      first_name: 'Nora\u0007',
+    });
     expect(await submitRegistration(page)).to.deep.include({ status: 422 });
     await page.locator('#register-username-error', { hasText: "Username 'admin' is reserved." }).waitFor(WAIT);
     // The server's message names the field as the API does; the page says it with the field's label.
-    expect(await page.textContent('#register-first_name-error')).to.equal('First name must not contain control characters.');
+    expect(await page.textContent('#register-first_name-error')).to.equal(
+      'First name must not contain control characters.',
+    );
     expect(await page.isVisible('#register-email-error')).to.equal(false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'register-invalid-phone.png'), fullPage: true });
     expect(requests).to.equal(3);
@@ -298,7 +342,9 @@ describe('browser: two people chat through the page at /messenger/', function ()
       expect(res.status()).to.equal(429);
       const retryAfter = Number(await res.headerValue('retry-after'));
       expect(retryAfter).to.be.within(3540, 3600); // the hour's window, less the moments since the first registration
-      await page.locator('#register-error', { hasText: 'Too many sign-ups from your network. Try again in 1 hour.' }).waitFor(WAIT);
+      await page
+        .locator('#register-error', { hasText: 'Too many sign-ups from your network. Try again in 1 hour.' })
+        .waitFor(WAIT);
       // Trying again sooner would only count against the limit: the button waits as well.
       expect(await page.isDisabled('#register-submit')).to.equal(true);
       expect(await page.locator('.field-error:visible').count()).to.equal(0);
@@ -309,13 +355,19 @@ describe('browser: two people chat through the page at /messenger/', function ()
   it('says so when the account was created but logging in with it was refused, and hands over to the login form', async () => {
     // One failed login per address, and this address has had it: the login after registering is refused.
     await onOwnServer({ RATE_LIMIT_LOGIN_IP: '1' }, async (url, page) => {
-      expect((await client(url).post('/auth/login', { json: { username: 'somebody', password: 'wrong password' } })).status).to.equal(401);
+      expect(
+        (await client(url).post('/auth/login', { json: { username: 'somebody', password: 'wrong password' } })).status,
+      ).to.equal(401);
       const name = uniqueName('unlucky');
       await fillRegistration(page, { username: name, email: `${name}@example.test`, password: 'a long enough secret' });
       const loginRefused = page.waitForResponse((res) => res.url().endsWith('/auth/login'), WAIT);
       expect((await submitRegistration(page)).status).to.equal(201);
       expect((await loginRefused).status()).to.equal(429);
-      await page.locator('#login-error', { hasText: `Your account ${name} was created, but logging in failed: Too many requests from your address` }).waitFor(WAIT);
+      await page
+        .locator('#login-error', {
+          hasText: `Your account ${name} was created, but logging in failed: Too many requests from your address`,
+        })
+        .waitFor(WAIT);
       expect(await page.inputValue('#login-username')).to.equal(name);
       expect(await page.evaluate(() => document.activeElement?.id)).to.equal('login-password');
       expect(await page.inputValue('#register-username')).to.equal('');
@@ -327,7 +379,9 @@ describe('browser: two people chat through the page at /messenger/', function ()
 
   it('logs out from the page: back to the login form, and the session is ended on the server', async () => {
     const page = await logIn(bob, PHONE);
-    const session = JSON.parse(await page.evaluate(() => sessionStorage.getItem('parley.session') ?? '{}')) as { access_token: string };
+    const session = JSON.parse(await page.evaluate(() => sessionStorage.getItem('parley.session') ?? '{}')) as {
+      access_token: string;
+    };
     expect((await client(server.url).get('/users/me', { token: session.access_token })).status).to.equal(200);
     await page.screenshot({ path: path.join(ARTIFACTS, 'chat-phone-logout-button.png') });
     const loggedOut = page.waitForResponse((res) => res.url().endsWith('/auth/logout'), WAIT);

@@ -26,7 +26,10 @@ describe('browser: "Download my data" and "Delete my account" on the page', func
     api = client(server.url);
     alice = await registerAndLogin(api);
     const bob = await registerAndLogin(api);
-    await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'kept until erased' } });
+    await api.post('/messenger/messages', {
+      token: alice.access_token,
+      json: { to: bob.username, text: 'kept until erased' },
+    });
   });
   after(async () => {
     await server?.stop();
@@ -35,7 +38,9 @@ describe('browser: "Download my data" and "Delete my account" on the page', func
 
   async function logIn(user: TestUser): Promise<Page> {
     const page = await browser.context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error' && !HTTP_ERROR_LOG.test(m.text())) problems.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !HTTP_ERROR_LOG.test(m.text())) problems.push(m.text());
+    });
     page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(`${server.url}/messenger/`);
     await page.fill('#login-username', user.username);
@@ -49,12 +54,14 @@ describe('browser: "Download my data" and "Delete my account" on the page', func
     const page = await logIn(alice);
     await page.click('#privacy summary');
     // This section's own accessibility (the rest of the chat view is the page tests' to check).
-    const mine = (await axeViolations(page)).filter((v) => v.nodes.some((n) => n.target.some((t) => /privacy|delete|download/.test(t))));
+    const mine = (await axeViolations(page)).filter((v) =>
+      v.nodes.some((n) => n.target.some((t) => /privacy|delete|download/.test(t))),
+    );
     expect(mine.map((v) => `${v.id}: ${v.help}`)).to.deep.equal([]);
 
     const [download] = await Promise.all([page.waitForEvent('download', WAIT), page.click('#download-data')]);
     expect(download.suggestedFilename()).to.match(/^parley-.+\.json$/);
-    const data = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    const data = JSON.parse(readFileSync((await download.path()), 'utf8'));
     expect(data.profile.username).to.equal(alice.username);
     expect(data.private_messages.sent.map((m: { text: string }) => m.text)).to.deep.equal(['kept until erased']);
     await page.locator('#privacy-status', { hasText: 'Downloaded' }).waitFor(WAIT);

@@ -8,7 +8,11 @@ describe('chat syntax', () => {
   });
 
   it('keeps the text of a private message whole, line breaks included', () => {
-    expect(parseChatLine('/PM  bob   line one\nline two ')).to.deep.equal({ kind: 'pm', to: 'bob', text: 'line one\nline two' });
+    expect(parseChatLine('/PM  bob   line one\nline two ')).to.deep.equal({
+      kind: 'pm',
+      to: 'bob',
+      text: 'line one\nline two',
+    });
   });
 
   it('reads anything else as general chat', () => {

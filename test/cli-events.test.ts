@@ -46,8 +46,23 @@ describe('parley events export and import', function () {
     const events = lines(exported).map((l) => JSON.parse(l));
     expect(events.length).to.be.greaterThan(5);
     expect(events.map((e) => e.position)).to.deep.equal(events.map((_, i) => i + 1));
-    expect(Object.keys(events[0])).to.deep.equal(['position', 'id', 'stream', 'version', 'type', 'schema_version', 'time', 'data', 'metadata']);
-    expect(events.map((e) => e.type)).to.include.members(['UserRegistered', 'SessionStarted', 'MessageSent', 'ChatMessagePosted']);
+    expect(Object.keys(events[0])).to.deep.equal([
+      'position',
+      'id',
+      'stream',
+      'version',
+      'type',
+      'schema_version',
+      'time',
+      'data',
+      'metadata',
+    ]);
+    expect(events.map((e) => e.type)).to.include.members([
+      'UserRegistered',
+      'SessionStarted',
+      'MessageSent',
+      'ChatMessagePosted',
+    ]);
   });
 
   it('exports from a position with --from', async () => {
@@ -74,14 +89,19 @@ describe('parley events export and import', function () {
     const wrongKey = await runCli(['privacy', 'keys', 'import', '--input', keys], { DATA_DIR: target });
     expect(wrongKey.code).to.equal(1);
     expect(wrongKey.stderr).to.include('does not open with this PRIVACY_KEY');
-    const keysIn = await runCli(['privacy', 'keys', 'import', '--input', keys], { DATA_DIR: target, PRIVACY_KEY: privacyKey });
+    const keysIn = await runCli(['privacy', 'keys', 'import', '--input', keys], {
+      DATA_DIR: target,
+      PRIVACY_KEY: privacyKey,
+    });
     expect(keysIn.code, keysIn.stderr).to.equal(0);
     expect(keysIn.stderr).to.match(/imported [1-9]\d* data keys/);
 
     const server = await startServerProcess({ DATA_DIR: target, PRIVACY_KEY: privacyKey });
     try {
       const api = client(server.url);
-      const login = await api.post('/auth/login', { json: { username: source.bob.username, password: source.bob.password } });
+      const login = await api.post('/auth/login', {
+        json: { username: source.bob.username, password: source.bob.password },
+      });
       expect(login.status).to.equal(200);
       expect(await inboxTexts(api, { ...source.bob, access_token: login.body.access_token })).to.deep.equal(['one']);
     } finally {
@@ -106,10 +126,14 @@ describe('parley events export and import', function () {
     const firstHalf = variant('half.ndjson', (l) => l.slice(0, 4));
     expect((await runCli(['events', 'import'], { DATA_DIR: target }, { stdinFile: firstHalf })).code).to.equal(0);
 
-    const otherLog = variant('other.ndjson', (l) => l.map((line, i) => (i === 3 ? line.replace(/"id":"[^"]+"/, '"id":"another-event"') : line)));
+    const otherLog = variant('other.ndjson', (l) =>
+      l.map((line, i) => (i === 3 ? line.replace(/"id":"[^"]+"/, '"id":"another-event"') : line)),
+    );
     const refused = await runCli(['events', 'import', '--resume'], { DATA_DIR: target }, { stdinFile: otherLog });
     expect(refused.code).to.equal(1);
-    expect(refused.stderr).to.match(/line 4: the target's event at position 4 has id \S+, the input's has another-event: not the same log/);
+    expect(refused.stderr).to.match(
+      /line 4: the target's event at position 4 has id \S+, the input's has another-event: not the same log/,
+    );
 
     const shorter = variant('shorter.ndjson', (l) => l.slice(0, 3));
     const tooShort = await runCli(['events', 'import', '--resume'], { DATA_DIR: target }, { stdinFile: shorter });
@@ -126,20 +150,45 @@ describe('parley events export and import', function () {
 
   const bad: [string, (event: Record<string, any>) => unknown, RegExp][] = [
     ['a line that is not JSON', () => '{"position": 5,', /line 5: not valid JSON/],
-    ['an unknown event type', (e) => ({ ...e, type: 'UserDeleted' }), /line 5: event\.type must be equal to one of the allowed values \(UserRegistered, /],
-    ['a schema version from a newer release', (e) => ({ ...e, schema_version: 99 }), /line 5: \w+ schema_version 99 is newer than this release knows/],
-    ['data missing a field', (e) => ({ ...e, data: { ...e.data, user_id: undefined, session_id: undefined, message_id: undefined, key: undefined } }), /line 5: data must have required property/],
-    ['a stream that does not follow from the event', (e) => ({ ...e, stream: 'user-someone-else' }), /line 5: stream is user-someone-else, but a \w+ with this data belongs to/],
+    [
+      'an unknown event type',
+      (e) => ({ ...e, type: 'UserDeleted' }),
+      /line 5: event\.type must be equal to one of the allowed values \(UserRegistered, /,
+    ],
+    [
+      'a schema version from a newer release',
+      (e) => ({ ...e, schema_version: 99 }),
+      /line 5: \w+ schema_version 99 is newer than this release knows/,
+    ],
+    [
+      'data missing a field',
+      (e) => ({
+        ...e,
+        data: { ...e.data, user_id: undefined, session_id: undefined, message_id: undefined, key: undefined },
+      }),
+      /line 5: data must have required property/,
+    ],
+    [
+      'a stream that does not follow from the event',
+      (e) => ({ ...e, stream: 'user-someone-else' }),
+      /line 5: stream is user-someone-else, but a \w+ with this data belongs to/,
+    ],
     ['positions out of order', (e) => ({ ...e, position: 2 }), /line 5: position 2 does not follow 4/],
-    ['metadata without ids', (e) => ({ ...e, metadata: {} }), /line 5: event\.metadata must have required property 'correlation_id'/],
+    [
+      'metadata without ids',
+      (e) => ({ ...e, metadata: {} }),
+      /line 5: event\.metadata must have required property 'correlation_id'/,
+    ],
   ];
   bad.forEach(([what, corrupt, message], i) => {
     it(`refuses ${what}, naming the line and writing nothing of the batch`, async () => {
-      const file = variant('bad.ndjson', (l) => l.map((line, i) => {
-        if (i !== 4) return line;
-        const changed = corrupt(JSON.parse(line));
-        return typeof changed === 'string' ? changed : JSON.stringify(changed);
-      }));
+      const file = variant('bad.ndjson', (l) =>
+        l.map((line, i) => {
+          if (i !== 4) return line;
+          const changed = corrupt(JSON.parse(line));
+          return typeof changed === 'string' ? changed : JSON.stringify(changed);
+        }),
+      );
       // A dry run stops at the same line (checked once: each run is a process of its own).
       for (const args of i === 0 ? [['--dry-run'], []] : [[]]) {
         const target = freshDir();
@@ -154,7 +203,7 @@ describe('parley events export and import', function () {
 
   it('names the line whose (stream, version) is already taken, writing none of its batch', async () => {
     const file = variant('duplicate.ndjson', (l) => {
-      const fifth = JSON.parse(l[4]!);
+      const fifth = JSON.parse(l[4]);
       return [...l.slice(0, 5), JSON.stringify({ ...fifth, id: 'copy', position: 6 })];
     });
     const target = freshDir();
@@ -164,8 +213,8 @@ describe('parley events export and import', function () {
     expect(logHead(target)).to.equal(0);
   });
 
-  it('reads an export made with `npm run events -- export > file`, npm\'s banner first', async () => {
-    const banner = ['', '> parley@0.1.0 preevents', '> tsc -p tsconfig.json', '', '', '> parley@0.1.0 events', '> node dist/cli.js events export', ''];
+  it("reads an export made with `npm run events -- export > file`, npm's banner first", async () => {
+    const banner = ['', '> parley@0.1.0 events', '> node bin/parley.js events export', ''];
     const file = variant('npm.ndjson', (l) => [...banner, ...l]);
     const target = freshDir();
     const run = await runCli(['events', 'import', '--input', file], { DATA_DIR: target });

@@ -59,7 +59,15 @@ describe('parley rebuild beside a running server (two processes on one database)
       const changed = p.name === 'inbox' || p.name === 'conversations';
       expect(p.checkpoint).to.be.at.most(report.head);
       if (changed) expect(p.checkpoint).to.equal(report.head);
-      expect(p).to.deep.equal({ name: p.name, checkpoint: p.checkpoint, lag: report.head - p.checkpoint, live: true });
+      expect(p).to.deep.equal({
+        name: p.name,
+        checkpoint: p.checkpoint,
+        lag: report.head - p.checkpoint,
+        live: true,
+        lease: p.lease,
+      });
+      // The running server holds every projection's lease.
+      expect(p.lease?.holder).to.be.a('string');
     }
   });
 });
@@ -67,7 +75,9 @@ describe('parley rebuild beside a running server (two processes on one database)
 describe('parley rebuild with the server stopped', function () {
   this.timeout(60_000);
   let dataDir: string;
-  afterEach(() => { if (dataDir) rmSync(dataDir, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('rebuilds the named read models only, giving what the server had built', async () => {
     ({ dataDir } = await dataDirWithTraffic());
@@ -83,14 +93,18 @@ describe('parley rebuild with the server stopped', function () {
     const db = new Database(sqliteFileIn(dataDir));
     // What a newer release might have written: a shape this one does not know.
     const { p } = db.prepare('SELECT max(position) AS p FROM events').get() as { p: number };
-    db.prepare(`INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata)
-      VALUES (?, 'e-new', 'chat-new', 1, 'ChatMessagePosted', 99, '2030-01-01T00:00:00.000Z', '{}', '{"correlation_id":"c","causation_id":"c"}')`).run(p + 1);
+    db.prepare(
+      `INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata)
+      VALUES (?, 'e-new', 'chat-new', 1, 'ChatMessagePosted', 99, '2030-01-01T00:00:00.000Z', '{}', '{"correlation_id":"c","causation_id":"c"}')`,
+    ).run(p + 1);
     db.close();
     const before = readModelContents(dataDir);
 
     const run = await runCli(['rebuild'], { DATA_DIR: dataDir });
     expect(run.code).to.equal(1);
-    expect(run.stderr).to.include(`rebuild failed: event at position ${p + 1} has unknown type or schema version: ChatMessagePosted v99`);
+    expect(run.stderr).to.include(
+      `rebuild failed: event at position ${p + 1} has unknown type or schema version: ChatMessagePosted v99`,
+    );
     expect(run.stderr).to.include('the old read models are still in place');
     expect(readModelContents(dataDir)).to.deep.equal(before);
     expect(tableNames(dataDir).filter((t) => t.endsWith('__rebuild'))).to.deep.equal([]);
@@ -102,18 +116,33 @@ describe('parley rebuild with the server stopped', function () {
     const head = await engine.events.headPosition();
     // Chat lines appended while no server projects them.
     const lines = LIVE_LAG + 5;
-    await Promise.all(Array.from({ length: lines }, (_, i) => engine.events.append([{
-      stream: `chat-lag-${i}`, expectedVersion: 0,
-      events: [{ type: 'ChatMessagePosted', data: { message_id: `lag-${i}`, from_id: 'u', from: 'someone', text: `line ${i}` } } as ParleyEvent],
-    }], { metadata: { correlation_id: 'test', causation_id: 'test' }, time: new Date().toISOString() })));
+    await Promise.all(
+      Array.from({ length: lines }, (_, i) =>
+        engine.events.append(
+          [
+            {
+              stream: `chat-lag-${i}`,
+              expectedVersion: 0,
+              events: [
+                {
+                  type: 'ChatMessagePosted',
+                  data: { message_id: `lag-${i}`, from_id: 'u', from: 'someone', text: `line ${i}` },
+                },
+              ],
+            },
+          ],
+          { metadata: { correlation_id: 'test', causation_id: 'test' }, time: new Date().toISOString() },
+        ),
+      ),
+    );
     await engine.close();
 
     const json = JSON.parse((await runCli(['projections', 'status', '--json'], { DATA_DIR: dataDir })).stdout);
     const chat = json.projections.find((p: { name: string }) => p.name === 'chat');
     const users = json.projections.find((p: { name: string }) => p.name === 'users');
     expect(json.head).to.equal(head + lines);
-    expect(chat).to.deep.equal({ name: 'chat', checkpoint: head, lag: lines, live: false });
-    expect(users).to.deep.equal({ name: 'users', checkpoint: head, lag: lines, live: false });
+    expect(chat).to.deep.equal({ name: 'chat', checkpoint: head, lag: lines, live: false, lease: null });
+    expect(users).to.deep.equal({ name: 'users', checkpoint: head, lag: lines, live: false, lease: null });
 
     const table = await runCli(['projections', 'status'], { DATA_DIR: dataDir });
     expect(table.code).to.equal(0);
@@ -122,7 +151,13 @@ describe('parley rebuild with the server stopped', function () {
 
     expect((await runCli(['rebuild', 'chat'], { DATA_DIR: dataDir })).code).to.equal(0);
     const after = JSON.parse((await runCli(['projections', 'status', '--json'], { DATA_DIR: dataDir })).stdout);
-    expect(after.projections.find((p: { name: string }) => p.name === 'chat')).to.deep.equal({ name: 'chat', checkpoint: head + lines, lag: 0, live: true });
+    expect(after.projections.find((p: { name: string }) => p.name === 'chat')).to.deep.equal({
+      name: 'chat',
+      checkpoint: head + lines,
+      lag: 0,
+      live: true,
+      lease: null,
+    });
   });
 });
 
@@ -136,7 +171,8 @@ describe('parley bench-rebuild', function () {
       expect(run.code, run.stderr).to.equal(0);
       const m = JSON.parse(run.stdout);
       expect(m.events).to.equal(3000);
-      for (const field of ['scan_events_per_s', 'rebuild_events_per_s', 'ratio', 'scan_seconds', 'rebuild_seconds']) expect(m[field], field).to.be.a('number').above(0);
+      for (const field of ['scan_events_per_s', 'rebuild_events_per_s', 'ratio', 'scan_seconds', 'rebuild_seconds'])
+        expect(m[field], field).to.be.a('number').above(0);
       expect(m.ratio).to.be.closeTo(m.rebuild_events_per_s / m.scan_events_per_s, 0.01);
       expect(readdirSync(dataDir)).to.deep.equal([]);
     } finally {
@@ -147,7 +183,9 @@ describe('parley bench-rebuild', function () {
 
 describe('parley command-line mistakes', () => {
   let dataDir: string;
-  before(() => { dataDir = tempDataDir(); });
+  before(() => {
+    dataDir = tempDataDir();
+  });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const cases: [string[], RegExp][] = [
@@ -176,6 +214,12 @@ describe('parley command-line mistakes', () => {
   it('prints its usage on help', async () => {
     const run = await runCli(['help'], { DATA_DIR: dataDir });
     expect(run.code).to.equal(0);
-    for (const command of ['parley rebuild', 'parley projections status', 'parley events export', 'parley events import']) expect(run.stdout).to.include(command);
+    for (const command of [
+      'parley rebuild',
+      'parley projections status',
+      'parley events export',
+      'parley events import',
+    ])
+      expect(run.stdout).to.include(command);
   });
 });

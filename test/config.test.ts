@@ -11,8 +11,12 @@ const GOOD_SECRET = 'k'.repeat(40);
 
 describe('configuration', () => {
   let dataDir: string;
-  beforeEach(() => { dataDir = mkdtempSync(path.join(tmpdir(), 'parley-config-')); });
-  afterEach(() => { rmSync(dataDir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'parley-config-'));
+  });
+  afterEach(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   const load = (env: Record<string, string>) => loadConfig({ DATA_DIR: dataDir, SECRET_KEY: GOOD_SECRET, ...env });
   const refused = (env: Record<string, string>, variable: string): ConfigError => {
@@ -30,18 +34,29 @@ describe('configuration', () => {
 
   it('has the documented defaults', () => {
     const config = load({});
-    expect(config).to.include({ port: 8000, algorithm: 'HS256', accessTokenTtl: 15 * 60, refreshTokenTtl: 10080 * 60, logLevel: 'info', secretKey: GOOD_SECRET, secretKeyGenerated: false, mongo: null });
+    expect(config).to.include({
+      port: 8000,
+      algorithm: 'HS256',
+      accessTokenTtl: 15 * 60,
+      refreshTokenTtl: 10080 * 60,
+      logLevel: 'info',
+      secretKey: GOOD_SECRET,
+      secretKeyGenerated: false,
+      mongo: null,
+    });
     expect(config.dataDir).to.equal(dataDir);
   });
 
   it('reads the original variables: TOKEN_LIFETIME and REFRESH_TOKEN_LIFETIME in minutes, ALGORITHM', () => {
-    expect(load({ TOKEN_LIFETIME: '5', REFRESH_TOKEN_LIFETIME: '60', ALGORITHM: 'HS512', PORT: '9001', HOST: '127.0.0.1' }))
-      .to.include({ accessTokenTtl: 300, refreshTokenTtl: 3600, algorithm: 'HS512', port: 9001, host: '127.0.0.1' });
+    expect(
+      load({ TOKEN_LIFETIME: '5', REFRESH_TOKEN_LIFETIME: '60', ALGORITHM: 'HS512', PORT: '9001', HOST: '127.0.0.1' }),
+    ).to.include({ accessTokenTtl: 300, refreshTokenTtl: 3600, algorithm: 'HS512', port: 9001, host: '127.0.0.1' });
   });
 
   it('builds a MongoDB URL from MONGO_HOST/PORT/DB/USER/PASS', () => {
-    expect(load({ MONGO_HOST: 'db', MONGO_PORT: '27018', MONGO_DB: 'chat', MONGO_USER: 'u', MONGO_PASS: 'p@ss' }).mongo)
-      .to.deep.equal({ url: 'mongodb://u:p%40ss@db:27018/?authSource=admin', db: 'chat' });
+    expect(
+      load({ MONGO_HOST: 'db', MONGO_PORT: '27018', MONGO_DB: 'chat', MONGO_USER: 'u', MONGO_PASS: 'p@ss' }).mongo,
+    ).to.deep.equal({ url: 'mongodb://u:p%40ss@db:27018/?authSource=admin', db: 'chat' });
   });
 
   it('refuses connection options in MONGO_HOST, pointing to MONGO_URL', () => {
@@ -51,7 +66,9 @@ describe('configuration', () => {
   });
 
   for (const port of ['abc', '70000', '-1', '80.5']) {
-    it(`refuses PORT=${port}, naming PORT`, () => { refused({ PORT: port }, 'PORT'); });
+    it(`refuses PORT=${port}, naming PORT`, () => {
+      refused({ PORT: port }, 'PORT');
+    });
   }
   for (const algorithm of ['RS256', 'none', 'hs256']) {
     it(`refuses ALGORITHM=${algorithm}, naming ALGORITHM`, () => {
@@ -115,11 +132,18 @@ describe('configuration', () => {
     /** Runs the entry point in an empty working directory (no .env) with only the given variables. */
     function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [MAIN], { cwd: dataDir, env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HOST: '127.0.0.1', ...env } });
+        const child = spawn(process.execPath, [MAIN], {
+          cwd: dataDir,
+          env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, HOST: '127.0.0.1', ...env },
+        });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (d: Buffer) => { stdout += d; });
-        child.stderr.on('data', (d: Buffer) => { stderr += d; });
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d;
+        });
         child.on('error', reject);
         child.on('exit', (code) => resolve({ code, stdout, stderr }));
         // A server that did start would run forever: once it listens and has answered a request (by then
@@ -149,7 +173,10 @@ describe('configuration', () => {
     it('starts without SECRET_KEY, warns that it generated one, and stops cleanly on SIGTERM', async () => {
       const { code, stdout } = await run({ PORT: '0' });
       expect(code).to.equal(0);
-      const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string });
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { level: number; msg: string });
       expect(lines.some((l) => l.level === 40 && /SECRET_KEY/.test(l.msg))).to.equal(true);
       expect(lines.some((l) => l.msg === 'parley is listening')).to.equal(true);
       expect(existsSync(path.join(dataDir, 'secret_key'))).to.equal(true);

@@ -54,7 +54,13 @@ function engineWithBrokenInbox(file: string): { engine: Engine; repair(): void; 
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { engine: { ...real, readModels }, repair: () => { broken = false; }, failures: () => failures };
+  return {
+    engine: { ...real, readModels },
+    repair: () => {
+      broken = false;
+    },
+    failures: () => failures,
+  };
 }
 
 describe('crash safety: a projection that fails on an event', function () {
@@ -68,7 +74,13 @@ describe('crash safety: a projection that fails on an event', function () {
   let broken: ReturnType<typeof engineWithBrokenInbox>;
   before(async () => {
     broken = engineWithBrokenInbox(path.join(dataDir, 'parley.db'));
-    const config = loadConfig({ ...NO_RATE_LIMITS, PORT: '0', HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, DATA_DIR: dataDir });
+    const config = loadConfig({
+      ...NO_RATE_LIMITS,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SECRET_KEY: TEST_SECRET,
+      DATA_DIR: dataDir,
+    });
     server = await startServer(config, createLogger('warn', logs), { engine: broken.engine });
     api = client(`http://127.0.0.1:${server.port}`);
     alice = await registerAndLogin(api, 'alice');
@@ -79,11 +91,13 @@ describe('crash safety: a projection that fails on an event', function () {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const inboxTexts = async () => (await api.get('/messenger/inbox', { token: bob.access_token })).body.messages.map((m: { text: string }) => m.text);
+  const inboxTexts = async () =>
+    (await api.get('/messenger/inbox', { token: bob.access_token })).body.messages.map((m: { text: string }) => m.text);
   const inboxStatus = () => server.parley.projector.status().find((s) => s.name === 'inbox')!;
 
   it('stops at that event (never skips it), reports it in the log and /readyz, and resumes once repaired', async () => {
-    const send = (text: string) => api.post('/messenger/messages', { token: alice.access_token, json: { to: 'bob', text } });
+    const send = (text: string) =>
+      api.post('/messenger/messages', { token: alice.access_token, json: { to: 'bob', text } });
     expect((await send('before')).status).to.equal(201);
     const headBefore = await server.parley.engine.events.headPosition();
 
@@ -99,7 +113,9 @@ describe('crash safety: a projection that fails on an event', function () {
     expect(line).to.include({ projection: 'inbox', position: poisonPosition });
     const ready = await api.get('/readyz');
     expect(ready.status).to.equal(503);
-    expect(ready.body.error.details.projections.find((p: { name: string }) => p.name === 'inbox').stopped_at).to.equal(poisonPosition);
+    expect(ready.body.error.details.projections.find((p: { name: string }) => p.name === 'inbox').stopped_at).to.equal(
+      poisonPosition,
+    );
 
     // Later events wait behind it: the inbox does not jump over the poison to show them.
     const later: Promise<Reply> = send('after');

@@ -15,7 +15,9 @@ async function wholeConversation(api: Client, token: string, other: string): Pro
   const all: { id: string; text: string }[] = [];
   let before: string | undefined;
   for (;;) {
-    const reply = await api.get(`/messenger/conversations/${other}?limit=100${before ? `&before=${before}` : ''}`, { token });
+    const reply = await api.get(`/messenger/conversations/${other}?limit=100${before ? `&before=${before}` : ''}`, {
+      token,
+    });
     expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
     all.push(...reply.body.messages);
     if (reply.body.messages.length < 100) return all.reverse();
@@ -65,10 +67,14 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
 
     // The burst: every sender sends all its frames at once; the server dies once the tenth ack is in.
     const tenthAck = new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.ws.on('message', () => { if (acked.size >= 10) resolve(); });
+      for (const socket of sockets)
+        socket.ws.on('message', () => {
+          if (acked.size >= 10) resolve();
+        });
     });
     senders.forEach((sender, s) => {
-      for (let i = 1; i <= BURST; i++) sockets[s]!.send({ type: 'pm', to: 'bob', text: `${sender.username} #${i}`, ref: `r${i}` });
+      for (let i = 1; i <= BURST; i++)
+        sockets[s].send({ type: 'pm', to: 'bob', text: `${sender.username} #${i}`, ref: `r${i}` });
     });
     await tenthAck;
     child.process.kill('SIGKILL');
@@ -78,18 +84,26 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
     await Promise.all([bobSocket, ...sockets].map((s) => s.closed));
     expect(acked.size, 'killed mid-burst: some acks came, not all').to.be.within(10, BURST * senders.length - 1);
     const confirmed = new Set([...acked.values(), ...delivered]);
-    if (process.env.CRASH_REPORT) console.log(`acked ${acked.size}, delivered ${delivered.size}, confirmed ${new Set([...acked.values(), ...delivered]).size}`);
+    if (process.env.CRASH_REPORT)
+      console.log(
+        `acked ${acked.size}, delivered ${delivered.size}, confirmed ${new Set([...acked.values(), ...delivered]).size}`,
+      );
 
     // Restart on the same data.
     child = await startChild(dataDir, port);
     api = client(child.url);
-    const relog = async (user: TestUser) => ({ ...user, ...(await api.post('/auth/login', { json: { username: user.username, password: user.password } })).body });
+    const relog = async (user: TestUser) => ({
+      ...user,
+      ...(await api.post('/auth/login', { json: { username: user.username, password: user.password } })).body,
+    });
     const bobAgain = await relog(bob);
     const conversations = new Map<string, { id: string; text: string }[]>();
-    for (const sender of senders) conversations.set(sender.username, await wholeConversation(api, bobAgain.access_token, sender.username));
+    for (const sender of senders)
+      conversations.set(sender.username, await wholeConversation(api, bobAgain.access_token, sender.username));
 
     const stored = [...conversations.values()].flat();
-    if (process.env.CRASH_REPORT) console.log(`stored after restart: ${stored.length} of ${BURST * senders.length} sent`);
+    if (process.env.CRASH_REPORT)
+      console.log(`stored after restart: ${stored.length} of ${BURST * senders.length} sent`);
     const storedCounts = countBy(stored.map((m) => m.id));
     for (const id of confirmed) expect(storedCounts.get(id), `confirmed message ${id}`).to.equal(1);
     for (const [id, n] of storedCounts) expect(n, `message ${id} stored once`).to.equal(1);
@@ -108,9 +122,13 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
     for (const sender of senders) {
       const again = await relog(sender);
       const { client: socket } = await connectWithHistory(child.url, again.access_token);
-      for (let i = 1; i <= BURST; i++) socket.send({ type: 'pm', to: 'bob', text: `${sender.username} #${i}`, ref: `r${i}` });
+      for (let i = 1; i <= BURST; i++)
+        socket.send({ type: 'pm', to: 'bob', text: `${sender.username} #${i}`, ref: `r${i}` });
       for (let i = 1; i <= BURST; i++) {
-        const ack = await socket.next((f) => (f.type === 'ack' || f.type === 'error') && f.ref === `r${i}`, `the answer to r${i}`);
+        const ack = await socket.next(
+          (f) => (f.type === 'ack' || f.type === 'error') && f.ref === `r${i}`,
+          `the answer to r${i}`,
+        );
         expect(ack.type, JSON.stringify(ack)).to.equal('ack');
         const before = acked.get(`${sender.username}:r${i}`);
         if (before) expect(ack.id, 'a resend lands on the stored message').to.equal(before);
@@ -119,7 +137,9 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
     }
     for (const sender of senders) {
       const all = await wholeConversation(api, bobAgain.access_token, sender.username);
-      expect(all.map((m) => m.text)).to.deep.equal(Array.from({ length: BURST }, (_, i) => `${sender.username} #${i + 1}`));
+      expect(all.map((m) => m.text)).to.deep.equal(
+        Array.from({ length: BURST }, (_, i) => `${sender.username} #${i + 1}`),
+      );
     }
 
     // And the log itself holds each message once.
@@ -130,7 +150,7 @@ describe('crash safety: kill -9 during a burst of WebSocket private messages', f
       const events = await engine.events.readAll(0, 100_000);
       const sent = events.filter((e) => e.type === 'MessageSent');
       expect(sent.length).to.equal(BURST * senders.length);
-      const ids = countBy(sent.map((e) => e.data.message_id as string));
+      const ids = countBy(sent.map((e) => e.data.message_id));
       expect([...ids.values()].every((n) => n === 1)).to.equal(true);
       for (const id of confirmed) expect(ids.get(id), `confirmed message ${id} in the log`).to.equal(1);
     } finally {

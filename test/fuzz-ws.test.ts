@@ -11,18 +11,54 @@ const MAX_FRAME = 16 * 1024;
 type Outgoing = { data: string | Buffer; binary: boolean; closes?: number };
 
 const text = fc.oneof(
-  fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.constantFrom('', ' ', '/pm', '/pm ', '/pm bob', '/pm bob hi', '/pm alice hi', '/pm nobody_at_all hi', '/PM BOB hi', '/pm ＢＯＢ hi', 'a\u0000b', '\u001b[2J', 'x'.repeat(4001)),
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: 'grapheme', maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '/pm',
+    '/pm ',
+    '/pm bob',
+    '/pm bob hi',
+    '/pm alice hi',
+    '/pm nobody_at_all hi',
+    '/PM BOB hi',
+    '/pm ＢＯＢ hi',
+    'a\u0000b',
+    '\u001b[2J',
+    'x'.repeat(4001),
+  ),
 );
-const anyValue = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.constant({ $gt: '' }), fc.array(fc.string(), { maxLength: 2 }));
-const jsonFrame = fc.record({
-  type: fc.oneof(fc.constantFrom('pm', 'chat', 'auth', 'history', 'ack', '__proto__', 'constructor', 'toString', ''), anyValue),
-  to: anyValue, text: anyValue, ref: fc.oneof(fc.string({ maxLength: 20 }), anyValue, fc.constant('r'.repeat(200))), token: anyValue,
-}, { requiredKeys: [] }).chain((o) => fc.boolean().map((pollute) => {
-  const json = JSON.stringify(o);
-  // A literal "__proto__" key (an object literal cannot carry one into JSON.stringify).
-  return pollute ? `{"__proto__":{"polluted":true}${json === '{}' ? '' : ','}${json.slice(1)}` : json;
-}));
+const anyValue = fc.oneof(
+  text,
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant({ $gt: '' }),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
+const jsonFrame = fc
+  .record(
+    {
+      type: fc.oneof(
+        fc.constantFrom('pm', 'chat', 'auth', 'history', 'ack', '__proto__', 'constructor', 'toString', ''),
+        anyValue,
+      ),
+      to: anyValue,
+      text: anyValue,
+      ref: fc.oneof(fc.string({ maxLength: 20 }), anyValue, fc.constant('r'.repeat(200))),
+      token: anyValue,
+    },
+    { requiredKeys: [] },
+  )
+  .chain((o) =>
+    fc.boolean().map((pollute) => {
+      const json = JSON.stringify(o);
+      // A literal "__proto__" key (an object literal cannot carry one into JSON.stringify).
+      return pollute ? `{"__proto__":{"polluted":true}${json === '{}' ? '' : ','}${json.slice(1)}` : json;
+    }),
+  );
 
 function outgoing(tokens: { own: string; other: string }): fc.Arbitrary<Outgoing> {
   return fc.oneof(
@@ -30,11 +66,21 @@ function outgoing(tokens: { own: string; other: string }): fc.Arbitrary<Outgoing
     { weight: 3, arbitrary: text.map((data) => ({ data, binary: false })) },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => ({ data: JSON.stringify(v), binary: false })) },
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => ({ data: `{${s}`, binary: false })) },
-    { weight: 1, arbitrary: fc.constantFrom(tokens.own, tokens.other, 'a.b.c').map((token) => ({ data: JSON.stringify({ type: 'auth', token }), binary: false })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(tokens.own, tokens.other, 'a.b.c')
+        .map((token) => ({ data: JSON.stringify({ type: 'auth', token }), binary: false })),
+    },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }).map((a) => ({ data: Buffer.from(a), binary: true })) },
     // Not UTF-8 in a text frame: the WebSocket protocol says close with 1007.
     { weight: 1, arbitrary: fc.constant({ data: Buffer.from([0x7b, 0xc3, 0x28, 0xff]), binary: false, closes: 1007 }) },
-    { weight: 1, arbitrary: fc.integer({ min: MAX_FRAME + 1, max: MAX_FRAME * 4 }).map((n) => ({ data: JSON.stringify({ type: 'chat', text: 'z'.repeat(n) }), binary: false, closes: 1009 })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: MAX_FRAME + 1, max: MAX_FRAME * 4 })
+        .map((n) => ({ data: JSON.stringify({ type: 'chat', text: 'z'.repeat(n) }), binary: false, closes: 1009 })),
+    },
   );
 }
 
@@ -51,28 +97,34 @@ describe('fuzz: random frames at the chat WebSocket', function () {
     const received: Frame[] = [];
     const closes: number[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.array(outgoing({ own: target.alice.access_token, other: target.bob.access_token }), { minLength: 1, maxLength: 4 }), async (frames) => {
-        const start = socket.frames.length;
-        for (const frame of frames) {
-          socket.ws.send(frame.data, { binary: frame.binary });
-          if (frame.closes) break;
-        }
-        const expectedClose = frames.find((f) => f.closes)?.closes;
-        if (expectedClose) {
-          const closed = await socket.waitClose();
-          expect(closed.code).to.equal(expectedClose);
-          closes.push(closed.code);
+      fc.asyncProperty(
+        fc.array(outgoing({ own: target.alice.access_token, other: target.bob.access_token }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (frames) => {
+          const start = socket.frames.length;
+          for (const frame of frames) {
+            socket.ws.send(frame.data, { binary: frame.binary });
+            if (frame.closes) break;
+          }
+          const expectedClose = frames.find((f) => f.closes)?.closes;
+          if (expectedClose) {
+            const closed = await socket.waitClose();
+            expect(closed.code).to.equal(expectedClose);
+            closes.push(closed.code);
+            received.push(...socket.frames.slice(start));
+            socket = (await connectWithHistory(target.server.url, target.alice.access_token)).client;
+            return;
+          }
+          // A known-good frame after the random ones: its ack proves the socket is open and the server answering.
+          const ref = `probe-${++probes}`;
+          socket.send({ type: 'chat', text: `probe ${probes}`, ref });
+          const ack = await socket.next((f) => f.type === 'ack' && f.ref === ref, `the ack of ${ref}`);
+          expect(ack.id).to.be.a('string');
           received.push(...socket.frames.slice(start));
-          socket = (await connectWithHistory(target.server.url, target.alice.access_token)).client;
-          return;
-        }
-        // A known-good frame after the random ones: its ack proves the socket is open and the server answering.
-        const ref = `probe-${++probes}`;
-        socket.send({ type: 'chat', text: `probe ${probes}`, ref });
-        const ack = await socket.next((f) => f.type === 'ack' && f.ref === ref, `the ack of ${ref}`);
-        expect(ack.id).to.be.a('string');
-        received.push(...socket.frames.slice(start));
-      }),
+        },
+      ),
       { numRuns: RUNS },
     );
     await socket.close();
@@ -84,7 +136,9 @@ describe('fuzz: random frames at the chat WebSocket', function () {
         expect(frame.message).to.be.a('string');
       }
     }
-    expect(received.filter((f) => f.type === 'error').length, 'the fuzzing reached the error paths').to.be.greaterThan(10);
+    expect(received.filter((f) => f.type === 'error').length, 'the fuzzing reached the error paths').to.be.greaterThan(
+      10,
+    );
     expect(Object.prototype).to.not.have.property('polluted');
     expect(target.errors.lines, 'server error log').to.deep.equal([]);
     expect(target.crashes).to.deep.equal([]);

@@ -20,7 +20,9 @@ describe('metrics: GET /metrics', () => {
     server = await startTestServer(TEST_LIMITS);
     api = client(server.url);
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+  });
 
   it('answers in the Prometheus text format, uncached', async () => {
     const reply = await api.get('/metrics');
@@ -42,9 +44,23 @@ describe('metrics: GET /metrics', () => {
     const template = { method: 'GET', route: '/users/{username}' };
     expect(value(all, 'parley_http_request_duration_seconds_count', { ...template, status: '200' })).to.equal(1);
     expect(value(all, 'parley_http_request_duration_seconds_count', { ...template, status: '404' })).to.equal(1);
-    expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'POST', route: '/users/create', status: '201' })).to.equal(1);
-    expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).to.be.at.least(1);
-    expect(value(all, 'parley_http_request_duration_seconds_count', { method: 'GET', route: '/docs/{asset}', status: '200' })).to.equal(1);
+    expect(
+      value(all, 'parley_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/users/create',
+        status: '201',
+      }),
+    ).to.equal(1);
+    expect(
+      value(all, 'parley_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' }),
+    ).to.be.at.least(1);
+    expect(
+      value(all, 'parley_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/docs/{asset}',
+        status: '200',
+      }),
+    ).to.equal(1);
     const routes = new Set(samples(all, 'parley_http_request_duration_seconds_count').map((s) => s.labels.route));
     for (const route of routes) expect(route).not.to.match(/metrics\d|12345/);
   });
@@ -53,23 +69,32 @@ describe('metrics: GET /metrics', () => {
     const before = await scrape();
     const alice = await registerAndLogin(api);
     const bob = await registerAndLogin(api);
-    expect((await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} hi` } })).status).to.equal(201);
-    expect((await api.post('/messenger/messages', { token: alice.access_token, json: { text: 'hello, all' } })).status).to.equal(201);
-    expect((await api.post('/messenger/messages', { token: bob.access_token, json: { text: 'hi alice' } })).status).to.equal(201);
+    expect(
+      (await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} hi` } }))
+        .status,
+    ).to.equal(201);
+    expect(
+      (await api.post('/messenger/messages', { token: alice.access_token, json: { text: 'hello, all' } })).status,
+    ).to.equal(201);
+    expect(
+      (await api.post('/messenger/messages', { token: bob.access_token, json: { text: 'hi alice' } })).status,
+    ).to.equal(201);
 
     const after = await scrape();
-    const grew = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    const grew = (name: string, labels: Record<string, string>) =>
+      value(after, name, labels) - value(before, name, labels);
     expect(grew('parley_messages_total', { kind: 'pm' })).to.equal(1);
     expect(grew('parley_messages_total', { kind: 'chat' })).to.equal(2);
     expect(value(after, 'parley_events_appended_total', { type: 'MessageSent' })).to.equal(1);
     expect(value(after, 'parley_events_appended_total', { type: 'ChatMessagePosted' })).to.equal(2);
     // At least one append per registration, login and message.
     expect(grew('parley_event_append_duration_seconds_count', { result: 'ok' })).to.be.at.least(7);
-    expect(value(after, 'parley_event_append_duration_seconds_bucket', { result: 'ok', le: '+Inf' }))
-      .to.equal(value(after, 'parley_event_append_duration_seconds_count', { result: 'ok' }));
+    expect(value(after, 'parley_event_append_duration_seconds_bucket', { result: 'ok', le: '+Inf' })).to.equal(
+      value(after, 'parley_event_append_duration_seconds_count', { result: 'ok' }),
+    );
   });
 
-  it('reports each projection\'s lag against the head of the log', async () => {
+  it("reports each projection's lag against the head of the log", async () => {
     const user = await registerAndLogin(api);
     await api.post('/messenger/messages', { token: user.access_token, json: { text: 'lag check' } });
     const head = await server.parley.engine.events.headPosition();
@@ -87,7 +112,11 @@ describe('metrics: GET /metrics', () => {
 
   it('reports event-loop delay and process metrics', async () => {
     const all = await scrape();
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_resident_memory_bytes',
+    ]) {
       expect(samples(all, name), name).to.have.length(1);
       expect(value(all, name)).to.be.at.least(0);
     }
@@ -107,7 +136,10 @@ describe('metrics: GET /metrics', () => {
       expect(frames(during, 'in') - frames(before, 'in')).to.equal(1);
       // At least the history frame and the chat message itself.
       expect(frames(during, 'out') - frames(before, 'out')).to.be.at.least(2);
-      expect(value(during, 'parley_messages_total', { kind: 'chat' }) - value(before, 'parley_messages_total', { kind: 'chat' })).to.equal(1);
+      expect(
+        value(during, 'parley_messages_total', { kind: 'chat' }) -
+          value(before, 'parley_messages_total', { kind: 'chat' }),
+      ).to.equal(1);
     } finally {
       await chat.close();
     }
@@ -122,10 +154,17 @@ describe('metrics: METRICS_TOKEN', () => {
     server = await startTestServer({ METRICS_TOKEN: token });
     api = client(server.url);
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+  });
 
   it('refuses a scrape without the token, or with another one, in the one error shape', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-token' }, { authorization: token }, { authorization: `Basic ${token}` }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer not-the-token' },
+      { authorization: token },
+      { authorization: `Basic ${token}` },
+    ]) {
       const reply = await api.get('/metrics', { headers });
       expect(reply.status, JSON.stringify(headers)).to.equal(401);
       expect(reply.body.error.code).to.equal('not_authenticated');
@@ -148,8 +187,19 @@ describe('metrics: METRICS_TOKEN', () => {
 
 describe('metrics: chat counters mirrored from the WebSocket server', () => {
   const stats = (over: Partial<ChatStats> = {}): ChatStats => ({
-    connections: 0, users: 0, frames_in: 0, frames_out: 0, errors_out: 0, rate_limited: 0, upgrades_refused: 0,
-    closed_slow_reader: 0, closed_dead_peer: 0, closed_token_expired: 0, closed_session_revoked: 0, feed_position: 0, ...over,
+    connections: 0,
+    users: 0,
+    frames_in: 0,
+    frames_out: 0,
+    errors_out: 0,
+    rate_limited: 0,
+    upgrades_refused: 0,
+    closed_slow_reader: 0,
+    closed_dead_peer: 0,
+    closed_token_expired: 0,
+    closed_session_revoked: 0,
+    feed_position: 0,
+    ...over,
   });
 
   it('adds what each total grew by between scrapes, and starts again from a total that went down', async () => {

@@ -235,12 +235,12 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       const stored = {
         _id: 1,
         id: crypto.randomUUID(),
-        stream: append!.stream,
+        stream: append.stream,
         version: 1,
         type: 'ChatMessagePosted',
         schema_version: 1,
         time: OPTIONS.time,
-        data: append!.events[0]!.data,
+        data: append.events[0].data,
         metadata: OPTIONS.metadata,
       };
       expect(measured).to.be.at.least(BSON.calculateObjectSize(stored));
@@ -300,10 +300,10 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
     }
     const stored = (item: PendingAppend): Outcome => ({
       ok: true,
-      result: { events: [], position: item.appends[0]!.events.length },
+      result: { events: [], position: item.appends[0].events.length },
     });
     const textsOf = (group: PendingAppend[]) =>
-      group.map((g) => (g.appends[0]!.events[0]!.data as { text: string }).text);
+      group.map((g) => (g.appends[0].events[0].data as { text: string }).text);
 
     it('commits the group in one call and settles each append with its own outcome', async () => {
       const { items, sent } = pending(['a', 'b', 'c']);
@@ -315,7 +315,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       });
       expect(calls).to.deep.equal([['a', 'b', 'c']]);
       expect(sent.map((s) => s.settled?.ok)).to.deep.equal([true, false, true]);
-      expect(sent[1]!.settled).to.deep.include({ error: conflict });
+      expect(sent[1].settled).to.deep.include({ error: conflict });
     });
 
     it('never runs a group again after its commit may have happened: every append fails with CommitUnknownError', async () => {
@@ -341,7 +341,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
         throw commitUnknown();
       });
       expect(calls).to.equal(1);
-      expect(sent[0]!.settled).to.include({ ok: false });
+      expect(sent[0].settled).to.include({ ok: false });
     });
 
     it('fails an oversized append before any transaction, and commits the others together', async () => {
@@ -353,7 +353,7 @@ describe('MongoDB group commit: what a failed transaction means for its appends'
       });
       expect(calls).to.deep.equal([['a', 'c']]);
       expect(sent.map((s) => s.settled?.ok)).to.deep.equal([true, false, true]);
-      expect((sent[1]!.settled as { error: unknown }).error).to.be.instanceOf(EventTooLargeError);
+      expect((sent[1].settled as { error: unknown }).error).to.be.instanceOf(EventTooLargeError);
     });
 
     it('splits a group the driver refused for one document, so that only that append fails', async () => {

@@ -44,10 +44,10 @@ describe('OpenAPI lint (Redocly, recommended rules): npm run lint:openapi', func
   });
 
   it('the chat page is documented: GET /messenger/, text/html, public', () => {
-    const op = buildOpenApi(httpRoutes(createMetricsRegistry())).paths['/messenger/']!.get!;
+    const op = buildOpenApi(httpRoutes(createMetricsRegistry())).paths['/messenger/'].get;
     expect(op.operationId).to.equal('chatPage');
     expect(op.security).to.deep.equal([]);
-    expect(Object.keys((op.responses as Record<string, { content?: object }>)['200']!.content!)).to.deep.equal([
+    expect(Object.keys((op.responses as Record<string, { content?: object }>)['200'].content!)).to.deep.equal([
       'text/html',
     ]);
   });

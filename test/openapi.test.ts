@@ -18,13 +18,17 @@ const openApiPath = (koaPath: string) => koaPath.replace(/:(\w+)/g, '{$1}');
 /** Every operation in the document, as [path, method, operation]. */
 function operations(doc: Json): [string, string, Json][] {
   return Object.entries(doc.paths as Record<string, Json>).flatMap(([p, item]) =>
-    METHODS.filter((m) => item[m]).map((m): [string, string, Json] => [p, m, item[m]]));
+    METHODS.filter((m) => item[m]).map((m): [string, string, Json] => [p, m, item[m]]),
+  );
 }
 
 /** Resolves a local JSON pointer (#/a/b) in the document. */
 function resolve(doc: Json, ref: string): unknown {
   expect(ref, `$ref ${ref}`).to.match(/^#\//);
-  return ref.slice(2).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce<Json>((node, part) => (node === undefined ? undefined : node[part]), doc);
 }
 
@@ -52,10 +56,12 @@ function schemasOf(doc: Json): [string, Json][] {
   const found: [string, Json][] = Object.entries(doc.components.schemas).map(([name, s]) => [`components/${name}`, s]);
   for (const [p, method, op] of operations(doc)) {
     for (const param of op.parameters ?? []) found.push([`${method} ${p} ${param.in} ${param.name}`, param.schema]);
-    for (const [type, media] of Object.entries<Json>(op.requestBody?.content ?? {})) found.push([`${method} ${p} body ${type}`, media.schema]);
+    for (const [type, media] of Object.entries<Json>(op.requestBody?.content ?? {}))
+      found.push([`${method} ${p} body ${type}`, media.schema]);
     for (const [status, response] of Object.entries<Json>(op.responses)) {
-      const r = response.$ref ? resolve(doc, response.$ref) as Json : response;
-      for (const [type, media] of Object.entries<Json>(r.content ?? {})) if (media.schema) found.push([`${method} ${p} ${status} ${type}`, media.schema]);
+      const r = response.$ref ? (resolve(doc, response.$ref) as Json) : response;
+      for (const [type, media] of Object.entries<Json>(r.content ?? {}))
+        if (media.schema) found.push([`${method} ${p} ${status} ${type}`, media.schema]);
     }
   }
   return found;
@@ -76,7 +82,9 @@ describe('OpenAPI: GET /openapi.json', () => {
     expect(reply.headers.get('content-type')).to.match(/^application\/json/);
     doc = reply.body;
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+  });
 
   it('is an OpenAPI 3.1 document about parley', () => {
     const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
@@ -87,11 +95,21 @@ describe('OpenAPI: GET /openapi.json', () => {
 
   it('documents every route the router registers, with its method, and nothing else', () => {
     const router = buildRouter({} as Parley, routes);
-    const registered = router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${openApiPath(String(layer.path))}`));
+    const registered = router.stack.flatMap((layer) =>
+      layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${openApiPath(String(layer.path))}`),
+    );
     const documented = operations(doc).map(([p, method]) => `${method} ${p}`);
     expect(registered.length).to.be.at.least(19);
     expect(documented.sort()).to.deep.equal([...registered].sort());
-    for (const op of ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /docs', 'patch /users/add_picture', 'get /users/{username}/picture']) {
+    for (const op of [
+      'get /healthz',
+      'get /readyz',
+      'get /metrics',
+      'get /openapi.json',
+      'get /docs',
+      'patch /users/add_picture',
+      'get /users/{username}/picture',
+    ]) {
       expect(documented).to.include(op);
     }
   });
@@ -102,7 +120,10 @@ describe('OpenAPI: GET /openapi.json', () => {
       const reply = await api.request(method.toUpperCase(), url);
       expect(reply.status, `${method} ${p}`).not.to.be.oneOf([405, 501]);
       if (reply.status === 404) expect(reply.body.error.code, `${method} ${p}`).not.to.equal('not_found');
-      expect(String(reply.status) in op.responses || 'default' in op.responses, `${method} ${p} answered ${reply.status}`).to.equal(true);
+      expect(
+        String(reply.status) in op.responses || 'default' in op.responses,
+        `${method} ${p} answered ${reply.status}`,
+      ).to.equal(true);
     }
   });
 
@@ -128,7 +149,7 @@ describe('OpenAPI: GET /openapi.json', () => {
     }
   });
 
-  it('has unique operation ids, the routes\' own', () => {
+  it("has unique operation ids, the routes' own", () => {
     const ids = operations(doc).map(([, , op]) => op.operationId);
     expect(new Set(ids).size).to.equal(ids.length);
     expect([...ids].sort()).to.deep.equal(routes.map((r) => r.operationId).sort());
@@ -168,8 +189,13 @@ describe('OpenAPI: GET /openapi.json', () => {
       }
       expect(Object.keys(op.requestBody.content).sort(), route.operationId).to.deep.equal(types.sort());
     }
-    expect(Object.keys(doc.paths['/auth/login'].post.requestBody.content)).to.have.members(['application/x-www-form-urlencoded', 'application/json']);
-    expect(doc.paths['/users/add_picture'].patch.requestBody.content['multipart/form-data'].schema.required).to.deep.equal(['file']);
+    expect(Object.keys(doc.paths['/auth/login'].post.requestBody.content)).to.have.members([
+      'application/x-www-form-urlencoded',
+      'application/json',
+    ]);
+    expect(
+      doc.paths['/users/add_picture'].patch.requestBody.content['multipart/form-data'].schema.required,
+    ).to.deep.equal(['file']);
   });
 
   it('gives every operation a success response and the one error shape for errors', () => {
@@ -181,10 +207,15 @@ describe('OpenAPI: GET /openapi.json', () => {
     }
     for (const [p, method, op] of operations(doc)) {
       const statuses = Object.keys(op.responses);
-      expect(statuses.some((s) => /^2\d\d$/.test(s)), `${method} ${p}`).to.equal(true);
+      expect(
+        statuses.some((s) => /^2\d\d$/.test(s)),
+        `${method} ${p}`,
+      ).to.equal(true);
       expect(op.responses.default).to.deep.equal({ $ref: '#/components/responses/Error' });
       for (const status of statuses.filter((s) => /^[45]\d\d$/.test(s))) {
-        expect(op.responses[status].content['application/json'].schema, `${method} ${p} ${status}`).to.deep.equal({ $ref: '#/components/schemas/Error' });
+        expect(op.responses[status].content['application/json'].schema, `${method} ${p} ${status}`).to.deep.equal({
+          $ref: '#/components/schemas/Error',
+        });
       }
     }
   });
@@ -203,11 +234,16 @@ describe('OpenAPI: GET /openapi.json', () => {
       const op = doc.paths[template]?.[method];
       expect(op, `${method} ${template} is documented`).to.be.an('object');
       const response = op.responses[String(reply.status)];
-      expect(response, `${method} ${template} documents ${reply.status}: ${JSON.stringify(reply.body)}`).to.be.an('object');
+      expect(response, `${method} ${template} documents ${reply.status}: ${JSON.stringify(reply.body)}`).to.be.an(
+        'object',
+      );
       const schema = response.content?.['application/json']?.schema;
       if (!schema) return;
       const validate = ajv.compile(inline(doc, schema));
-      expect(validate(reply.body), `${method} ${template} ${reply.status}: ${JSON.stringify(validate.errors)}`).to.equal(true);
+      expect(
+        validate(reply.body),
+        `${method} ${template} ${reply.status}: ${JSON.stringify(validate.errors)}`,
+      ).to.equal(true);
     };
 
     it('for users, auth and messages, successes and errors alike', async () => {
@@ -215,25 +251,80 @@ describe('OpenAPI: GET /openapi.json', () => {
       const bob = await registerAndLogin(api);
       const token = alice.access_token;
 
-      conforms('post', '/users/create', await api.post('/users/create', { json: { username: `${bob.username}x`, email: `${bob.username}x@example.test`, password: 'correct horse', first_name: 'B' } }));
-      conforms('post', '/users/create', await api.post('/users/create', { json: { username: bob.username, email: 'other@example.test', password: 'correct horse' } }));
-      conforms('post', '/auth/login', await api.post('/auth/login', { form: { username: alice.username, password: alice.password, grant_type: 'password' } }));
-      conforms('post', '/auth/login', await api.post('/auth/login', { json: { username: alice.username, password: 'wrong password' } }));
-      conforms('post', '/auth/refresh', await api.post('/auth/refresh', { json: { refresh_token: bob.refresh_token } }));
+      conforms(
+        'post',
+        '/users/create',
+        await api.post('/users/create', {
+          json: {
+            username: `${bob.username}x`,
+            email: `${bob.username}x@example.test`,
+            password: 'correct horse',
+            first_name: 'B',
+          },
+        }),
+      );
+      conforms(
+        'post',
+        '/users/create',
+        await api.post('/users/create', {
+          json: { username: bob.username, email: 'other@example.test', password: 'correct horse' },
+        }),
+      );
+      conforms(
+        'post',
+        '/auth/login',
+        await api.post('/auth/login', {
+          form: { username: alice.username, password: alice.password, grant_type: 'password' },
+        }),
+      );
+      conforms(
+        'post',
+        '/auth/login',
+        await api.post('/auth/login', { json: { username: alice.username, password: 'wrong password' } }),
+      );
+      conforms(
+        'post',
+        '/auth/refresh',
+        await api.post('/auth/refresh', { json: { refresh_token: bob.refresh_token } }),
+      );
       conforms('get', '/users/me', await api.get('/users/me', { token }));
       conforms('get', '/users/me', await api.get('/users/me'));
-      conforms('post', '/users/update', await api.post('/users/update', { token, json: { first_name: 'Alice', settings: { phone_public: true } } }));
+      conforms(
+        'post',
+        '/users/update',
+        await api.post('/users/update', { token, json: { first_name: 'Alice', settings: { phone_public: true } } }),
+      );
       conforms('get', '/users', await api.get(`/users?search=${alice.username.slice(0, 4)}`));
       conforms('get', '/users', await api.get('/users?limit=5'));
       conforms('get', '/users/{username}', await api.get(`/users/${alice.username}`));
       conforms('get', '/users/{username}', await api.get('/users/nobody_here'));
       conforms('get', '/users/{username}/picture', await api.get(`/users/${alice.username}/picture`));
-      conforms('post', '/messenger/messages', await api.post('/messenger/messages', { token, json: { to: bob.username, text: 'hi' } }));
-      conforms('post', '/messenger/messages', await api.post('/messenger/messages', { token, json: { text: 'hello all' } }));
-      conforms('post', '/messenger/messages', await api.post('/messenger/messages', { token, json: { to: 'nobody_here', text: 'hi' } }));
+      conforms(
+        'post',
+        '/messenger/messages',
+        await api.post('/messenger/messages', { token, json: { to: bob.username, text: 'hi' } }),
+      );
+      conforms(
+        'post',
+        '/messenger/messages',
+        await api.post('/messenger/messages', { token, json: { text: 'hello all' } }),
+      );
+      conforms(
+        'post',
+        '/messenger/messages',
+        await api.post('/messenger/messages', { token, json: { to: 'nobody_here', text: 'hi' } }),
+      );
       conforms('get', '/messenger/inbox', await api.get('/messenger/inbox', { token: bob.access_token }));
-      conforms('get', '/messenger/conversations/{username}', await api.get(`/messenger/conversations/${bob.username}`, { token }));
-      conforms('get', '/messenger/conversations/{username}', await api.get(`/messenger/conversations/${bob.username}?before=nope`, { token }));
+      conforms(
+        'get',
+        '/messenger/conversations/{username}',
+        await api.get(`/messenger/conversations/${bob.username}`, { token }),
+      );
+      conforms(
+        'get',
+        '/messenger/conversations/{username}',
+        await api.get(`/messenger/conversations/${bob.username}?before=nope`, { token }),
+      );
       conforms('get', '/messenger/chat', await api.get('/messenger/chat?limit=2', { token }));
       conforms('post', '/auth/logout', await api.post('/auth/logout', { token }));
     });
@@ -265,8 +356,12 @@ describe('OpenAPI: GET /openapi.json', () => {
 
 describe('OpenAPI: with METRICS_TOKEN set', () => {
   let server: TestServer;
-  before(async () => { server = await startTestServer({ METRICS_TOKEN: 'a-metrics-token-for-the-openapi-test' }); });
-  after(async () => { await server.stop(); });
+  before(async () => {
+    server = await startTestServer({ METRICS_TOKEN: 'a-metrics-token-for-the-openapi-test' });
+  });
+  after(async () => {
+    await server.stop();
+  });
 
   it('declares the metrics token scheme on GET /metrics only', async () => {
     const doc = (await client(server.url).get('/openapi.json')).body;

@@ -31,7 +31,10 @@ describe('.env.example', () => {
       ...variablesRead({ DATA_DIR: dataDir, MONGO_URL: 'mongodb://db.internal:27017' }),
     ]);
     expect(read.size).to.be.above(15);
-    expect([...read].filter((name) => !(name in example)), 'missing from .env.example').to.deep.equal([]);
+    expect(
+      [...read].filter((name) => !(name in example)),
+      'missing from .env.example',
+    ).to.deep.equal([]);
   });
 
   it('names nothing the app does not read', () => {

@@ -12,8 +12,15 @@ import { PROJECTIONS } from '../src/projections';
 
 const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   UserRegistered: {
-    user_id: 'u-1', username: 'Alice', username_key: 'alice', email: 'alice@example.test', first_name: 'Alice', last_name: null,
-    phone: null, password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', settings: { pm_policy: 'everyone', phone_public: false },
+    user_id: 'u-1',
+    username: 'Alice',
+    username_key: 'alice',
+    email: 'alice@example.test',
+    first_name: 'Alice',
+    last_name: null,
+    phone: null,
+    password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+    settings: { pm_policy: 'everyone', phone_public: false },
   },
   ProfileUpdated: { user_id: 'u-1', changes: { first_name: 'Al' } },
   SettingsChanged: { user_id: 'u-1', changes: { pm_policy: 'nobody' } },
@@ -23,8 +30,20 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   UsernameClaimed: { key: 'alice', user_id: 'u-1' },
   EmailClaimed: { key: 'alice@example.test', user_id: 'u-1' },
   EmailReleased: { key: 'old@example.test', user_id: 'u-1' },
-  SessionStarted: { session_id: 's-1', user_id: 'u-1', username: 'Alice', refresh_id: 'r-1', expires_at: '2030-01-01T00:00:00.000Z' },
-  SessionRefreshed: { session_id: 's-1', user_id: 'u-1', refresh_id: 'r-2', previous_refresh_id: 'r-1', expires_at: '2030-01-02T00:00:00.000Z' },
+  SessionStarted: {
+    session_id: 's-1',
+    user_id: 'u-1',
+    username: 'Alice',
+    refresh_id: 'r-1',
+    expires_at: '2030-01-01T00:00:00.000Z',
+  },
+  SessionRefreshed: {
+    session_id: 's-1',
+    user_id: 'u-1',
+    refresh_id: 'r-2',
+    previous_refresh_id: 'r-1',
+    expires_at: '2030-01-02T00:00:00.000Z',
+  },
   SessionRevoked: { session_id: 's-1', user_id: 'u-1', reason: 'logout' },
   MessageSent: { message_id: 'm-1', from_id: 'u-1', from: 'Alice', to_id: 'u-2', to: 'Bob', text: 'hi', ref: 'r' },
   ChatMessagePosted: { message_id: 'm-2', from_id: 'u-1', from: 'Alice', text: 'hello', ref: 'r' },
@@ -33,8 +52,14 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
 function stored(type: EventType): StoredEvent {
   const event = { type, data: EXAMPLES[type] } as StoredEvent;
   return {
-    ...event, id: `e-${type}`, position: 1, stream: streamOf(event), version: 1, time: '2026-01-01T00:00:00.000Z',
-    metadata: { correlation_id: 'c', causation_id: 'c' }, schema_version: CURRENT_SCHEMA_VERSION[type],
+    ...event,
+    id: `e-${type}`,
+    position: 1,
+    stream: streamOf(event),
+    version: 1,
+    time: '2026-01-01T00:00:00.000Z',
+    metadata: { correlation_id: 'c', causation_id: 'c' },
+    schema_version: CURRENT_SCHEMA_VERSION[type],
   };
 }
 
@@ -52,7 +77,7 @@ function section(type: string): string {
 const line = (text: string, label: string): string => {
   const match = new RegExp(`^- \\*\\*${label}:\\*\\* (.+)$`, 'm').exec(text);
   expect(match, `a '${label}' line`).not.to.equal(null);
-  return match![1]!;
+  return match![1];
 };
 
 describe('docs/events.md: the event catalogue', () => {
@@ -75,12 +100,14 @@ describe('docs/events.md: the event catalogue', () => {
         const template = /^`([^`]+)`/.exec(line(section(type), 'Stream'))?.[1];
         const event = stored(type);
         const data = event.data as unknown as Record<string, string>;
-        expect(template?.replace(/\{(\w+)\}/g, (_, field: string) => data[field]!)).to.equal(streamOf(event));
+        expect(template?.replace(/\{(\w+)\}/g, (_, field: string) => data[field])).to.equal(streamOf(event));
       });
 
       it('lists exactly the projections that consume it', () => {
         const consumers = PROJECTIONS.filter((p) => p.project(stored(type)).length > 0).map((p) => p.name);
-        const stated = line(section(type), 'Consumed by').replace(/\(.*\)/, '').trim();
+        const stated = line(section(type), 'Consumed by')
+          .replace(/\(.*\)/, '')
+          .trim();
         expect(stated === 'none' ? [] : stated.split(/,\s*/)).to.deep.equal(consumers);
       });
 

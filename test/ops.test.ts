@@ -32,7 +32,8 @@ function faultyEngine(dataDir: string, faults: Faults): Engine {
       if (property === 'apply') {
         const apply: ReadModelStore['apply'] = (projection, ...rest) => {
           if (projection === faults.failProjection) return Promise.reject(new Error(INJECTED));
-          if (projection === faults.holdProjection && faults.hold) return faults.hold.then(() => target.apply(projection, ...rest));
+          if (projection === faults.holdProjection && faults.hold)
+            return faults.hold.then(() => target.apply(projection, ...rest));
           return target.apply(projection, ...rest);
         };
         return apply;
@@ -86,7 +87,20 @@ describe('operations: GET /healthz and GET /readyz', () => {
     expect(reply.body.status).to.equal('ready');
     expect(reply.body.head).to.equal(head);
     expect(reply.body.projections.map((p: { name: string }) => p.name)).to.deep.equal(PROJECTIONS.map((p) => p.name));
-    for (const p of reply.body.projections) expect(p).to.deep.equal({ name: p.name, position: head, lag: 0, live: true, stopped_at: null });
+    for (const p of reply.body.projections) {
+      expect(p).to.deep.equal({
+        name: p.name,
+        position: head,
+        lag: 0,
+        live: true,
+        stopped_at: null,
+        lease_holder: p.lease_holder,
+      });
+      // The only instance applies every projection.
+      expect(p.lease_holder)
+        .to.be.a('string')
+        .and.match(/\/\d+\//);
+    }
   });
 
   it('both refuse other methods with 405', async () => {
@@ -100,14 +114,20 @@ describe('operations: GET /healthz and GET /readyz', () => {
 
 describe('operations: /readyz when something is wrong', () => {
   let server: TestServer | null = null;
-  afterEach(async () => { await server?.stop(); server = null; });
+  afterEach(async () => {
+    await server?.stop();
+    server = null;
+  });
 
   it('is 503 while a projection is stopped on an event, names it, and is ready again once it recovers', async () => {
     // A log with a chat message in it, written through the API.
     const dataDir = tempDataDir();
     const first = await startTestServer({ DATA_DIR: dataDir }, { keepData: true });
     const user = await registerAndLogin(client(first.url));
-    const sent = await client(first.url).post('/messenger/messages', { token: user.access_token, json: { text: 'this one will not project' } });
+    const sent = await client(first.url).post('/messenger/messages', {
+      token: user.access_token,
+      json: { text: 'this one will not project' },
+    });
     expect(sent.status).to.equal(201);
     const head = await first.parley.engine.events.headPosition();
     await first.stop();
@@ -126,7 +146,9 @@ describe('operations: /readyz when something is wrong', () => {
     expect(chat.live).to.equal(false);
     expect(chat.stopped_at).to.be.within(1, head);
     expect(chat.lag).to.be.at.least(1);
-    expect(down.body.error.details.reasons).to.deep.equal([`projection 'chat' is stopped: it failed at log position ${chat.stopped_at} and retries (see the log)`]);
+    expect(down.body.error.details.reasons).to.deep.equal([
+      `projection 'chat' is stopped: it failed at log position ${chat.stopped_at} and retries (see the log)`,
+    ]);
     expect(down.body.error.message).to.equal(down.body.error.details.reasons[0]);
     expect(JSON.stringify(down.body)).not.to.include(INJECTED);
     for (const other of down.body.error.details.projections.filter((p: { name: string }) => p.name !== 'chat')) {
@@ -142,7 +164,9 @@ describe('operations: /readyz when something is wrong', () => {
     faults.failProjection = null;
     const up = await readyzUntil(api, 200);
     expect(up.status, JSON.stringify(up.body)).to.equal(200);
-    expect(up.body.projections.every((p: { lag: number; stopped_at: null }) => p.lag === 0 && p.stopped_at === null)).to.equal(true);
+    expect(
+      up.body.projections.every((p: { lag: number; stopped_at: null }) => p.lag === 0 && p.stopped_at === null),
+    ).to.equal(true);
     const history = await api.get('/messenger/chat', { token: user.access_token });
     expect(history.body.messages.map((m: { text: string }) => m.text)).to.deep.equal(['this one will not project']);
   });
@@ -172,7 +196,14 @@ describe('operations: /readyz when something is wrong', () => {
   it(`is 503 while a live projection trails the log by more than ${READY_MAX_LAG} events`, async () => {
     const dataDir = tempDataDir();
     let release!: () => void;
-    const faults: Faults = { failProjection: null, store: null, holdProjection: 'chat', hold: new Promise<void>((resolve) => { release = resolve; }) };
+    const faults: Faults = {
+      failProjection: null,
+      store: null,
+      holdProjection: 'chat',
+      hold: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    };
     server = await startTestServer({ DATA_DIR: dataDir }, { engine: faultyEngine(dataDir, faults) });
     const api = client(server.url);
     expect((await api.get('/readyz')).status).to.equal(200);
@@ -180,16 +211,27 @@ describe('operations: /readyz when something is wrong', () => {
     // A burst of chat lines, appended straight to the log, that the held chat projection cannot apply yet.
     const burst = Array.from({ length: READY_MAX_LAG + 1 }, (_, i) => {
       const message_id = randomUUID();
-      return { stream: chatStream(message_id), expectedVersion: 0, events: [{ type: 'ChatMessagePosted' as const, data: { message_id, from_id: 'u1', from: 'loud', text: `line ${i}` } }] };
+      return {
+        stream: chatStream(message_id),
+        expectedVersion: 0,
+        events: [
+          { type: 'ChatMessagePosted' as const, data: { message_id, from_id: 'u1', from: 'loud', text: `line ${i}` } },
+        ],
+      };
     });
-    const { position } = await server.parley.engine.events.append(burst, { time: new Date().toISOString(), metadata: { correlation_id: 'burst', causation_id: 'burst' } });
+    const { position } = await server.parley.engine.events.append(burst, {
+      time: new Date().toISOString(),
+      metadata: { correlation_id: 'burst', causation_id: 'burst' },
+    });
 
     const behind = await api.get('/readyz');
     expect(behind.status).to.equal(503);
     const chat = behind.body.error.details.projections.find((p: { name: string }) => p.name === 'chat');
     expect(chat).to.include({ live: true, stopped_at: null });
     expect(chat.lag).to.be.above(READY_MAX_LAG);
-    expect(behind.body.error.details.reasons).to.deep.equal([`projection 'chat' is ${chat.lag} events behind (more than ${READY_MAX_LAG})`]);
+    expect(behind.body.error.details.reasons).to.deep.equal([
+      `projection 'chat' is ${chat.lag} events behind (more than ${READY_MAX_LAG})`,
+    ]);
 
     release();
     const up = await readyzUntil(api, 200);

@@ -37,15 +37,22 @@ describe('GET /users/me/export', () => {
     expect(reply.headers.get('cache-control')).to.equal('no-store');
     const data = reply.body;
     expect(data.profile).to.include({
-      user_id: alice.user_id, username: alice.username, email: `${alice.username}@example.test`, first_name: 'Alice', phone: '+49 30 1',
+      user_id: alice.user_id,
+      username: alice.username,
+      email: `${alice.username}@example.test`,
+      first_name: 'Alice',
+      phone: '+49 30 1',
       picture: `/users/${alice.username}/picture`,
     });
     expect(data.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false });
     expect(data.sessions).to.have.length(1);
-    expect(data.sessions[0]).to.include({ ended: null }).and.to.have.keys('session_id', 'started_at', 'expires_at', 'ended');
+    expect(data.sessions[0])
+      .to.include({ ended: null })
+      .and.to.have.keys('session_id', 'started_at', 'expires_at', 'ended');
     expect(data.private_messages.sent.map((m: { text: string }) => m.text)).to.deep.equal(['to bob']);
-    expect(data.private_messages.received.map((m: { text: string; from: string }) => [m.from, m.text]))
-      .to.deep.equal([[bob.username, 'to alice']]);
+    expect(data.private_messages.received.map((m: { text: string; from: string }) => [m.from, m.text])).to.deep.equal([
+      [bob.username, 'to alice'],
+    ]);
     expect(data.chat_messages.map((m: { text: string }) => m.text)).to.deep.equal(['to everyone']);
   });
 
@@ -57,10 +64,18 @@ describe('GET /users/me/export', () => {
 
   it('shows a correspondent who erased their account as erased', async () => {
     const carol = await registerAndLogin(fixture.api);
-    await fixture.api.post('/messenger/messages', { token: carol.access_token, json: { to: alice.username, text: 'from carol' } });
+    await fixture.api.post('/messenger/messages', {
+      token: carol.access_token,
+      json: { to: alice.username, text: 'from carol' },
+    });
     expect((await eraseMe(fixture.api, carol)).status).to.equal(204);
     const data = (await fixture.api.get('/users/me/export', { token: alice.access_token })).body;
-    expect(data.private_messages.received.at(-1)).to.include({ from: null, erased: true, text: null, to: alice.username });
+    expect(data.private_messages.received.at(-1)).to.include({
+      from: null,
+      erased: true,
+      text: null,
+      to: alice.username,
+    });
   });
 });
 
@@ -70,7 +85,8 @@ describe('GET /users/me/export is rate-limited per user', () => {
   it('answers 429 with Retry-After once the user has used up their exports, and counts users apart', async () => {
     const alice = await registerAndLogin(fixture.api);
     const bob = await registerAndLogin(fixture.api);
-    for (let i = 0; i < 2; i++) expect((await fixture.api.get('/users/me/export', { token: alice.access_token })).status).to.equal(200);
+    for (let i = 0; i < 2; i++)
+      expect((await fixture.api.get('/users/me/export', { token: alice.access_token })).status).to.equal(200);
     const refused = await fixture.api.get('/users/me/export', { token: alice.access_token });
     expect(refused.status).to.equal(429);
     expect(refused.body.error.code).to.equal('rate_limited');
@@ -84,10 +100,15 @@ describe('DELETE /users/me', () => {
 
   it('wants a bearer token and a password, refusing anything else with nothing changed', async () => {
     const alice = await registerAndLogin(fixture.api);
-    expect((await fixture.api.request('DELETE', '/users/me', { json: { password: alice.password } })).status).to.equal(401);
+    expect((await fixture.api.request('DELETE', '/users/me', { json: { password: alice.password } })).status).to.equal(
+      401,
+    );
     const empty = await fixture.api.request('DELETE', '/users/me', { token: alice.access_token });
     expect(empty.status).to.equal(400);
-    const extra = await fixture.api.request('DELETE', '/users/me', { token: alice.access_token, json: { password: alice.password, x: 1 } });
+    const extra = await fixture.api.request('DELETE', '/users/me', {
+      token: alice.access_token,
+      json: { password: alice.password, x: 1 },
+    });
     expect(extra.status).to.equal(400);
     const wrong = await eraseMe(fixture.api, alice, 'wrong password');
     expect(wrong.status).to.equal(401);
@@ -97,14 +118,22 @@ describe('DELETE /users/me', () => {
 
   it('ends every session (access and refresh tokens), keeps the username taken and frees the email', async () => {
     const alice = await registerAndLogin(fixture.api);
-    const second = await fixture.api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
+    const second = await fixture.api.post('/auth/login', {
+      json: { username: alice.username, password: alice.password },
+    });
     expect((await eraseMe(fixture.api, alice)).status).to.equal(204);
     expect((await fixture.api.get('/users/me', { token: second.body.access_token })).status).to.equal(401);
-    expect((await fixture.api.post('/auth/refresh', { json: { refresh_token: alice.refresh_token } })).status).to.equal(401);
+    expect((await fixture.api.post('/auth/refresh', { json: { refresh_token: alice.refresh_token } })).status).to.equal(
+      401,
+    );
     expect((await eraseMe(fixture.api, alice)).status).to.equal(401);
 
     const sameName = await fixture.api.post('/users/create', {
-      json: { username: alice.username.toUpperCase(), email: `${uniqueName()}@example.test`, password: 'correct horse' },
+      json: {
+        username: alice.username.toUpperCase(),
+        email: `${uniqueName()}@example.test`,
+        password: 'correct horse',
+      },
     });
     expect(sameName.status).to.equal(409);
     expect(sameName.body.error.code).to.equal('username_taken');
@@ -119,7 +148,8 @@ describe('DELETE /users/me', () => {
     const alice = await registerAndLogin(fixture.api);
     const bob = await registerAndLogin(fixture.api);
     const bytes = png([9, 9, 9]);
-    for (const u of [alice, bob]) await fixture.api.patch('/users/add_picture', { token: u.access_token, body: fileForm(bytes, 'p.png') });
+    for (const u of [alice, bob])
+      await fixture.api.patch('/users/add_picture', { token: u.access_token, body: fileForm(bytes, 'p.png') });
     expect((await eraseMe(fixture.api, alice)).status).to.equal(204);
     expect((await fixture.api.get(`/users/${bob.username}/picture`)).status).to.equal(200);
   });

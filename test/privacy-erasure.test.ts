@@ -17,15 +17,22 @@ async function registerPerson(api: Client): Promise<TestUser & { personal: strin
   const username = uniqueName('person');
   const password = 'correct horse battery';
   const fields = {
-    email: `mail${tag()}@example.test`, first_name: `First${tag()}`, last_name: `Last${tag()}`, phone: `+4930${parseInt(tag(), 16)}`,
+    email: `mail${tag()}@example.test`,
+    first_name: `First${tag()}`,
+    last_name: `Last${tag()}`,
+    phone: `+4930${parseInt(tag(), 16)}`,
   };
   const created = await api.post('/users/create', { json: { username, password, ...fields } });
   expect(created.status, JSON.stringify(created.body)).to.equal(201);
   const login = await api.post('/auth/login', { json: { username, password } });
   expect(login.status).to.equal(200);
   return {
-    user_id: created.body.user_id, username, password, access_token: login.body.access_token,
-    refresh_token: login.body.refresh_token, personal: Object.values(fields),
+    user_id: created.body.user_id,
+    username,
+    password,
+    access_token: login.body.access_token,
+    refresh_token: login.body.refresh_token,
+    personal: Object.values(fields),
   };
 }
 
@@ -34,7 +41,7 @@ async function send(api: Client, from: TestUser, json: object): Promise<void> {
   expect(sent.status, JSON.stringify(sent.body)).to.equal(201);
 }
 
-describe('erasure is provable: none of the person\'s data is left in DATA_DIR', function () {
+describe("erasure is provable: none of the person's data is left in DATA_DIR", function () {
   this.timeout(120_000);
   const dataDir = tempDataDir();
   const env = { ...NO_RATE_LIMITS, DATA_DIR: dataDir };
@@ -54,10 +61,16 @@ describe('erasure is provable: none of the person\'s data is left in DATA_DIR', 
     // A changed phone and email: the old values must go as well as the new ones.
     const newPhone = `+4940${parseInt(tag(), 16)}`;
     const newEmail = `moved${tag()}@example.test`;
-    const updated = await api.post('/users/update', { token: victim.access_token, json: { phone: newPhone, email: newEmail } });
+    const updated = await api.post('/users/update', {
+      token: victim.access_token,
+      json: { phone: newPhone, email: newEmail },
+    });
     expect(updated.status, JSON.stringify(updated.body)).to.equal(200);
     victim.personal.push(newPhone, newEmail);
-    const picture = await api.patch('/users/add_picture', { token: victim.access_token, body: fileForm(png([1, 2, 3]), 'me.png') });
+    const picture = await api.patch('/users/add_picture', {
+      token: victim.access_token,
+      body: fileForm(png([1, 2, 3]), 'me.png'),
+    });
     expect(picture.status).to.equal(200);
     for (let i = 0; i < 3; i++) {
       const pmText = `private secret ${tag()}`;
@@ -91,7 +104,10 @@ describe('erasure is provable: none of the person\'s data is left in DATA_DIR', 
 
   it('refuses a wrong password and changes nothing', async () => {
     const head = await server!.parley.operations.head();
-    const wrong = await api.request('DELETE', '/users/me', { token: victim.access_token, json: { password: 'not the password' } });
+    const wrong = await api.request('DELETE', '/users/me', {
+      token: victim.access_token,
+      json: { password: 'not the password' },
+    });
     expect(wrong.status).to.equal(401);
     expect(wrong.body.error.code).to.equal('invalid_credentials');
     expect(await server!.parley.operations.head()).to.equal(head);
@@ -101,13 +117,18 @@ describe('erasure is provable: none of the person\'s data is left in DATA_DIR', 
   it('erases: 204, sockets close with 4003, and every trace but the username goes', async () => {
     const { client: socket } = await connectWithHistory(server!.url, victim.access_token);
     shapeBefore = logShape(dataDir);
-    const erased = await api.request('DELETE', '/users/me', { token: victim.access_token, json: { password: victim.password } });
+    const erased = await api.request('DELETE', '/users/me', {
+      token: victim.access_token,
+      json: { password: victim.password },
+    });
     expect(erased.status, JSON.stringify(erased.body)).to.equal(204);
     expect((await socket.closed).code).to.equal(4003);
 
     expect((await api.get('/users/me', { token: victim.access_token })).status).to.equal(401);
     const login = await api.post('/auth/login', { json: { username: victim.username, password: victim.password } });
-    const unknown = await api.post('/auth/login', { json: { username: uniqueName('nobody'), password: victim.password } });
+    const unknown = await api.post('/auth/login', {
+      json: { username: uniqueName('nobody'), password: victim.password },
+    });
     expect(login.status).to.equal(401);
     expect(login.body).to.deep.equal(unknown.body);
     expect((await api.get(`/users/${victim.username}`)).status).to.equal(404);
@@ -116,10 +137,14 @@ describe('erasure is provable: none of the person\'s data is left in DATA_DIR', 
     // The friend's history keeps the messages in order, without sender or text.
     const inbox = await api.get('/messenger/inbox', { token: friend.access_token });
     expect(inbox.body.messages).to.have.length(3);
-    for (const m of inbox.body.messages) expect(m).to.include({ from: null, erased: true, text: null, to: friend.username });
+    for (const m of inbox.body.messages)
+      expect(m).to.include({ from: null, erased: true, text: null, to: friend.username });
     const chat = await api.get('/messenger/chat', { token: friend.access_token });
     expect(chat.body.messages.map((m: { text: string | null }) => m.text)).to.deep.equal([
-      'the friend speaks in the chat', null, null, null,
+      'the friend speaks in the chat',
+      null,
+      null,
+      null,
     ]);
   });
 
@@ -135,8 +160,11 @@ describe('erasure is provable: none of the person\'s data is left in DATA_DIR', 
   it('leaves the log replayable: positions, ids, types and versions as they were, the erasure appended', () => {
     const after = logShape(dataDir);
     expect(after.slice(0, shapeBefore.length)).to.deep.equal(shapeBefore);
-    expect((after.slice(shapeBefore.length) as { type: string }[]).map((e) => e.type))
-      .to.deep.equal(['EmailReleased', 'SessionRevoked', 'UserErased']);
+    expect((after.slice(shapeBefore.length) as { type: string }[]).map((e) => e.type)).to.deep.equal([
+      'EmailReleased',
+      'SessionRevoked',
+      'UserErased',
+    ]);
   });
 
   it('does not bring anything back with a rebuild, and an export after it holds none of it', async () => {
@@ -160,4 +188,3 @@ async function relogin(api: Client, user: TestUser): Promise<TestUser> {
   expect(login.status).to.equal(200);
   return { ...user, access_token: login.body.access_token };
 }
-

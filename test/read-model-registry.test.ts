@@ -51,7 +51,14 @@ describe('read-model registry', () => {
       });
       expect(new Set(names).size).to.equal(names.length);
       expect(names).to.include.members([
-        'userById', 'userByKey', 'searchUsers', 'session', 'activeSessionIds', 'inbox', 'conversation', 'chat',
+        'userById',
+        'userByKey',
+        'searchUsers',
+        'session',
+        'activeSessionIds',
+        'inbox',
+        'conversation',
+        'chat',
       ]);
       for (const name of names) expect(engine.readModels).to.have.property(name).that.is.a('function');
     } finally {

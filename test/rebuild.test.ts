@@ -13,10 +13,20 @@ const USERS = 20;
 /** Appends a synthetic log through the ordinary append path (every engine has it). */
 async function appendSynthetic(engine: Engine, total: number, seed = 1): Promise<void> {
   for (const batch of syntheticLog(total, 500, seed)) {
-    await Promise.all(batch.map((e) => engine.events.append(
-      [{ stream: e.stream, expectedVersion: 'any', events: [{ type: e.type as EventType, data: e.data } as ParleyEvent] }],
-      { metadata: e.metadata, time: e.time },
-    )));
+    await Promise.all(
+      batch.map((e) =>
+        engine.events.append(
+          [
+            {
+              stream: e.stream,
+              expectedVersion: 'any',
+              events: [{ type: e.type as EventType, data: e.data } as ParleyEvent],
+            },
+          ],
+          { metadata: e.metadata, time: e.time },
+        ),
+      ),
+    );
   }
 }
 
@@ -24,13 +34,16 @@ async function appendSynthetic(engine: Engine, total: number, seed = 1): Promise
 async function snapshot(engine: Engine): Promise<unknown> {
   const rm = engine.readModels;
   const ids = Array.from({ length: USERS }, (_, i) => `00000001-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
-  const sessions = Array.from({ length: USERS }, (_, i) => `00000002-0000-4000-8000-${i.toString(16).padStart(12, '0')}`);
+  const sessions = Array.from(
+    { length: USERS },
+    (_, i) => `00000002-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+  );
   return {
     users: await Promise.all(ids.map((id) => rm.userById(id))),
     search: await rm.searchUsers('user1', 100),
     sessions: await Promise.all(sessions.map((id) => rm.session(id))),
     inboxes: await Promise.all(ids.map((id) => rm.inbox(id, 100))),
-    conversations: await Promise.all(ids.slice(1).map((id) => rm.conversation(ids[0]!, id, { limit: 1000 }))),
+    conversations: await Promise.all(ids.slice(1).map((id) => rm.conversation(ids[0], id, { limit: 1000 }))),
     chat: await rm.chat({ limit: 100_000 }),
     checkpoints: await Promise.all(PROJECTIONS.map((p) => rm.checkpoint(p.name))),
   };
@@ -47,7 +60,10 @@ describe('selecting projections to rebuild', () => {
   it('takes every projection when none is named, and refuses unknown names', () => {
     expect(selectProjections([]).map((p) => p.name)).to.deep.equal(PROJECTIONS.map((p) => p.name));
     expect(selectProjections(['chat', 'users']).map((p) => p.name)).to.deep.equal(['users', 'chat']);
-    expect(() => selectProjections(['users', 'nope'])).to.throw(UnknownProjectionError, /unknown projection: nope \(known: users, sessions/);
+    expect(() => selectProjections(['users', 'nope'])).to.throw(
+      UnknownProjectionError,
+      /unknown projection: nope \(known: users, sessions/,
+    );
   });
 });
 
@@ -83,10 +99,15 @@ forEachEngine('rebuilding read models', (kind) => {
     let appendedDuringScan = false;
     let appendedAtPromotion = false;
     const more = [...syntheticLog(1_600, 600, 1)].flat().slice(1_000);
-    const appendSome = (events: typeof more) => Promise.all(events.map((e) => engine.events.append(
-      [{ stream: e.stream, expectedVersion: 'any', events: [{ type: e.type, data: e.data } as ParleyEvent] }],
-      { metadata: e.metadata, time: e.time },
-    )));
+    const appendSome = (events: typeof more) =>
+      Promise.all(
+        events.map((e) =>
+          engine.events.append(
+            [{ stream: e.stream, expectedVersion: 'any', events: [{ type: e.type, data: e.data } as ParleyEvent] }],
+            { metadata: e.metadata, time: e.time },
+          ),
+        ),
+      );
     const result = await rebuildProjections(engine, PROJECTIONS, {
       batchSize: 200,
       onProgress: async (p) => {
@@ -132,10 +153,13 @@ forEachEngine('rebuilding read models', (kind) => {
       name: 'users',
       project: (event) => {
         if (event.position === 700) throw new Error('cannot handle this one');
-        return PROJECTIONS[0]!.project(event);
+        return PROJECTIONS[0].project(event);
       },
     };
-    const error = await rebuildProjections(engine, [failing, ...PROJECTIONS.slice(1)], { batchSize: 100 }).then(() => null, (e: Error) => e);
+    const error = await rebuildProjections(engine, [failing, ...PROJECTIONS.slice(1)], { batchSize: 100 }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(error?.message).to.equal('projection users failed on the event at position 700: cannot handle this one');
     expect(await snapshot(engine)).to.deep.equal(before);
     // The discarded shadow does not get in the way of the next rebuild.
@@ -152,8 +176,13 @@ forEachEngine('rebuilding read models', (kind) => {
     const error = await rebuildProjections(engine, PROJECTIONS, {
       batchSize: 100,
       signal: abort.signal,
-      onProgress: (p) => { if (p.position >= 300) abort.abort(new Error('operator pressed ctrl-c')); },
-    }).then(() => null, (e: Error) => e);
+      onProgress: (p) => {
+        if (p.position >= 300) abort.abort(new Error('operator pressed ctrl-c'));
+      },
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(error?.message).to.equal('operator pressed ctrl-c');
     expect(await snapshot(engine)).to.deep.equal(before);
   });

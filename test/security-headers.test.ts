@@ -9,13 +9,23 @@ const LISTED = 'https://chat.example.com';
 const ALSO_LISTED = 'http://localhost:3000';
 const UNLISTED = 'https://evil.example';
 
-const preflight = (url: string, origin: string) => fetch(url, {
-  method: 'OPTIONS',
-  headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
-});
+const preflight = (url: string, origin: string) =>
+  fetch(url, {
+    method: 'OPTIONS',
+    headers: {
+      Origin: origin,
+      'Access-Control-Request-Method': 'POST',
+      'Access-Control-Request-Headers': 'authorization, content-type',
+    },
+  });
 
 function expectNoCors(headers: Headers): void {
-  for (const name of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-allow-credentials']) {
+  for (const name of [
+    'access-control-allow-origin',
+    'access-control-allow-methods',
+    'access-control-allow-headers',
+    'access-control-allow-credentials',
+  ]) {
     expect(headers.get(name), name).to.equal(null);
   }
 }
@@ -24,7 +34,9 @@ describe('security: response headers and CORS', () => {
   describe('on every response', () => {
     const fixture = useServer();
     let alice: TestUser;
-    before(async () => { alice = await registerAndLogin(fixture.api); });
+    before(async () => {
+      alice = await registerAndLogin(fixture.api);
+    });
 
     it('nosniff, no framing and a deny-all CSP, on successes, errors and 404s alike', async () => {
       const replies = [
@@ -36,7 +48,10 @@ describe('security: response headers and CORS', () => {
         await fixture.api.get('/users/me'), // 401
         await fixture.api.get('/users?search='), // 400
         await fixture.api.post('/auth/login', { body: 'x', headers: { 'content-type': 'text/plain' } }), // 415
-        await fixture.api.post('/auth/login', { body: '{"a":"' + 'x'.repeat(70_000) + '"}', headers: { 'content-type': 'application/json' } }), // 413
+        await fixture.api.post('/auth/login', {
+          body: '{"a":"' + 'x'.repeat(70_000) + '"}',
+          headers: { 'content-type': 'application/json' },
+        }), // 413
         await fixture.api.request('HEAD', '/users?search=a'),
         await fixture.api.request('OPTIONS', '/users/me'),
       ];
@@ -54,11 +69,17 @@ describe('security: response headers and CORS', () => {
       expect(page.headers.get('content-type')).to.match(/^text\/html/);
       expect(page.headers.get('x-content-type-options')).to.equal('nosniff');
       const csp = page.headers.get('content-security-policy') ?? '';
-      const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+      const directives = new Map(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values]),
+      );
       expect(directives.get('frame-ancestors')).to.deep.equal(["'none'"]);
       const scripts = directives.get('script-src') ?? directives.get('default-src');
       expect(scripts, 'script-src or default-src').to.be.an('array').that.is.not.empty;
-      for (const loose of ["'unsafe-inline'", "'unsafe-eval'", '*', 'data:', 'http:', 'https:']) expect(scripts).to.not.include(loose);
+      for (const loose of ["'unsafe-inline'", "'unsafe-eval'", '*', 'data:', 'http:', 'https:'])
+        expect(scripts).to.not.include(loose);
       expect(directives.get('object-src') ?? directives.get('default-src')).to.not.include('*');
       // Every script the page has is a file (allowed by 'self'), none inline.
       const html = await page.text();
@@ -103,7 +124,13 @@ describe('security: response headers and CORS', () => {
     });
 
     it('gives an unlisted origin nothing (and no look-alike of a listed one passes)', async () => {
-      for (const origin of [UNLISTED, 'https://chat.example.com.evil.example', 'http://chat.example.com', 'null', `${LISTED}:443`]) {
+      for (const origin of [
+        UNLISTED,
+        'https://chat.example.com.evil.example',
+        'http://chat.example.com',
+        'null',
+        `${LISTED}:443`,
+      ]) {
         const pre = await preflight(`${fixture.server.url}/auth/login`, origin);
         expectNoCors(pre.headers);
         const simple = await fetch(`${fixture.server.url}/users?search=a`, { headers: { Origin: origin } });
@@ -120,7 +147,14 @@ describe('security: response headers and CORS', () => {
   });
 
   describe('CORS_ORIGINS is an allow-list of exact origins', () => {
-    for (const bad of ['*', 'chat.example.com', 'https://chat.example.com/', 'https://chat.example.com/app', 'ftp://chat.example.com', 'https://*.example.com']) {
+    for (const bad of [
+      '*',
+      'chat.example.com',
+      'https://chat.example.com/',
+      'https://chat.example.com/app',
+      'ftp://chat.example.com',
+      'https://*.example.com',
+    ]) {
       it(`refuses ${JSON.stringify(bad)}`, () => {
         expect(() => loadConfig({ DATA_DIR: tempDataDir(), CORS_ORIGINS: bad })).to.throw(ConfigError, /CORS_ORIGINS/);
       });

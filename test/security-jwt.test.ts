@@ -8,8 +8,10 @@ import { TEST_SECRET, startTestServer, type TestServer } from './helpers/server'
 import { NO_RATE_LIMITS } from './helpers/suite';
 import { connectWithHistory, refusedUpgrade, wsUrl } from './helpers/ws';
 
-const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-const payloadOf = (token: string): Record<string, unknown> => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+const b64url = (value: unknown): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const payloadOf = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 /** A token with this header and payload, signed (HMAC-SHA256 with `key`) or not. */
 const craft = (header: object, payload: object, key?: string): string => {
   const unsigned = `${b64url(header)}.${b64url(payload)}`;
@@ -49,19 +51,46 @@ describe('security: JWT hardening', () => {
     const tokens: [string, string][] = [
       ['alg none', craft({ alg: 'none', typ: 'JWT' }, { ...claims, iat: now, exp: now + 600 })],
       ['alg None', craft({ alg: 'None', typ: 'JWT' }, { ...claims, iat: now, exp: now + 600 })],
-      ['HS512 (HS256 is configured), same secret', jwt.sign(claims, TEST_SECRET, { algorithm: 'HS512', expiresIn: 600 })],
+      [
+        'HS512 (HS256 is configured), same secret',
+        jwt.sign(claims, TEST_SECRET, { algorithm: 'HS512', expiresIn: 600 }),
+      ],
       ['HS384, same secret', jwt.sign(claims, TEST_SECRET, { algorithm: 'HS384', expiresIn: 600 })],
       ['RS256', jwt.sign(claims, privateKey, { algorithm: 'RS256', expiresIn: 600 })],
-      ['RS256 header over an HMAC signature', craft({ alg: 'RS256', typ: 'JWT' }, { ...claims, iat: now, exp: now + 600 }, TEST_SECRET)],
+      [
+        'RS256 header over an HMAC signature',
+        craft({ alg: 'RS256', typ: 'JWT' }, { ...claims, iat: now, exp: now + 600 }, TEST_SECRET),
+      ],
       ['a refresh token', alice.refresh_token],
-      ['no type claim', jwt.sign({ sub: claims.sub, sid: claims.sid, username: claims.username }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 600 })],
+      [
+        'no type claim',
+        jwt.sign({ sub: claims.sub, sid: claims.sid, username: claims.username }, TEST_SECRET, {
+          algorithm: 'HS256',
+          expiresIn: 600,
+        }),
+      ],
       ['expired', jwt.sign({ ...claims, exp: now - 60 }, TEST_SECRET, { algorithm: 'HS256' })],
       ['not yet valid', jwt.sign(claims, TEST_SECRET, { algorithm: 'HS256', expiresIn: 600, notBefore: 600 })],
-      ['payload changed, signature kept', `${header}.${b64url({ ...payloadOf(alice.access_token), username: bob.username })}.${signature}`],
+      [
+        'payload changed, signature kept',
+        `${header}.${b64url({ ...payloadOf(alice.access_token), username: bob.username })}.${signature}`,
+      ],
       ['signature changed', `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`],
       ['signed with another key', jwt.sign(claims, `${TEST_SECRET}x`, { algorithm: 'HS256', expiresIn: 600 })],
-      ["another user's session", jwt.sign({ ...claims, sid: payloadOf(bob.access_token).sid }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 600 })],
-      ['a session that never existed', jwt.sign({ ...claims, sid: '00000000-0000-4000-8000-000000000000' }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 600 })],
+      [
+        "another user's session",
+        jwt.sign({ ...claims, sid: payloadOf(bob.access_token).sid }, TEST_SECRET, {
+          algorithm: 'HS256',
+          expiresIn: 600,
+        }),
+      ],
+      [
+        'a session that never existed',
+        jwt.sign({ ...claims, sid: '00000000-0000-4000-8000-000000000000' }, TEST_SECRET, {
+          algorithm: 'HS256',
+          expiresIn: 600,
+        }),
+      ],
       ['not a JWT', 'not-a-token'],
       ['two parts', `${header}.${payload}`],
     ];
@@ -119,7 +148,9 @@ describe('security: JWT hardening', () => {
     const { client: chat } = await connectWithHistory(url, carol.access_token);
     expect((await api.post('/auth/logout', { token: carol.access_token })).status).to.equal(204);
     expectError(await api.get('/users/me', { token: carol.access_token }), 401, 'session_invalid');
-    expect((await refusedUpgrade(`${wsUrl(url)}?token=${encodeURIComponent(carol.access_token)}`)).status).to.equal(401);
+    expect((await refusedUpgrade(`${wsUrl(url)}?token=${encodeURIComponent(carol.access_token)}`)).status).to.equal(
+      401,
+    );
     expectError(await api.post('/auth/refresh', { json: { refresh_token: carol.refresh_token } }), 401);
     // The socket that was open when the session ended is closed too.
     const closed = await chat.waitClose();
@@ -132,7 +163,11 @@ describe('security: JWT hardening', () => {
     const first = await api.post('/auth/refresh', { json: { refresh_token: dave.refresh_token } });
     expect(first.status).to.equal(200);
     seen.add(first.body.access_token).add(first.body.refresh_token);
-    expectError(await api.post('/auth/refresh', { json: { refresh_token: dave.refresh_token } }), 401, 'refresh_token_reused');
+    expectError(
+      await api.post('/auth/refresh', { json: { refresh_token: dave.refresh_token } }),
+      401,
+      'refresh_token_reused',
+    );
     expectError(await api.get('/users/me', { token: first.body.access_token }), 401, 'session_invalid');
   });
 

@@ -19,7 +19,12 @@ function expectRateLimited(reply: Reply, windowSeconds: number): void {
 const login = (api: Client, username: string, password: string, headers: Record<string, string> = {}) =>
   api.post('/auth/login', { json: { username, password }, headers });
 
-async function failLogins(api: Client, username: string, times: number, headers: Record<string, string> = {}): Promise<void> {
+async function failLogins(
+  api: Client,
+  username: string,
+  times: number,
+  headers: Record<string, string> = {},
+): Promise<void> {
   for (let i = 0; i < times; i++) {
     const reply = await login(api, username, WRONG, headers);
     expect(reply.status, `failed login ${i + 1}`).to.equal(401);
@@ -33,7 +38,9 @@ describe('security: abuse limits', () => {
     it('answers 429 with Retry-After after 10 failures, even to the right password, counting look-alike spellings as one account', async () => {
       const alice = await registerAndLogin(fixture.api, uniqueName('alice'));
       // Upper case and full-width forms normalise to the same account key.
-      const fullWidth = [...alice.username.toUpperCase()].map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
+      const fullWidth = [...alice.username.toUpperCase()]
+        .map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c))
+        .join('');
       await failLogins(fixture.api, alice.username.toUpperCase(), 5);
       await failLogins(fixture.api, fullWidth, 5);
       expectRateLimited(await login(fixture.api, alice.username, WRONG), 300);
@@ -67,7 +74,10 @@ describe('security: abuse limits', () => {
       for (let n = 0; n < 10; n++) await failLogins(fixture.api, uniqueName('nobody'), 5);
       expectRateLimited(await login(fixture.api, dave.username, dave.password), 300);
       // Without TRUST_PROXY the header is not believed: it cannot buy a fresh counter.
-      expectRateLimited(await login(fixture.api, dave.username, dave.password, { 'X-Forwarded-For': '203.0.113.7' }), 300);
+      expectRateLimited(
+        await login(fixture.api, dave.username, dave.password, { 'X-Forwarded-For': '203.0.113.7' }),
+        300,
+      );
     });
   });
 
@@ -78,14 +88,21 @@ describe('security: abuse limits', () => {
       const erin = await registerAndLogin(fixture.api, uniqueName('erin'));
       // The client's own X-Forwarded-For entries come first; the proxy's entry (last) is the address.
       await failLogins(fixture.api, uniqueName('x'), 3, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.10' });
-      expectRateLimited(await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '198.51.100.2, 203.0.113.10' }), 300);
-      expect((await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '203.0.113.11' })).status).to.equal(200);
+      expectRateLimited(
+        await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '198.51.100.2, 203.0.113.10' }),
+        300,
+      );
+      expect(
+        (await login(fixture.api, erin.username, erin.password, { 'X-Forwarded-For': '203.0.113.11' })).status,
+      ).to.equal(200);
     });
 
     it('successful logins do not use up the address limit', async () => {
       const frank = await registerAndLogin(fixture.api, uniqueName('frank'));
       for (let i = 0; i < 6; i++) {
-        expect((await login(fixture.api, frank.username, frank.password, { 'X-Forwarded-For': '203.0.113.20' })).status).to.equal(200);
+        expect(
+          (await login(fixture.api, frank.username, frank.password, { 'X-Forwarded-For': '203.0.113.20' })).status,
+        ).to.equal(200);
       }
     });
   });
@@ -95,21 +112,32 @@ describe('security: abuse limits', () => {
 
     it('allows 20 registrations an hour from one address, failed ones included', async () => {
       const taken = await registerAndLogin(fixture.api, uniqueName('taken'));
-      const again = await fixture.api.post('/users/create', { json: { username: taken.username, email: 'other@example.test', password: 'long enough' } });
+      const again = await fixture.api.post('/users/create', {
+        json: { username: taken.username, email: 'other@example.test', password: 'long enough' },
+      });
       expect(again.status).to.equal(409);
       for (let i = 0; i < 18; i++) {
         const name = uniqueName('reg');
-        const reply = await fixture.api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } });
+        const reply = await fixture.api.post('/users/create', {
+          json: { username: name, email: `${name}@example.test`, password: 'long enough' },
+        });
         expect(reply.status, `registration ${i + 3}`).to.equal(201);
       }
       const name = uniqueName('reg');
-      expectRateLimited(await fixture.api.post('/users/create', { json: { username: name, email: `${name}@example.test`, password: 'long enough' } }), 3600);
+      expectRateLimited(
+        await fixture.api.post('/users/create', {
+          json: { username: name, email: `${name}@example.test`, password: 'long enough' },
+        }),
+        3600,
+      );
       // Refused before anything is stored.
       expect((await fixture.api.get(`/users/${name}`)).status).to.equal(404);
     });
 
     it('allows 60 refreshes in 5 minutes from one address, then refuses even a valid refresh token', async () => {
-      const login = await fixture.api.post('/auth/login', { json: { username: (await firstUser(fixture.api)).username, password: 'long enough' } });
+      const login = await fixture.api.post('/auth/login', {
+        json: { username: (await firstUser(fixture.api)).username, password: 'long enough' },
+      });
       expect(login.status).to.equal(200);
       let refreshToken: string = login.body.refresh_token;
       for (let i = 0; i < 30; i++) {
@@ -118,7 +146,9 @@ describe('security: abuse limits', () => {
         refreshToken = reply.body.refresh_token;
       }
       for (let i = 0; i < 30; i++) {
-        expect((await fixture.api.post('/auth/refresh', { json: { refresh_token: `junk.${i}.token` } })).status).to.equal(401);
+        expect(
+          (await fixture.api.post('/auth/refresh', { json: { refresh_token: `junk.${i}.token` } })).status,
+        ).to.equal(401);
       }
       expectRateLimited(await fixture.api.post('/auth/refresh', { json: { refresh_token: refreshToken } }), 300);
     });

@@ -22,27 +22,47 @@ function holdRequest(port: number, token: string, json: unknown): Promise<HeldRe
   const body = Buffer.from(JSON.stringify(json));
   return new Promise((resolveHeld, reject) => {
     let resolveReply!: (r: { status: number; body: any }) => void;
-    const reply = new Promise<{ status: number; body: any }>((resolve) => { resolveReply = resolve; });
-    const req = http.request({
-      host: '127.0.0.1', port, method: 'POST', path: '/messenger/messages', agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}`, expect: '100-continue' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    const reply = new Promise<{ status: number; body: any }>((resolve) => {
+      resolveReply = resolve;
     });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/messenger/messages',
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': body.length,
+          authorization: `Bearer ${token}`,
+          expect: '100-continue',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      },
+    );
     req.on('error', reject);
     req.on('continue', () => resolveHeld({ finish: () => req.end(body), reply }));
     req.flushHeaders();
   });
 }
 
-const refused = (port: number) => new Promise<boolean>((resolve) => {
-  const socket = tcpConnect(port, '127.0.0.1');
-  socket.once('connect', () => { socket.destroy(); resolve(false); });
-  socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
-});
+const refused = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 
 describe('graceful shutdown on SIGTERM', function () {
   this.timeout(60_000);
@@ -63,7 +83,11 @@ describe('graceful shutdown on SIGTERM', function () {
       (await connectWithHistory(child.url, alice.access_token)).client,
       (await connectWithHistory(child.url, bob.access_token)).client,
     ];
-    const held = await Promise.all([1, 2, 3, 4, 5].map((i) => holdRequest(port, alice.access_token, { to: 'bob', text: `in flight ${i}`, ref: `held-${i}` })));
+    const held = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) =>
+        holdRequest(port, alice.access_token, { to: 'bob', text: `in flight ${i}`, ref: `held-${i}` }),
+      ),
+    );
 
     child.process.kill('SIGTERM');
     await child.logged('shutting down');
@@ -78,7 +102,10 @@ describe('graceful shutdown on SIGTERM', function () {
     // The requests it had taken still complete.
     for (const request of held) request.finish();
     const replies = await Promise.all(held.map((r) => r.reply));
-    expect(replies.map((r) => r.status), JSON.stringify(child.logs.filter((l) => (l.level as number) >= 50))).to.deep.equal([201, 201, 201, 201, 201]);
+    expect(
+      replies.map((r) => r.status),
+      JSON.stringify(child.logs.filter((l) => (l.level as number) >= 50)),
+    ).to.deep.equal([201, 201, 201, 201, 201]);
 
     const { code } = await child.exited;
     expect(code, 'exit status').to.equal(0);
@@ -90,8 +117,12 @@ describe('graceful shutdown on SIGTERM', function () {
     child = await startChild(dataDir, port);
     const relogged = await client(child.url).post('/auth/login', { json: { username: 'bob', password: bob.password } });
     const inbox = await client(child.url).get('/messenger/inbox', { token: relogged.body.access_token });
-    expect(inbox.body.messages.map((m: { text: string }) => m.text).sort()).to.deep.equal([1, 2, 3, 4, 5].map((i) => `in flight ${i}`));
-    expect(inbox.body.messages.map((m: { id: string }) => m.id).sort()).to.deep.equal(replies.map((r) => r.body.id).sort());
+    expect(inbox.body.messages.map((m: { text: string }) => m.text).sort()).to.deep.equal(
+      [1, 2, 3, 4, 5].map((i) => `in flight ${i}`),
+    );
+    expect(inbox.body.messages.map((m: { id: string }) => m.id).sort()).to.deep.equal(
+      replies.map((r) => r.body.id).sort(),
+    );
     child.process.kill('SIGTERM');
     expect((await child.exited).code).to.equal(0);
   });

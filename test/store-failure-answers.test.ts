@@ -25,8 +25,7 @@ function engineWithMongoFailures(dataDir: string): { engine: Engine; feed: { sta
       if (property === 'append') {
         return async (...args: Parameters<EventStore['append']>) => {
           const text = JSON.stringify(args[0].flatMap((a) => a.events.map((e) => (e.data as { ref?: string }).ref)));
-          if (text.includes('-big'))
-            throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
+          if (text.includes('-big')) throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
           const result = await target.append(...args);
           if (text.includes('-lost'))
             throw new CommitUnknownError(new MongoNetworkError('connection reset during commit'));

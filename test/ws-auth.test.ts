@@ -7,7 +7,10 @@ import { connectWithHistory, refusedUpgrade, TEST_LIMITS, wsUrl, type ChatClient
 /** A genuine access token of `user`'s session that expires in `seconds` (signed with the test key). */
 function shortLivedToken(user: TestUser, seconds: number): string {
   const claims = jwt.decode(user.access_token) as { sub: string; sid: string; username: string };
-  return jwt.sign({ typ: 'access', sub: claims.sub, sid: claims.sid, username: claims.username }, TEST_SECRET, { algorithm: 'HS256', expiresIn: seconds });
+  return jwt.sign({ typ: 'access', sub: claims.sub, sid: claims.sid, username: claims.username }, TEST_SECRET, {
+    algorithm: 'HS256',
+    expiresIn: seconds,
+  });
 }
 
 describe('chat socket: authentication', () => {
@@ -25,9 +28,15 @@ describe('chat socket: authentication', () => {
     server = await startTestServer(TEST_LIMITS);
     api = client(server.url);
   });
-  beforeEach(async () => { alice = await registerAndLogin(api); });
-  afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
-  after(async () => { await server.stop(); });
+  beforeEach(async () => {
+    alice = await registerAndLogin(api);
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  after(async () => {
+    await server.stop();
+  });
 
   describe('refused at the upgrade with 401 (no socket is opened)', () => {
     const expectRefused = async (url: string, code: string, options = {}) => {
@@ -68,7 +77,9 @@ describe('chat socket: authentication', () => {
     });
 
     it('answers 404 on other paths', async () => {
-      const refusal = await refusedUpgrade(`${server.url.replace('http', 'ws')}/messenger/other?token=${alice.access_token}`);
+      const refusal = await refusedUpgrade(
+        `${server.url.replace('http', 'ws')}/messenger/other?token=${alice.access_token}`,
+      );
       expect(refusal.status).to.equal(404);
       expect(refusal.body.error.code).to.equal('not_found');
     });
@@ -76,7 +87,11 @@ describe('chat socket: authentication', () => {
 
   it('closes the sockets of a session when it is logged out (4003), and only those', async () => {
     const second = await api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
-    const [first1, first2, other] = await Promise.all([join(alice.access_token), join(alice.access_token), join(second.body.access_token)]);
+    const [first1, first2, other] = await Promise.all([
+      join(alice.access_token),
+      join(alice.access_token),
+      join(second.body.access_token),
+    ]);
     expect((await api.post('/auth/logout', { token: alice.access_token })).status).to.equal(204);
     for (const chat of [first1, first2]) {
       const closed = await chat.waitClose();
@@ -91,7 +106,10 @@ describe('chat socket: authentication', () => {
     const second = await api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
     const other = await join(second.body.access_token);
     const mine = await join(alice.access_token);
-    const changed = await api.post('/users/update', { token: alice.access_token, json: { current_password: alice.password, new_password: 'a brand new password' } });
+    const changed = await api.post('/users/update', {
+      token: alice.access_token,
+      json: { current_password: alice.password, new_password: 'a brand new password' },
+    });
     expect(changed.status).to.equal(200);
     expect((await other.waitClose()).code).to.equal(4003);
     mine.send('the changing session stays');
@@ -117,7 +135,7 @@ describe('chat socket: authentication', () => {
     expect((await chat.nextOfType('ack')).ref).to.equal('after-expiry');
   });
 
-  it('refuses auth frames with a bad token or another user\'s token, and keeps the connection', async () => {
+  it("refuses auth frames with a bad token or another user's token, and keeps the connection", async () => {
     const bob = await registerAndLogin(api);
     const chat = await join(alice.access_token);
     chat.send({ type: 'auth', token: 'garbage' });
@@ -130,7 +148,7 @@ describe('chat socket: authentication', () => {
     expect((await chat.nextOfType('chat')).from).to.equal(alice.username);
   });
 
-  it('moves a socket to the new session an auth frame names, so that session\'s logout closes it', async () => {
+  it("moves a socket to the new session an auth frame names, so that session's logout closes it", async () => {
     const chat = await join(alice.access_token);
     const second = await api.post('/auth/login', { json: { username: alice.username, password: alice.password } });
     chat.send({ type: 'auth', token: second.body.access_token });

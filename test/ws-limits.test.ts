@@ -20,8 +20,12 @@ describe('chat socket: limits and lifecycle', () => {
       alice = await registerAndLogin(api);
       bob = await registerAndLogin(api);
     });
-    afterEach(async () => { await Promise.all(open.splice(0).map((c) => c.close())); });
-    after(async () => { await server.stop(); });
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((c) => c.close()));
+    });
+    after(async () => {
+      await server.stop();
+    });
 
     it('closes with 1009 on a frame over 16 KiB, and takes one just under it', async () => {
       const { client: chat } = await connectWithHistory(server.url, alice.access_token);
@@ -68,7 +72,9 @@ describe('chat socket: limits and lifecycle', () => {
         let sent = 0;
         // Enough to fill the kernel's buffers and then the server's bound; bounded in case it never trips.
         while (server.chat.stats().closed_slow_reader === 0 && sent < 1000) {
-          const batch = Array.from({ length: 25 }, () => api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text } }));
+          const batch = Array.from({ length: 25 }, () =>
+            api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text } }),
+          );
           for (const reply of await Promise.all(batch)) expect(reply.status).to.equal(201);
           sent += 25;
         }
@@ -131,7 +137,9 @@ describe('chat socket: limits and lifecycle', () => {
 
       const second = await startTestServer({ ...TEST_LIMITS, DATA_DIR: dataDir });
       try {
-        const login = await client(second.url).post('/auth/login', { json: { username: bob.username, password: bob.password } });
+        const login = await client(second.url).post('/auth/login', {
+          json: { username: bob.username, password: bob.password },
+        });
         const { client: b, history } = await connectWithHistory(second.url, login.body.access_token);
         expect(history.messages.map((m: { text: string }) => m.text)).to.deep.equal(['one', 'two', 'three']);
         // The token of the session started before the restart still works too.

@@ -8,15 +8,23 @@ import { useServer } from './helpers/suite';
  * A GET sent exactly as written: fetch would normalise away '..' segments, and adds
  * Cache-Control: no-cache to conditional requests.
  */
-function rawGet(url: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function rawGet(
+  url: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    http.get({ hostname, port, path: rawPath, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    http
+      .get({ hostname, port, path: rawPath, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -29,7 +37,13 @@ describe('chat page: GET /messenger/', () => {
     expect(page.headers.get('content-type')).to.equal('text/html; charset=utf-8');
     expect(page.body).to.equal(readFileSync(path.join(__dirname, '..', 'web', 'index.html'), 'utf8'));
     const csp = page.headers.get('content-security-policy')!;
-    for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"]) {
+    for (const directive of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+    ]) {
       expect(csp).to.include(directive);
     }
     expect(csp).to.not.include('unsafe-inline');
@@ -45,7 +59,9 @@ describe('chat page: GET /messenger/', () => {
     expect(script.headers.get('content-type')).to.equal('text/javascript; charset=utf-8');
     const style = await fixture.api.get('/messenger/style.css');
     expect(style.headers.get('content-type')).to.equal('text/css; charset=utf-8');
-    const again = await rawGet(fixture.server.url, '/messenger/app.js', { 'If-None-Match': script.headers.get('etag')! });
+    const again = await rawGet(fixture.server.url, '/messenger/app.js', {
+      'If-None-Match': script.headers.get('etag')!,
+    });
     expect(again.status).to.equal(304);
   });
 
@@ -56,7 +72,13 @@ describe('chat page: GET /messenger/', () => {
   });
 
   it('serves nothing outside web/ and no unknown names', async () => {
-    for (const attempt of ['/messenger/../package.json', '/messenger/..%2fpackage.json', '/messenger/%2e%2e/package.json', '/messenger/nope.js', '/messenger/index.html/']) {
+    for (const attempt of [
+      '/messenger/../package.json',
+      '/messenger/..%2fpackage.json',
+      '/messenger/%2e%2e/package.json',
+      '/messenger/nope.js',
+      '/messenger/index.html/',
+    ]) {
       const res = await rawGet(fixture.server.url, attempt);
       expect(res.status, attempt).to.equal(404);
       expect(JSON.parse(res.body).error.code, attempt).to.equal('not_found');

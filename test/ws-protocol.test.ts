@@ -28,7 +28,9 @@ describe('chat socket: frames', () => {
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
   });
-  after(async () => { await server.stop(); });
+  after(async () => {
+    await server.stop();
+  });
 
   it('opens with a history frame, whichever way the token travels', async () => {
     for (const via of ['query', 'header', 'protocol'] as const) {
@@ -111,8 +113,8 @@ describe('chat socket: frames', () => {
     const { id } = await a1.nextOfType('ack');
     const copies = await Promise.all([a1, a2, b1, b2].map((c) => c.next(isId(id), 'the pm')));
     expect(copies.map((f) => f.text)).to.deep.equal(Array(4).fill('to all your tabs'));
-    expect(copies[0]!.recipient_online).to.equal(true);
-    expect(copies[1]!.recipient_online).to.equal(true);
+    expect(copies[0].recipient_online).to.equal(true);
+    expect(copies[1].recipient_online).to.equal(true);
     expect(copies[2]).to.not.have.property('recipient_online');
 
     b2.send('general news');
@@ -123,7 +125,10 @@ describe('chat socket: frames', () => {
   it('delivers a message sent with POST /messenger/messages live', async () => {
     const b = await join(bob);
     const a = await join(alice);
-    const pm = await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text: 'over REST' } });
+    const pm = await api.post('/messenger/messages', {
+      token: alice.access_token,
+      json: { to: bob.username, text: 'over REST' },
+    });
     expect(pm.status).to.equal(201);
     expect(await b.next(isId(pm.body.id), 'the REST pm')).to.deep.equal(pm.body);
     expect(await a.next(isId(pm.body.id), 'the echo')).to.deep.equal({ ...pm.body, recipient_online: true });
@@ -133,14 +138,19 @@ describe('chat socket: frames', () => {
 
   it('sends the last 20 private messages received while offline, oldest first', async () => {
     for (let i = 1; i <= 25; i++) {
-      const sent = await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} message ${i}` } });
+      const sent = await api.post('/messenger/messages', {
+        token: alice.access_token,
+        json: { text: `/pm ${bob.username} message ${i}` },
+      });
       expect(sent.status).to.equal(201);
     }
     // Chat lines and messages bob sent are not part of his history.
     await api.post('/messenger/messages', { token: alice.access_token, json: { text: 'not a pm' } });
     await api.post('/messenger/messages', { token: bob.access_token, json: { to: alice.username, text: 'from bob' } });
     const b = await join(bob);
-    expect(b.history.messages.map((m: Frame) => m.text)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `message ${i + 6}`));
+    expect(b.history.messages.map((m: Frame) => m.text)).to.deep.equal(
+      Array.from({ length: 20 }, (_, i) => `message ${i + 6}`),
+    );
     for (const m of b.history.messages) {
       expect(m).to.include({ type: 'pm', from: alice.username, to: bob.username });
       expect(m).to.have.all.keys('type', 'id', 'from', 'to', 'text', 'sent_at');
@@ -150,7 +160,8 @@ describe('chat socket: frames', () => {
   it('gives each message exactly once, in history or live, when they arrive while connecting', async () => {
     const texts = Array.from({ length: 30 }, (_, i) => `racing ${i}`);
     const sending = (async () => {
-      for (const text of texts) await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text } });
+      for (const text of texts)
+        await api.post('/messenger/messages', { token: alice.access_token, json: { to: bob.username, text } });
     })();
     const b = await join(bob);
     await sending;
@@ -158,7 +169,9 @@ describe('chat socket: frames', () => {
     if (!b.history.messages.some((m: Frame) => m.text === 'racing 29')) {
       await b.next((f) => f.type === 'pm' && f.text === 'racing 29', 'the last message live');
     }
-    const seen = [...b.history.messages, ...b.frames.filter((f) => f.type === 'pm')].map((m: Frame) => m.text as string);
+    const seen = [...b.history.messages, ...b.frames.filter((f) => f.type === 'pm')].map(
+      (m: Frame) => m.text as string,
+    );
     expect(seen.length, 'no message twice').to.equal(new Set(seen).size);
     // Whatever came before the history's window, the newest 20 are all there.
     expect(seen).to.include.members(texts.slice(-20));
@@ -178,12 +191,22 @@ describe('chat socket: frames', () => {
     it('answers every kind of bad input with its error code', async () => {
       const a = await join(alice);
       await expectError(a, '/pm nobody_by_that_name hi', 'recipient_not_found');
-      await expectError(a, { type: 'pm', to: 'nobody_by_that_name', text: 'hi', ref: 'e1' }, 'recipient_not_found', 'e1');
+      await expectError(
+        a,
+        { type: 'pm', to: 'nobody_by_that_name', text: 'hi', ref: 'e1' },
+        'recipient_not_found',
+        'e1',
+      );
       await expectError(a, `/pm ${alice.username} talking to myself`, 'pm_to_self');
       await expectError(a, '   ', 'validation_failed');
       await expectError(a, { type: 'chat', text: '', ref: 'e2' }, 'validation_failed', 'e2');
       await expectError(a, 'x'.repeat(4001), 'validation_failed');
-      await expectError(a, { type: 'pm', to: bob.username, text: 'y'.repeat(4001), ref: 'e3' }, 'validation_failed', 'e3');
+      await expectError(
+        a,
+        { type: 'pm', to: bob.username, text: 'y'.repeat(4001), ref: 'e3' },
+        'validation_failed',
+        'e3',
+      );
       await expectError(a, '/pm', 'validation_failed');
       await expectError(a, `/pm ${bob.username}`, 'validation_failed');
       await expectError(a, '{"type":"chat","text":', 'invalid_json');
@@ -199,13 +222,20 @@ describe('chat socket: frames', () => {
       expect((await a.nextOfType('ack')).ref).to.equal('ok');
       await a.next((f) => f.type === 'chat' && f.text === 'still here', 'the chat line');
       // No echo or delivery of anything that was refused.
-      expect(a.frames.filter((f) => f.type === 'pm' || f.type === 'chat').map((f) => f.text)).to.deep.equal(['still here']);
+      expect(a.frames.filter((f) => f.type === 'pm' || f.type === 'chat').map((f) => f.text)).to.deep.equal([
+        'still here',
+      ]);
       const chat = await api.get('/messenger/chat', { token: alice.access_token });
-      expect(chat.body.messages.filter((m: Frame) => m.from === alice.username).map((m: Frame) => m.text)).to.deep.equal(['still here']);
+      expect(
+        chat.body.messages.filter((m: Frame) => m.from === alice.username).map((m: Frame) => m.text),
+      ).to.deep.equal(['still here']);
     });
 
     it('refuses a private message to someone who does not accept them', async () => {
-      const changed = await api.post('/users/update', { token: bob.access_token, json: { settings: { pm_policy: 'nobody' } } });
+      const changed = await api.post('/users/update', {
+        token: bob.access_token,
+        json: { settings: { pm_policy: 'nobody' } },
+      });
       expect(changed.status).to.equal(200);
       const a = await join(alice);
       await expectError(a, { type: 'pm', to: bob.username, text: 'hi', ref: 'np' }, 'pm_not_accepted', 'np');
@@ -216,7 +246,8 @@ describe('chat socket: frames', () => {
       const total = 100;
       for (let i = 0; i < total; i++) a.ws.send(JSON.stringify({ type: 'chat', text: `flood ${i}`, ref: `f${i}` }));
       const answers: Frame[] = [];
-      while (answers.length < total) answers.push(await a.next((f) => f.type === 'ack' || f.type === 'error', 'an answer'));
+      while (answers.length < total)
+        answers.push(await a.next((f) => f.type === 'ack' || f.type === 'error', 'an answer'));
       const limited = answers.filter((f) => f.type === 'error');
       expect(limited.length).to.be.greaterThan(0);
       for (const e of limited) {

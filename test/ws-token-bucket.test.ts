@@ -5,7 +5,12 @@ describe('chat socket rate limit: TokenBucket', () => {
   // A clock the test moves by hand: no real time passes.
   const clock = (start = 1_000_000) => {
     let now = start;
-    return { now: () => now, advance: (ms: number) => { now += ms; } };
+    return {
+      now: () => now,
+      advance: (ms: number) => {
+        now += ms;
+      },
+    };
   };
 
   it('given a full bucket, allows the burst and then refuses, saying how long to wait', () => {

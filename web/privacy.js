@@ -48,9 +48,10 @@ async function deleteAccount(form, status) {
     form.reset();
     endSession(ERASED);
   } catch (error) {
-    status.textContent = error.status === 401 && error.code === 'invalid_credentials'
-      ? 'That password is not right; nothing was deleted.'
-      : `Could not delete your account: ${requestProblem(error)}`;
+    status.textContent =
+      error.status === 401 && error.code === 'invalid_credentials'
+        ? 'That password is not right; nothing was deleted.'
+        : `Could not delete your account: ${requestProblem(error)}`;
     form.elements.password.select();
   } finally {
     button.disabled = false;

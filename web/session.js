@@ -24,8 +24,11 @@ export async function logIn(username, password) {
 
 function saveSession(username, pair) {
   state.session = {
-    username, access_token: pair.access_token, refresh_token: pair.refresh_token,
-    expires_at: Date.now() + pair.expires_in * 1000, ttl_ms: pair.expires_in * 1000,
+    username,
+    access_token: pair.access_token,
+    refresh_token: pair.refresh_token,
+    expires_at: Date.now() + pair.expires_in * 1000,
+    ttl_ms: pair.expires_in * 1000,
   };
   sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
   scheduleRefresh();
@@ -40,7 +43,9 @@ function scheduleRefresh() {
 
 function refreshIn(delay) {
   clearTimeout(state.renewal.timer);
-  state.renewal.timer = setTimeout(() => { refresh().catch(() => {}); }, delay);
+  state.renewal.timer = setTimeout(() => {
+    refresh().catch(() => {});
+  }, delay);
 }
 
 /** One refresh at a time: a refresh token is spent when used, and a second use ends the session. */

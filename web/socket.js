@@ -60,7 +60,9 @@ export async function connect() {
 
 /** Renews the token, then connects with it; if the renewal fails but the session lives on, tries again later. */
 export function reconnectAfterRefresh() {
-  refresh().then(connect, () => { if (state.session) scheduleReconnect(); });
+  refresh().then(connect, () => {
+    if (state.session) scheduleReconnect();
+  });
 }
 
 function scheduleReconnect() {

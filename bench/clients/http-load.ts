@@ -75,7 +75,12 @@ class Recorder {
   }
 
   result(durationMs: number): StreamResult {
-    return { requests: this.requests, statuses: this.statuses, latency_ms: summarize(this.latencies), per_s: Math.round((this.requests / durationMs) * 1000 * 10) / 10 };
+    return {
+      requests: this.requests,
+      statuses: this.statuses,
+      latency_ms: summarize(this.latencies),
+      per_s: Math.round((this.requests / durationMs) * 1000 * 10) / 10,
+    };
   }
 }
 
@@ -105,8 +110,12 @@ async function rateRun(c: RateCommand): Promise<Record<string, StreamResult>> {
       last = now;
       while (due >= 1) {
         due -= 1;
-        const r = s.requests[next++ % s.requests.length]!;
-        const p = timed(rec, () => measuring, () => request(c.url, s.method, r.path, r.body, r.token));
+        const r = s.requests[next++ % s.requests.length];
+        const p = timed(
+          rec,
+          () => measuring,
+          () => request(c.url, s.method, r.path, r.body, r.token),
+        );
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }
@@ -129,11 +138,15 @@ async function latencyRun(c: LatencyCommand): Promise<Record<string, StreamResul
   let i = 0;
   const worker = async () => {
     while (!stop) {
-      const name = names[i % names.length]!;
-      const paths = c.groups[name]!;
-      const path = paths[Math.floor(i / names.length) % paths.length]!;
+      const name = names[i % names.length];
+      const paths = c.groups[name];
+      const path = paths[Math.floor(i / names.length) % paths.length];
       i++;
-      await timed(recorders.get(name)!, () => measuring, () => request(c.url, 'GET', path));
+      await timed(
+        recorders.get(name)!,
+        () => measuring,
+        () => request(c.url, 'GET', path),
+      );
     }
   };
   const workers = Array.from({ length: c.concurrency }, worker);

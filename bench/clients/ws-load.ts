@@ -83,7 +83,7 @@ class LoadClient {
     let next = 0;
     const worker = async () => {
       while (next < c.users.length) {
-        const user = c.users[next++]!;
+        const user = c.users[next++];
         try {
           this.conns.push(await this.open(c.url, user));
         } catch (error) {
@@ -133,7 +133,10 @@ class LoadClient {
     this.errors[key] = (this.errors[key] ?? 0) + 1;
   }
 
-  private onFrame(conn: Conn, frame: { type: string; from?: string; to?: string; text?: string; ref?: string; code?: string }): void {
+  private onFrame(
+    conn: Conn,
+    frame: { type: string; from?: string; to?: string; text?: string; ref?: string; code?: string },
+  ): void {
     switch (frame.type) {
       case 'pm': {
         if (frame.from === conn.user.username) return; // the sender's own copy
@@ -187,7 +190,7 @@ class LoadClient {
 
   private send(conn: Conn): void {
     const phase = this.phase!;
-    let to = this.conns[Math.floor(Math.random() * this.conns.length)]!;
+    let to = this.conns[Math.floor(Math.random() * this.conns.length)];
     if (to === conn) to = this.conns[(this.conns.indexOf(conn) + 1) % this.conns.length]!;
     const seq = ++this.seq;
     const head = `${seq}|`;
@@ -221,7 +224,7 @@ class LoadClient {
         last = now;
         while (due >= 1) {
           due -= 1;
-          this.send(this.conns[Math.floor(Math.random() * this.conns.length)]!);
+          this.send(this.conns[Math.floor(Math.random() * this.conns.length)]);
         }
       }, 1);
     }
@@ -234,14 +237,16 @@ class LoadClient {
     phase.active = false;
     this.lastMeasured = this.seq;
     if (pacer) clearInterval(pacer);
-    for (const conn of this.conns) if (conn.timer) clearTimeout(conn.timer), (conn.timer = null);
+    for (const conn of this.conns) if (conn.timer) (clearTimeout(conn.timer), (conn.timer = null));
     const measured = performance.now() - measureStart;
     const delivered = this.counts.delivered;
     phase.measuring = false;
     // Let messages sent in the window arrive, so their latencies count (late ones are the tail).
-    const pendingMeasured = () => [...this.sentAt.keys()].filter((seq) => seq >= this.firstMeasured && seq <= this.lastMeasured).length;
+    const pendingMeasured = () =>
+      [...this.sentAt.keys()].filter((seq) => seq >= this.firstMeasured && seq <= this.lastMeasured).length;
     const drainUntil = performance.now() + 5000;
-    while (pendingMeasured() > 0 && performance.now() < drainUntil) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (pendingMeasured() > 0 && performance.now() < drainUntil)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const result: RunResult = {
       sent: this.counts.sent,
       delivered,
@@ -256,15 +261,20 @@ class LoadClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.conns.map((c) => new Promise<void>((resolve) => {
-      if (c.ws.readyState === WebSocket.CLOSED) return resolve();
-      c.ws.once('close', () => resolve());
-      c.ws.close();
-      setTimeout(() => {
-        c.ws.terminate();
-        resolve();
-      }, 2000).unref();
-    })));
+    await Promise.all(
+      this.conns.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            c.ws.once('close', () => resolve());
+            c.ws.close();
+            setTimeout(() => {
+              c.ws.terminate();
+              resolve();
+            }, 2000).unref();
+          }),
+      ),
+    );
     this.conns = [];
   }
 }

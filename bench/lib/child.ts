@@ -9,13 +9,20 @@ import { ROOT } from './server';
 export class BenchChild {
   private readonly exited: Promise<void>;
 
-  constructor(readonly child: ChildProcess, private readonly name: string) {
+  constructor(
+    readonly child: ChildProcess,
+    private readonly name: string,
+  ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
   static start(module: string, extraArgs: string[] = []): BenchChild {
     const file = path.join(ROOT, 'bench', module);
-    const child = fork(file, [], { cwd: ROOT, execArgv: ['--import', 'tsx', ...extraArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(file, [], {
+      cwd: ROOT,
+      execArgv: ['--import', 'tsx', ...extraArgs],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     return new BenchChild(child, module);
   }
 

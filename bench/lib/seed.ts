@@ -25,11 +25,32 @@ export interface SeededUser {
   access_token?: string;
 }
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'ze', 'an', 'bel', 'cor', 'dan', 'el', 'fi', 'gor', 'hu', 'is', 'jo', 'kev'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'sa',
+  'ti',
+  'vo',
+  'ze',
+  'an',
+  'bel',
+  'cor',
+  'dan',
+  'el',
+  'fi',
+  'gor',
+  'hu',
+  'is',
+  'jo',
+  'kev',
+];
 
 /** Deterministic, varied usernames (so prefix searches hit realistic spreads), unique by their suffix. */
 export function usernameFor(i: number, random: () => number): string {
-  const pick = () => SYLLABLES[Math.floor(random() * SYLLABLES.length)]!;
+  const pick = () => SYLLABLES[Math.floor(random() * SYLLABLES.length)];
   return `${pick()}${pick()}_${i.toString(36)}`;
 }
 
@@ -66,7 +87,12 @@ export interface SeedUsersOptions {
 export async function seedUsers(engine: Engine, options: SeedUsersOptions): Promise<SeededUser[]> {
   const random = prng(options.seed ?? 7);
   const passwordHash = await hashPassword(BENCH_PASSWORD);
-  const tokens = new Tokens({ secretKey: BENCH_SECRET, algorithm: 'HS256', accessTokenTtl: TOKEN_LIFETIME_MIN * 60, refreshTokenTtl: 86_400 });
+  const tokens = new Tokens({
+    secretKey: BENCH_SECRET,
+    algorithm: 'HS256',
+    accessTokenTtl: TOKEN_LIFETIME_MIN * 60,
+    refreshTokenTtl: 86_400,
+  });
   const refreshExpiry = tokens.refreshExpiry(new Date());
   const users: SeededUser[] = [];
   const chunk = options.chunk ?? 2000;
@@ -74,18 +100,49 @@ export async function seedUsers(engine: Engine, options: SeedUsersOptions): Prom
     const appends: StreamAppend[] = [];
     for (let i = start; i < Math.min(options.count, start + chunk); i++) {
       const user: SeededUser = { user_id: randomUUID(), username: usernameFor(i, random) };
-      appends.push(...newStreams(decided(userDecider.decide({
-        type: 'RegisterUser', user_id: user.user_id, username: user.username, password_hash: passwordHash,
-        email: `${user.username}@bench.test`, first_name: null, last_name: null, phone: null,
-      }, userDecider.initialState()))));
+      appends.push(
+        ...newStreams(
+          decided(
+            userDecider.decide(
+              {
+                type: 'RegisterUser',
+                user_id: user.user_id,
+                username: user.username,
+                password_hash: passwordHash,
+                email: `${user.username}@bench.test`,
+                first_name: null,
+                last_name: null,
+                phone: null,
+              },
+              userDecider.initialState(),
+            ),
+          ),
+        ),
+      );
       if (options.sessions) {
         const sessionId = randomUUID();
         const refreshId = randomUUID();
-        appends.push(...newStreams(decided(sessionDecider.decide({
-          type: 'StartSession', session_id: sessionId, user_id: user.user_id, username: user.username,
-          refresh_id: refreshId, expires_at: refreshExpiry,
-        }, sessionDecider.initialState()))));
-        user.access_token = tokens.issue({ sub: user.user_id, sid: sessionId, username: user.username }, refreshId).access_token;
+        appends.push(
+          ...newStreams(
+            decided(
+              sessionDecider.decide(
+                {
+                  type: 'StartSession',
+                  session_id: sessionId,
+                  user_id: user.user_id,
+                  username: user.username,
+                  refresh_id: refreshId,
+                  expires_at: refreshExpiry,
+                },
+                sessionDecider.initialState(),
+              ),
+            ),
+          ),
+        );
+        user.access_token = tokens.issue(
+          { sub: user.user_id, sid: sessionId, username: user.username },
+          refreshId,
+        ).access_token;
       }
       users.push(user);
     }
@@ -105,23 +162,48 @@ export const messageText = (size: number, random: () => number): string => {
  * Appends `count` private messages between random seeded users, decided by the message decider,
  * `chunk` messages per commit.
  */
-export async function seedMessages(engine: Engine, users: SeededUser[], count: number, options: { seed?: number; chunk?: number; textSize?: number; onProgress?: (done: number) => void } = {}): Promise<void> {
+export async function seedMessages(
+  engine: Engine,
+  users: SeededUser[],
+  count: number,
+  options: { seed?: number; chunk?: number; textSize?: number; onProgress?: (done: number) => void } = {},
+): Promise<void> {
   const random = prng(options.seed ?? 11);
   const chunk = options.chunk ?? 5000;
   const asUser = (u: SeededUser): User => ({
-    id: u.user_id, username: u.username, email: `${u.username}@bench.test`, first_name: null, last_name: null, phone: null,
-    password_hash: '', settings: DEFAULT_SETTINGS, picture: null,
+    id: u.user_id,
+    username: u.username,
+    email: `${u.username}@bench.test`,
+    first_name: null,
+    last_name: null,
+    phone: null,
+    password_hash: '',
+    settings: DEFAULT_SETTINGS,
+    picture: null,
   });
   for (let start = 0; start < count; start += chunk) {
     const appends: StreamAppend[] = [];
     for (let i = start; i < Math.min(count, start + chunk); i++) {
-      const from = users[Math.floor(random() * users.length)]!;
-      let to = users[Math.floor(random() * users.length)]!;
+      const from = users[Math.floor(random() * users.length)];
+      let to = users[Math.floor(random() * users.length)];
       if (to === from) to = users[(users.indexOf(from) + 1) % users.length]!;
-      appends.push(...newStreams(decided(messageDecider.decide({
-        type: 'SendPrivateMessage', message_id: randomUUID(), from_id: from.user_id, from: from.username, to_id: to.user_id,
-        text: messageText(options.textSize ?? 100, random),
-      }, { recipient: asUser(to), existing: null }))));
+      appends.push(
+        ...newStreams(
+          decided(
+            messageDecider.decide(
+              {
+                type: 'SendPrivateMessage',
+                message_id: randomUUID(),
+                from_id: from.user_id,
+                from: from.username,
+                to_id: to.user_id,
+                text: messageText(options.textSize ?? 100, random),
+              },
+              { recipient: asUser(to), existing: null },
+            ),
+          ),
+        ),
+      );
     }
     await engine.events.append(appends, { time: new Date().toISOString(), metadata: metadata() });
     options.onProgress?.(Math.min(count, start + chunk));

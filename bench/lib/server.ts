@@ -56,7 +56,12 @@ export class ParleyServer {
   private readonly pending = new Map<number, (reply: Record<string, unknown>) => void>();
   private exited: Promise<number | null>;
 
-  private constructor(readonly child: ChildProcess, readonly port: number, readonly dataDir: string, private readonly logFd: number) {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly logFd: number,
+  ) {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     child.on('message', (msg: { probe?: number } & Record<string, unknown>) => {
       if (typeof msg?.probe !== 'number') return;
@@ -103,7 +108,8 @@ export class ParleyServer {
     const server = new ParleyServer(child, port, dataDir, logFd);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}; see ${path.join(dataDir, 'server.log')}`);
+      if (child.exitCode !== null)
+        throw new Error(`server exited with ${child.exitCode}; see ${path.join(dataDir, 'server.log')}`);
       try {
         const res = await fetch(`${server.url}/users?search=ready`);
         await res.arrayBuffer();
@@ -141,7 +147,8 @@ export class ParleyServer {
     for (;;) {
       const { backlog } = await this.probe<{ backlog: number | null }>('backlog');
       if (backlog === null || backlog <= 0) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) throw new Error(`projections still ${backlog} events behind after ${timeoutMs} ms`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`projections still ${backlog} events behind after ${timeoutMs} ms`);
       await sleep(100);
     }
   }

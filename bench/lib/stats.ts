@@ -13,7 +13,7 @@ export interface Summary {
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
+  return sorted[rank];
 }
 
 export function summarize(samples: readonly number[]): Summary {
@@ -25,7 +25,7 @@ export function summarize(samples: readonly number[]): Summary {
     p50: round(percentile(list, 50)),
     p90: round(percentile(list, 90)),
     p99: round(percentile(list, 99)),
-    max: round(list.length ? list[list.length - 1]! : NaN),
+    max: round(list.length ? list[list.length - 1] : NaN),
     mean: round(mean),
   };
 }

@@ -35,8 +35,14 @@ export async function idleBench(target: Target, o: IdleOptions): Promise<IdleRes
       await client.call({ cmd: 'close' });
       await sleep(500);
       const before = await server.settledRssKib();
-      const connect = await client.call<ConnectResult>({ cmd: 'connect', url: server.wsUrl, concurrency: 100, users: asClients });
-      if (connect.connected < o.connections) throw new Error(`only ${connect.connected} of ${o.connections} connected: ${JSON.stringify(connect.failures)}`);
+      const connect = await client.call<ConnectResult>({
+        cmd: 'connect',
+        url: server.wsUrl,
+        concurrency: 100,
+        users: asClients,
+      });
+      if (connect.connected < o.connections)
+        throw new Error(`only ${connect.connected} of ${o.connections} connected: ${JSON.stringify(connect.failures)}`);
       await sleep(1000);
       const after = await server.settledRssKib();
       await client.call({ cmd: 'close' });

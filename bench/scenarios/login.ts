@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords';
+import { HASH_THREADS } from '../../src/threadpool';
 import type { RateCommand, StreamResult } from '../clients/http-load';
 import { BenchChild } from '../lib/child';
 import { BENCH_PASSWORD, seedUsers } from '../lib/seed';
@@ -19,7 +20,7 @@ export interface LoginResult {
   logins_per_s: number;
   /**
    * Baseline: argon2id verifications per second this machine manages with parley's parameters and
-   * nothing else running (as many in flight as libuv has threads). Logins cannot go faster.
+   * nothing else running (HASH_THREADS in flight, the server's bound). Logins cannot go faster.
    */
   baseline_argon2_verifies_per_s: number;
   event_loop_p99_ms: number;
@@ -37,15 +38,17 @@ export interface LoginResult {
  */
 async function argon2Capacity(ms: number): Promise<number> {
   const hash = await hashPassword(BENCH_PASSWORD);
-  const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const threads = HASH_THREADS;
   const started = performance.now();
   let done = 0;
-  await Promise.all(Array.from({ length: threads }, async () => {
-    while (performance.now() - started < ms) {
-      await verifyPassword(hash, BENCH_PASSWORD);
-      done++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: threads }, async () => {
+      while (performance.now() - started < ms) {
+        await verifyPassword(hash, BENCH_PASSWORD);
+        done++;
+      }
+    }),
+  );
   return Math.round((done / ((performance.now() - started) / 1000)) * 10) / 10;
 }
 
@@ -62,10 +65,26 @@ export async function loginBench(target: Target, o: LoginOptions): Promise<Login
       const server = track(await ws.startServer({ RATE_LIMIT_LOGIN_IP: '1000000' }));
       const client = track(BenchChild.start('clients/http-load.ts'));
       const command: RateCommand = {
-        cmd: 'rate', url: server.url, warmupMs: o.warmupMs, durationMs: o.durationMs,
+        cmd: 'rate',
+        url: server.url,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
         streams: [
-          { name: 'login', method: 'POST', rate: o.loginsPerS, requests: users.map((u) => ({ path: '/auth/login', body: { username: u.username, password: BENCH_PASSWORD } })) },
-          { name: 'me', method: 'GET', rate: o.mePerS, requests: users.map((u) => ({ path: '/users/me', token: u.access_token! })) },
+          {
+            name: 'login',
+            method: 'POST',
+            rate: o.loginsPerS,
+            requests: users.map((u) => ({
+              path: '/auth/login',
+              body: { username: u.username, password: BENCH_PASSWORD },
+            })),
+          },
+          {
+            name: 'me',
+            method: 'GET',
+            rate: o.mePerS,
+            requests: users.map((u) => ({ path: '/users/me', token: u.access_token! })),
+          },
         ],
       };
       const running = client.call<Record<string, StreamResult>>(command);
@@ -73,10 +92,18 @@ export async function loginBench(target: Target, o: LoginOptions): Promise<Login
       await server.probe('reset');
       const result = await running;
       const loop = await server.probe<LoopReading>('loop');
-      const login = result.login!;
-      const me = result.me!;
+      const login = result.login;
+      const me = result.me;
       if (!login.statuses['200']) throw new Error(`no login succeeded: ${JSON.stringify(login.statuses)}`);
-      return { logins_per_s: login.per_s, baseline_argon2_verifies_per_s: baseline, event_loop_p99_ms: loop.p99_ms, me_p99_ms: me.latency_ms.p99, event_loop: loop, login, me };
+      return {
+        logins_per_s: login.per_s,
+        baseline_argon2_verifies_per_s: baseline,
+        event_loop_p99_ms: loop.p99_ms,
+        me_p99_ms: me.latency_ms.p99,
+        event_loop: loop,
+        login,
+        me,
+      };
     });
   } finally {
     await ws.cleanUp();

@@ -21,7 +21,16 @@ export interface PmOptions {
   relayRuns: number;
 }
 
+/**
+ * BENCH_PM_INSTANCES=N (default 1): N-1 more servers on the same store, started after the measured
+ * one and sent no clients. They follow the log and the projection leases, as instances behind a
+ * load balancer would: the figure is one instance's throughput with others beside it.
+ */
+const INSTANCES = Math.max(1, Number(process.env.BENCH_PM_INSTANCES ?? '1'));
+
 export interface PmResult {
+  /** Servers on the store; clients talk to the first only. */
+  instances: number;
   users: number;
   text_size: number;
   throughput_msgs_per_s: number;
@@ -60,18 +69,27 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
     return await withProcesses(async (track) => {
       const unlimited = { WS_RATE_LIMIT: '1000000', WS_RATE_BURST: '1000000' };
       const server = track(await ws.startServer(o.perConnectionRate ? {} : unlimited));
+      for (let i = 1; i < INSTANCES; i++) track(await ws.startServer(o.perConnectionRate ? {} : unlimited));
       const relay = track(BenchChild.start('relay-server.ts'));
       const { port: relayPort } = await relay.nextMessage<{ port: number }>();
       const client = track(BenchChild.start('clients/ws-load.ts'));
       const saturate = (): RunCommand => ({
-        cmd: 'run', mode: 'saturate', window: o.window, rate: 0, perConnectionRate: o.perConnectionRate,
-        warmupMs: o.warmupMs, durationMs: o.durationMs, textSize: o.textSize,
+        cmd: 'run',
+        mode: 'saturate',
+        window: o.window,
+        rate: 0,
+        perConnectionRate: o.perConnectionRate,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
+        textSize: o.textSize,
       });
 
       const relayRuns: RunResult[] = [];
       const relayRun = async (): Promise<ConnectResult> => {
         const connected = await client.call<ConnectResult>({
-          cmd: 'connect', url: `ws://127.0.0.1:${relayPort}/messenger/ws`, concurrency: 50,
+          cmd: 'connect',
+          url: `ws://127.0.0.1:${relayPort}/messenger/ws`,
+          concurrency: 50,
           users: users.map((u) => ({ username: u.username, token: u.username })),
         });
         relayRuns.push(await client.call<RunResult>(saturate()));
@@ -81,10 +99,15 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
 
       const relayConnect = await relayRun();
       const parleyConnect = await client.call<ConnectResult>({
-        cmd: 'connect', url: server.wsUrl, concurrency: 50,
+        cmd: 'connect',
+        url: server.wsUrl,
+        concurrency: 50,
         users: users.map((u) => ({ username: u.username, token: u.access_token! })),
       });
-      if (parleyConnect.connected < users.length) throw new Error(`only ${parleyConnect.connected} of ${users.length} connected: ${JSON.stringify(parleyConnect.failures)}`);
+      if (parleyConnect.connected < users.length)
+        throw new Error(
+          `only ${parleyConnect.connected} of ${users.length} connected: ${JSON.stringify(parleyConnect.failures)}`,
+        );
       await server.probe('reset');
       const saturation = await client.call<RunResult>(saturate());
       const loopSat = await server.probe<LoopReading>('loop');
@@ -103,6 +126,7 @@ export async function pmBench(target: Target, o: PmOptions): Promise<PmResult> {
       const baseline = relayRuns.reduce((a, r) => a + r.delivered_per_s, 0) / relayRuns.length;
       const lagSummary = lag.lag_hooked ? summarize(lag.samples) : null;
       return {
+        instances: INSTANCES,
         users: o.users,
         text_size: o.textSize,
         throughput_msgs_per_s: saturation.delivered_per_s,

@@ -38,7 +38,7 @@ export async function searchBench(target: Target, o: SearchOptions): Promise<Sea
       const server = track(await ws.startServer());
       const startupMs = Date.now() - t;
       const random = prng(3);
-      const pick = () => users[Math.floor(random() * users.length)]!.username;
+      const pick = () => users[Math.floor(random() * users.length)].username;
       const prefixes = Array.from({ length: 2000 }, () => pick().slice(0, 1 + Math.floor(random() * 3)));
       const names = Array.from({ length: 2000 }, () => {
         const name = pick();
@@ -46,15 +46,19 @@ export async function searchBench(target: Target, o: SearchOptions): Promise<Sea
       });
       const client = track(BenchChild.start('clients/http-load.ts'));
       const command: LatencyCommand = {
-        cmd: 'latency', url: server.url, concurrency: 1, warmupMs: o.warmupMs, durationMs: o.durationMs,
+        cmd: 'latency',
+        url: server.url,
+        concurrency: 1,
+        warmupMs: o.warmupMs,
+        durationMs: o.durationMs,
         groups: {
           search: prefixes.map((p) => `/users?search=${encodeURIComponent(p)}`),
           profile: names.map((n) => `/users/${encodeURIComponent(n)}`),
         },
       };
       const result = await client.call<Record<string, StreamResult>>(command);
-      const search = result.search!;
-      const profile = result.profile!;
+      const search = result.search;
+      const profile = result.profile;
       return {
         users: o.users,
         p99_ms: round(Math.max(search.latency_ms.p99, profile.latency_ms.p99)),

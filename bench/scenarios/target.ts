@@ -26,20 +26,24 @@ export const profiling: { dir: string | null } = { dir: null };
 
 export function workspace(target: Target, label: string): Workspace {
   const dataDir = tempDataDir(label);
-  const env: Record<string, string> = target.engine === 'mongo'
-    ? { MONGO_URL: target.mongoUrl!, MONGO_DB: `parley_bench_${label}_${process.pid}` }
-    : {};
+  const env: Record<string, string> =
+    target.engine === 'mongo' ? { MONGO_URL: target.mongoUrl!, MONGO_DB: `parley_bench_${label}_${process.pid}` } : {};
   return {
     dataDir,
     env,
     openEngine: () => openEngine(loadConfig({ ...env, DATA_DIR: dataDir, SECRET_KEY: BENCH_SECRET })),
-    startServer: (extraEnv = {}) => ParleyServer.start(dataDir, {
-      ...env,
-      ...(profiling.dir ? { NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${profiling.dir} --cpu-prof-name=${label}-${Date.now()}.cpuprofile` } : {}),
-      ...extraEnv,
-    }),
+    startServer: (extraEnv = {}) =>
+      ParleyServer.start(dataDir, {
+        ...env,
+        ...(profiling.dir
+          ? {
+              NODE_EXTRA_ARGS: `--cpu-prof --cpu-prof-dir=${profiling.dir} --cpu-prof-name=${label}-${Date.now()}.cpuprofile`,
+            }
+          : {}),
+        ...extraEnv,
+      }),
     async cleanUp() {
-      if (target.engine === 'mongo') await dropMongoDatabase(target.mongoUrl!, env.MONGO_DB!);
+      if (target.engine === 'mongo') await dropMongoDatabase(target.mongoUrl!, env.MONGO_DB);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -58,7 +62,9 @@ async function dropMongoDatabase(url: string, db: string): Promise<void> {
 }
 
 /** Runs `body` with the given children and servers, and always stops them afterwards. */
-export async function withProcesses<T>(body: (track: <P extends BenchChild | ParleyServer>(p: P) => P) => Promise<T>): Promise<T> {
+export async function withProcesses<T>(
+  body: (track: <P extends BenchChild | ParleyServer>(p: P) => P) => Promise<T>,
+): Promise<T> {
   const started: (BenchChild | ParleyServer)[] = [];
   try {
     return await body((p) => {

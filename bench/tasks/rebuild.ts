@@ -51,7 +51,10 @@ export interface RebuildTaskResult {
 
 function* generateLog(total: number): Generator<RawEvent> {
   const random = prng(21);
-  const users = Array.from({ length: Math.min(5000, Math.max(10, Math.floor(total / 200))) }, (_, i) => ({ id: randomUUID(), name: usernameFor(i, random) }));
+  const users = Array.from({ length: Math.min(5000, Math.max(10, Math.floor(total / 200))) }, (_, i) => ({
+    id: randomUUID(),
+    name: usernameFor(i, random),
+  }));
   let position = 0;
   const time = new Date().toISOString();
   const metadata = { correlation_id: 'bench-rebuild', causation_id: 'bench' };
@@ -63,34 +66,79 @@ function* generateLog(total: number): Generator<RawEvent> {
       const version = (versions.get(stream) ?? 0) + 1;
       versions.set(stream, version);
       return {
-        id: randomUUID(), position: ++position, stream, version, type: e.type, time, metadata,
-        data: e.data as unknown as Record<string, unknown>, schema_version: CURRENT_SCHEMA_VERSION[e.type],
+        id: randomUUID(),
+        position: ++position,
+        stream,
+        version,
+        type: e.type,
+        time,
+        metadata,
+        data: e.data as unknown as Record<string, unknown>,
+        schema_version: CURRENT_SCHEMA_VERSION[e.type],
       };
     });
   };
   for (const u of users) {
     if (position >= total) return;
-    yield* raw(userDecider.decide({
-      type: 'RegisterUser', user_id: u.id, username: u.name, password_hash: '$argon2id$bench', email: `${u.name}@bench.test`,
-      first_name: null, last_name: null, phone: null,
-    }, userDecider.initialState()));
-    yield* raw(sessionDecider.decide({
-      type: 'StartSession', session_id: randomUUID(), user_id: u.id, username: u.name, refresh_id: randomUUID(), expires_at: time,
-    }, sessionDecider.initialState()));
+    yield* raw(
+      userDecider.decide(
+        {
+          type: 'RegisterUser',
+          user_id: u.id,
+          username: u.name,
+          password_hash: '$argon2id$bench',
+          email: `${u.name}@bench.test`,
+          first_name: null,
+          last_name: null,
+          phone: null,
+        },
+        userDecider.initialState(),
+      ),
+    );
+    yield* raw(
+      sessionDecider.decide(
+        {
+          type: 'StartSession',
+          session_id: randomUUID(),
+          user_id: u.id,
+          username: u.name,
+          refresh_id: randomUUID(),
+          expires_at: time,
+        },
+        sessionDecider.initialState(),
+      ),
+    );
   }
   while (position < total) {
-    const from = users[Math.floor(random() * users.length)]!;
-    let to = users[Math.floor(random() * users.length)]!;
+    const from = users[Math.floor(random() * users.length)];
+    let to = users[Math.floor(random() * users.length)];
     if (to === from) to = users[(users.indexOf(from) + 1) % users.length]!;
-    yield* raw(messageDecider.decide({
-      type: 'SendPrivateMessage', message_id: randomUUID(), from_id: from.id, from: from.name, to_id: to.id, text: messageText(100, random),
-    }, {
-      recipient: {
-        id: to.id, username: to.name, email: '', first_name: null, last_name: null, phone: null, password_hash: '',
-        settings: DEFAULT_SETTINGS, picture: null,
-      },
-      existing: null,
-    }));
+    yield* raw(
+      messageDecider.decide(
+        {
+          type: 'SendPrivateMessage',
+          message_id: randomUUID(),
+          from_id: from.id,
+          from: from.name,
+          to_id: to.id,
+          text: messageText(100, random),
+        },
+        {
+          recipient: {
+            id: to.id,
+            username: to.name,
+            email: '',
+            first_name: null,
+            last_name: null,
+            phone: null,
+            password_hash: '',
+            settings: DEFAULT_SETTINGS,
+            picture: null,
+          },
+          existing: null,
+        },
+      ),
+    );
   }
 }
 
@@ -100,14 +148,16 @@ async function plainScan(c: RebuildCommand, sqliteFile: string | null): Promise<
   let bytes = 0;
   if (sqliteFile) {
     const db = new Database(sqliteFile, { readonly: true });
-    for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{ data: string }>) {
+    for (const row of db.prepare('SELECT * FROM events ORDER BY position').iterate() as IterableIterator<{
+      data: string;
+    }>) {
       rows++;
       bytes += row.data.length;
     }
     db.close();
   } else {
     const { MongoClient } = await import('mongodb');
-    const client = new MongoClient(c.env.MONGO_URL!);
+    const client = new MongoClient(c.env.MONGO_URL);
     await client.connect();
     for await (const doc of client.db(c.env.MONGO_DB).collection('events').find({}).sort({ position: 1 })) {
       rows++;

@@ -6,7 +6,14 @@ import { emailKey, passwordProblem, usernameKey } from '../commands/rules';
 import { sessionDecider } from '../commands/session';
 import { invalid, registrationProblems, userDecider, type User, type UserCommand } from '../commands/user';
 import {
-  emailStream, sessionStream, usernameStream, userStream, type PictureRef, type ProfileFields, type UserEvent, type UserSettings,
+  emailStream,
+  sessionStream,
+  usernameStream,
+  userStream,
+  type PictureRef,
+  type ProfileFields,
+  type UserEvent,
+  type UserSettings,
 } from '../events';
 import type { UserRow } from '../store/read-models';
 import type { AppDeps } from './deps';
@@ -63,12 +70,22 @@ export class Accounts {
     if (Object.keys(problems).length > 0) throw invalid(problems);
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
-    await this.deps.handle(userDecider, [
-      usernameStream(usernameKey(input.username)), emailStream(emailKey(input.email)),
-    ], {
-      type: 'RegisterUser', user_id: userId, username: input.username, email: input.email, password_hash: passwordHash,
-      first_name: input.first_name ?? null, last_name: input.last_name ?? null, phone: input.phone ?? null,
-    }, ctx, CONSISTENT);
+    await this.deps.handle(
+      userDecider,
+      [usernameStream(usernameKey(input.username)), emailStream(emailKey(input.email))],
+      {
+        type: 'RegisterUser',
+        user_id: userId,
+        username: input.username,
+        email: input.email,
+        password_hash: passwordHash,
+        first_name: input.first_name ?? null,
+        last_name: input.last_name ?? null,
+        phone: input.phone ?? null,
+      },
+      ctx,
+      CONSISTENT,
+    );
     return this.profile(userId);
   }
 
@@ -80,10 +97,20 @@ export class Accounts {
 
     const sessionId = randomUUID();
     const refreshId = randomUUID();
-    await this.deps.handle(sessionDecider, [sessionStream(sessionId)], {
-      type: 'StartSession', session_id: sessionId, user_id: user.id, username: user.username,
-      refresh_id: refreshId, expires_at: this.deps.tokens.refreshExpiry(new Date()),
-    }, { ...ctx, userId: user.id }, CONSISTENT);
+    await this.deps.handle(
+      sessionDecider,
+      [sessionStream(sessionId)],
+      {
+        type: 'StartSession',
+        session_id: sessionId,
+        user_id: user.id,
+        username: user.username,
+        refresh_id: refreshId,
+        expires_at: this.deps.tokens.refreshExpiry(new Date()),
+      },
+      { ...ctx, userId: user.id },
+      CONSISTENT,
+    );
     return this.deps.tokens.issue({ sub: user.id, sid: sessionId, username: user.username }, refreshId);
   }
 
@@ -92,10 +119,20 @@ export class Accounts {
     const claims = this.verify(() => this.deps.tokens.verifyRefresh(refreshToken));
     const refreshId = randomUUID();
     const now = new Date();
-    const done = await this.deps.handle(sessionDecider, [sessionStream(claims.sid)], {
-      type: 'RefreshSession', session_id: claims.sid, presented_refresh_id: claims.jti, refresh_id: refreshId,
-      expires_at: this.deps.tokens.refreshExpiry(now), now: now.toISOString(),
-    }, { ...ctx, userId: claims.sub }, CONSISTENT);
+    const done = await this.deps.handle(
+      sessionDecider,
+      [sessionStream(claims.sid)],
+      {
+        type: 'RefreshSession',
+        session_id: claims.sid,
+        presented_refresh_id: claims.jti,
+        refresh_id: refreshId,
+        expires_at: this.deps.tokens.refreshExpiry(now),
+        now: now.toISOString(),
+      },
+      { ...ctx, userId: claims.sub },
+      CONSISTENT,
+    );
     if (done.events.some((e) => e.type === 'SessionRevoked')) {
       throw new DomainError('refresh_token_reused', 'this refresh token was already used; the session has been ended');
     }
@@ -105,9 +142,17 @@ export class Accounts {
   }
 
   async logout(principal: Principal, ctx: CommandContext): Promise<void> {
-    await this.deps.handle(sessionDecider, [sessionStream(principal.session_id)], {
-      type: 'RevokeSession', session_id: principal.session_id, reason: 'logout',
-    }, { ...ctx, userId: principal.user_id }, CONSISTENT);
+    await this.deps.handle(
+      sessionDecider,
+      [sessionStream(principal.session_id)],
+      {
+        type: 'RevokeSession',
+        session_id: principal.session_id,
+        reason: 'logout',
+      },
+      { ...ctx, userId: principal.user_id },
+      CONSISTENT,
+    );
   }
 
   /** Verifies an access token and that its session is still live (one indexed read). */
@@ -163,16 +208,21 @@ export class Accounts {
     const commands: UserCommand[] = [];
     const streams = [userStream(principal.user_id)];
     if (profile.email !== undefined) streams.push(emailStream(emailKey(profile.email)));
-    if (Object.keys(profile).length > 0) commands.push({ type: 'UpdateProfile', user_id: principal.user_id, changes: profile });
+    if (Object.keys(profile).length > 0)
+      commands.push({ type: 'UpdateProfile', user_id: principal.user_id, changes: profile });
     if (settings) commands.push({ type: 'ChangeSettings', user_id: principal.user_id, changes: settings });
     if (new_password !== undefined) {
       if (current_password === undefined) {
-        throw new DomainError('validation_failed', 'current_password is required to change the password', { current_password: 'required' });
+        throw new DomainError('validation_failed', 'current_password is required to change the password', {
+          current_password: 'required',
+        });
       }
       commands.push(await this.passwordChange(principal, current_password, new_password));
     } else if (current_password !== undefined) {
       // Most likely a client that meant to change the password: say so rather than change nothing.
-      throw new DomainError('validation_failed', 'current_password goes with new_password', { new_password: 'required with current_password' });
+      throw new DomainError('validation_failed', 'current_password goes with new_password', {
+        new_password: 'required with current_password',
+      });
     }
     await this.deps.handle(userDecider, streams, commands, { ...ctx, userId: principal.user_id }, CONSISTENT);
     return this.profile(principal.user_id);
@@ -184,8 +234,16 @@ export class Accounts {
     if (!user || !(await verifyPassword(user.password_hash, current))) {
       throw new DomainError('invalid_credentials', 'the current password is wrong', { current_password: 'incorrect' });
     }
-    const others = (await this.deps.engine.readModels.activeSessionIds(user.id)).filter((id) => id !== principal.session_id);
-    return { type: 'ChangePassword', user_id: user.id, verified_hash: user.password_hash, password_hash: await hashPassword(next), revoke_sessions: others };
+    const others = (await this.deps.engine.readModels.activeSessionIds(user.id)).filter(
+      (id) => id !== principal.session_id,
+    );
+    return {
+      type: 'ChangePassword',
+      user_id: user.id,
+      verified_hash: user.password_hash,
+      password_hash: await hashPassword(next),
+      revoke_sessions: others,
+    };
   }
 
   /** Stores a picture recognised by its bytes (PNG, JPEG, GIF, WebP) and makes it the user's. */
@@ -194,13 +252,27 @@ export class Accounts {
     const { fileTypeFromBuffer } = await import('file-type');
     const detected = await fileTypeFromBuffer(bytes);
     if (!detected || !PICTURE_TYPES.has(detected.mime)) {
-      throw new DomainError('picture_unsupported', 'the file is not a PNG, JPEG, GIF or WebP image', { detected: detected?.mime ?? null });
+      throw new DomainError('picture_unsupported', 'the file is not a PNG, JPEG, GIF or WebP image', {
+        detected: detected?.mime ?? null,
+      });
     }
-    const picture: PictureRef = { id: createHash('sha256').update(bytes).digest('hex'), content_type: detected.mime, size: bytes.length };
+    const picture: PictureRef = {
+      id: createHash('sha256').update(bytes).digest('hex'),
+      content_type: detected.mime,
+      size: bytes.length,
+    };
     await this.deps.engine.pictures.put(picture.id, picture.content_type, bytes);
-    await this.deps.handle(userDecider, [userStream(principal.user_id)], {
-      type: 'SetPicture', user_id: principal.user_id, picture,
-    }, { ...ctx, userId: principal.user_id }, CONSISTENT);
+    await this.deps.handle(
+      userDecider,
+      [userStream(principal.user_id)],
+      {
+        type: 'SetPicture',
+        user_id: principal.user_id,
+        picture,
+      },
+      { ...ctx, userId: principal.user_id },
+      CONSISTENT,
+    );
     return picture;
   }
 

@@ -13,6 +13,9 @@ export function parseChatLine(line: string): ChatLine | DomainError {
   if (!PM_COMMAND.test(trimmed)) return { kind: 'chat', text: line };
   const rest = trimmed.replace(PM_COMMAND, '');
   const match = /^(\S+)\s+([\s\S]+)$/.exec(rest);
-  if (!match) return new DomainError('validation_failed', 'usage: /pm <username> <text>', { text: 'a private message needs a recipient and a text' });
-  return { kind: 'pm', to: match[1]!, text: match[2]! };
+  if (!match)
+    return new DomainError('validation_failed', 'usage: /pm <username> <text>', {
+      text: 'a private message needs a recipient and a text',
+    });
+  return { kind: 'pm', to: match[1], text: match[2] };
 }

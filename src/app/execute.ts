@@ -84,7 +84,11 @@ async function execute<C, S, E extends ParleyEvent>(
     try {
       const result = await store.append(appends, {
         time: new Date().toISOString(),
-        metadata: { correlation_id: context.correlationId, causation_id: crypto.randomUUID(), ...(context.userId ? { user_id: context.userId } : {}) },
+        metadata: {
+          correlation_id: context.correlationId,
+          causation_id: crypto.randomUUID(),
+          ...(context.userId ? { user_id: context.userId } : {}),
+        },
       });
       return { events: result.events, position: result.position };
     } catch (error) {
@@ -104,5 +108,9 @@ function groupByStream(events: ParleyEvent[], versions: Map<string, number>): St
     if (list) list.push(event);
     else byStream.set(stream, [event]);
   }
-  return [...byStream].map(([stream, list]) => ({ stream, expectedVersion: versions.get(stream) ?? 'any', events: list }));
+  return [...byStream].map(([stream, list]) => ({
+    stream,
+    expectedVersion: versions.get(stream) ?? 'any',
+    events: list,
+  }));
 }

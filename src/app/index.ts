@@ -51,16 +51,25 @@ export async function startParley(config: Config, log: Logger, opened: Engine): 
   const engine = protectEngine(opened, config.privacyKey);
   const legacyUntil = await markLegacyLog(engine);
   if (legacyUntil > 0) {
-    log.warn({ legacy_until: legacyUntil }, 'the event log holds events written before personal data was encrypted: '
-      + 'run `parley privacy migrate` (until then an erasure cannot be proven)');
+    log.warn(
+      { legacy_until: legacyUntil },
+      'the event log holds events written before personal data was encrypted: ' +
+        'run `parley privacy migrate` (until then an erasure cannot be proven)',
+    );
   }
   const projector = new ProjectionRunner(engine, PROJECTIONS, log);
   await projector.start();
   const tokens = new Tokens(config);
   const deps = { engine, projector, tokens, log, handle: commandHandler(engine.events, projector) };
   return {
-    config, log, engine, projector, tokens,
-    accounts: new Accounts(deps), messaging: new Messaging(deps), operations: new Operations(deps),
+    config,
+    log,
+    engine,
+    projector,
+    tokens,
+    accounts: new Accounts(deps),
+    messaging: new Messaging(deps),
+    operations: new Operations(deps),
     privacy: new Privacy(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),
   };

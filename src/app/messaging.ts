@@ -37,10 +37,14 @@ export interface Feed {
 
 function noticeOf(event: StoredEvent): FeedNotice | null {
   switch (event.type) {
-    case 'MessageSent': return { kind: 'pm', message: privateMessageRow(event) };
-    case 'ChatMessagePosted': return { kind: 'chat', message: chatMessageRow(event) };
-    case 'SessionRevoked': return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
-    default: return null;
+    case 'MessageSent':
+      return { kind: 'pm', message: privateMessageRow(event) };
+    case 'ChatMessagePosted':
+      return { kind: 'chat', message: chatMessageRow(event) };
+    case 'SessionRevoked':
+      return { kind: 'revoked', session_id: event.data.session_id, reason: event.data.reason };
+    default:
+      return null;
   }
 }
 
@@ -69,7 +73,11 @@ export class Messaging {
 
   /** With `consistent`, resolves once the read models (inbox, histories) have the message. */
   send(
-    principal: Principal, line: ChatLine, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    line: ChatLine,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     return line.kind === 'pm'
       ? this.sendPrivate(principal, line.to, line.text, ref, ctx, options)
@@ -88,23 +96,44 @@ export class Messaging {
     if (!recipientId) throw new DomainError('recipient_not_found', `there is no user '${to}'`);
 
     const command: MessageCommand = {
-      type: 'SendPrivateMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, to_id: recipientId, text, ...(ref === undefined ? {} : { ref }),
+      type: 'SendPrivateMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      to_id: recipientId,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const streams = [userStream(recipientId), pmStream(command.message_id)];
     const event = await this.store(command, streams, principal, ctx, options);
-    return { kind: 'pm', message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>), position: event.position };
+    return {
+      kind: 'pm',
+      message: privateMessageRow(event as Stored<EventOfType<'MessageSent'>>),
+      position: event.position,
+    };
   }
 
   async postChat(
-    principal: Principal, text: string, ref: string | undefined, ctx: CommandContext, options: HandleOptions = {},
+    principal: Principal,
+    text: string,
+    ref: string | undefined,
+    ctx: CommandContext,
+    options: HandleOptions = {},
   ): Promise<SentMessage> {
     const command: MessageCommand = {
-      type: 'PostChatMessage', message_id: messageIdFor(principal.user_id, ref), from_id: principal.user_id,
-      from: principal.username, text, ...(ref === undefined ? {} : { ref }),
+      type: 'PostChatMessage',
+      message_id: messageIdFor(principal.user_id, ref),
+      from_id: principal.user_id,
+      from: principal.username,
+      text,
+      ...(ref === undefined ? {} : { ref }),
     };
     const event = await this.store(command, [chatStream(command.message_id)], principal, ctx, options);
-    return { kind: 'chat', message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>), position: event.position };
+    return {
+      kind: 'chat',
+      message: chatMessageRow(event as Stored<EventOfType<'ChatMessagePosted'>>),
+      position: event.position,
+    };
   }
 
   /** The user's last received private messages, oldest first. With `after`, as of at least that log position. */
@@ -137,7 +166,7 @@ export class Messaging {
         const notice = noticeOf(event);
         if (notice) notices.push(notice);
       }
-      if (events.length > 0) onNotices({ notices, position: events[events.length - 1]!.position });
+      if (events.length > 0) onNotices({ notices, position: events[events.length - 1].position });
     });
     return { from: start, done: subscription.done, stop: () => subscription.stop() };
   }
@@ -148,7 +177,8 @@ export class Messaging {
     if (known) return known;
     const id = await claimantOf(this.deps.engine.events, key);
     if (id) {
-      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE) this.recipientIds.delete(this.recipientIds.keys().next().value!);
+      if (this.recipientIds.size >= RECIPIENT_CACHE_SIZE)
+        this.recipientIds.delete(this.recipientIds.keys().next().value!);
       this.recipientIds.set(key, id);
     }
     return id;
@@ -156,14 +186,18 @@ export class Messaging {
 
   /** Appends the message, or finds the one a previous send with the same ref stored. */
   private async store(
-    command: MessageCommand, streams: string[], principal: Principal, ctx: CommandContext, options: HandleOptions,
+    command: MessageCommand,
+    streams: string[],
+    principal: Principal,
+    ctx: CommandContext,
+    options: HandleOptions,
   ): Promise<StoredEvent> {
     const context = { ...ctx, userId: principal.user_id };
     const done = await this.deps.handle(messageDecider, streams, command, context, options);
     const stored = done.events.find((e) => e.type === 'MessageSent' || e.type === 'ChatMessagePosted');
     if (stored) return stored;
-    const messageStream = streams[streams.length - 1]!;
+    const messageStream = streams[streams.length - 1];
     const { events } = await this.deps.engine.events.readStreams([messageStream]);
-    return events[0]!;
+    return events[0];
   }
 }

@@ -33,10 +33,16 @@ export class Privacy {
     const profile = await rm.userById(principal.user_id);
     if (!profile) throw new DomainError('user_not_found', 'no such user');
     const [sessions, privateMessages, chatMessages] = await Promise.all([
-      rm.sessionsOf(principal.user_id), rm.messagesOf(principal.user_id), rm.chatOf(principal.user_id),
+      rm.sessionsOf(principal.user_id),
+      rm.messagesOf(principal.user_id),
+      rm.chatOf(principal.user_id),
     ]);
     return {
-      exported_at: new Date().toISOString(), profile, sessions, private_messages: privateMessages, chat_messages: chatMessages,
+      exported_at: new Date().toISOString(),
+      profile,
+      sessions,
+      private_messages: privateMessages,
+      chat_messages: chatMessages,
     };
   }
 
@@ -57,18 +63,29 @@ export class Privacy {
 
     const sessions = await engine.readModels.activeSessionIds(user.id);
     const context = { ...ctx, userId: user.id };
-    const done = await handle(userDecider, [userStream(user.id), emailStream(emailKey(user.email))], {
-      type: 'EraseUser', user_id: user.id, verified_hash: user.password_hash, revoke_sessions: sessions,
-    }, context);
+    const done = await handle(
+      userDecider,
+      [userStream(user.id), emailStream(emailKey(user.email))],
+      {
+        type: 'EraseUser',
+        user_id: user.id,
+        verified_hash: user.password_hash,
+        revoke_sessions: sessions,
+      },
+      context,
+    );
     await protection.ring.erase(user.id, new Date().toISOString());
     await projector.waitFor(done.position);
     await this.endLateSessions(user.id, context);
     await this.deletePictures(events as UserEvent[]);
 
-    const legacyUntil = Number(await engine.privacy.keys.getMeta(LEGACY_UNTIL) ?? 0);
+    const legacyUntil = Number((await engine.privacy.keys.getMeta(LEGACY_UNTIL)) ?? 0);
     if (legacyUntil > 0) {
-      this.deps.log.warn({ user_id: user.id, legacy_until: legacyUntil }, 'user erased, but the log still holds events '
-        + 'written before personal data was encrypted: run `parley privacy migrate` to make the erasure provable');
+      this.deps.log.warn(
+        { user_id: user.id, legacy_until: legacyUntil },
+        'user erased, but the log still holds events ' +
+          'written before personal data was encrypted: run `parley privacy migrate` to make the erasure provable',
+      );
     }
     return { legacy_until: legacyUntil };
   }
@@ -76,9 +93,17 @@ export class Privacy {
   /** A login decided just before the erasure may have started its session just after it: end it too. */
   private async endLateSessions(userId: string, ctx: CommandContext): Promise<void> {
     for (const sessionId of await this.deps.engine.readModels.activeSessionIds(userId)) {
-      await this.deps.handle(sessionDecider, [sessionStream(sessionId)], {
-        type: 'RevokeSession', session_id: sessionId, reason: 'account_erased',
-      }, ctx, { consistent: true });
+      await this.deps.handle(
+        sessionDecider,
+        [sessionStream(sessionId)],
+        {
+          type: 'RevokeSession',
+          session_id: sessionId,
+          reason: 'account_erased',
+        },
+        ctx,
+        { consistent: true },
+      );
     }
   }
 

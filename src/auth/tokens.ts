@@ -94,7 +94,8 @@ export class Tokens {
     } catch (error) {
       throw new TokenError(error instanceof jwt.TokenExpiredError ? 'token has expired' : 'token is invalid');
     }
-    if (typeof claims === 'string' || claims.typ !== type) throw new TokenError(`token is not ${type === 'access' ? 'an access' : 'a refresh'} token`);
+    if (typeof claims === 'string' || claims.typ !== type)
+      throw new TokenError(`token is not ${type === 'access' ? 'an access' : 'a refresh'} token`);
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new TokenError('token is malformed');
     return claims;
   }

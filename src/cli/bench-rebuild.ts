@@ -25,7 +25,11 @@ export interface RebuildMeasurement {
  * Builds a synthetic log of `events` events in a throw-away embedded database under `dir`, then
  * times, in the same run, a plain scan of it and a rebuild of every projection from it.
  */
-export async function measureRebuild(options: { events: number; dir: string; batchSize?: number }): Promise<RebuildMeasurement> {
+export async function measureRebuild(options: {
+  events: number;
+  dir: string;
+  batchSize?: number;
+}): Promise<RebuildMeasurement> {
   const engine = openSqliteEngine({ file: path.join(options.dir, 'bench-rebuild.db') });
   try {
     const generating = performance.now();
@@ -54,11 +58,19 @@ export const BENCH_USAGE = `parley bench-rebuild [--events N] [--batch-size N] [
   (default 1000000) in a temporary embedded database; the configured data is not touched.`;
 
 export async function benchRebuildCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { events: { type: 'string' }, 'batch-size': { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      events: { type: 'string' },
+      'batch-size': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
   const events = values.events === undefined ? 1_000_000 : Number(values.events);
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (!Number.isSafeInteger(events) || events < 1) throw usageError('--events must be a positive whole number');
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw usageError('--batch-size must be a positive whole number');
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+    throw usageError('--batch-size must be a positive whole number');
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-rebuild-'));
   try {
     if (!values.json) say(`generating ${events} synthetic events in ${dir} ...`);

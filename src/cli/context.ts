@@ -4,7 +4,10 @@ import type { Engine } from '../store/ports';
 
 /** A failure the operator caused or can fix: printed as a plain message, no stack trace. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

@@ -6,23 +6,32 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 
 const str = { type: 'string', minLength: 1 } as const;
 const nullableStr = { type: ['string', 'null'] } as const;
-const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({ type: 'object', properties, required });
+const obj = (properties: Record<string, unknown>, required = Object.keys(properties)) => ({
+  type: 'object',
+  properties,
+  required,
+});
 const changes = (properties: Record<string, unknown>) => ({ type: 'object', properties, minProperties: 1 });
 const pictureRef = obj({ id: str, content_type: str, size: { type: 'integer', minimum: 0 } });
 const messageFields = { message_id: str, from_id: str, from: str, text: { type: 'string' }, ref: { type: 'string' } };
 
 /** The line around every event: what the log stores besides the event's own data. */
-const envelope = ajv.compile(obj({
-  position: { type: 'integer', minimum: 1 },
-  id: str,
-  stream: str,
-  version: { type: 'integer', minimum: 1 },
-  type: { enum: [...EVENT_TYPES] },
-  schema_version: { type: 'integer', minimum: 1 },
-  time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$' },
-  data: { type: 'object' },
-  metadata: obj({ correlation_id: { type: 'string' }, causation_id: { type: 'string' }, user_id: { type: 'string' } }, ['correlation_id', 'causation_id']),
-}));
+const envelope = ajv.compile(
+  obj({
+    position: { type: 'integer', minimum: 1 },
+    id: str,
+    stream: str,
+    version: { type: 'integer', minimum: 1 },
+    type: { enum: [...EVENT_TYPES] },
+    schema_version: { type: 'integer', minimum: 1 },
+    time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$' },
+    data: { type: 'object' },
+    metadata: obj(
+      { correlation_id: { type: 'string' }, causation_id: { type: 'string' }, user_id: { type: 'string' } },
+      ['correlation_id', 'causation_id'],
+    ),
+  }),
+);
 
 /**
  * Each type's data in its current shape (old shapes are upcast first). Fields parley reads must
@@ -30,12 +39,24 @@ const envelope = ajv.compile(obj({
  */
 const DATA_SCHEMAS: Record<EventType, object> = {
   UserRegistered: obj({
-    user_id: str, username: str, username_key: str, password_hash: str, email: str,
-    first_name: nullableStr, last_name: nullableStr, phone: nullableStr,
+    user_id: str,
+    username: str,
+    username_key: str,
+    password_hash: str,
+    email: str,
+    first_name: nullableStr,
+    last_name: nullableStr,
+    phone: nullableStr,
     settings: obj({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }),
   }),
-  ProfileUpdated: obj({ user_id: str, changes: changes({ email: str, first_name: nullableStr, last_name: nullableStr, phone: nullableStr }) }),
-  SettingsChanged: obj({ user_id: str, changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }) }),
+  ProfileUpdated: obj({
+    user_id: str,
+    changes: changes({ email: str, first_name: nullableStr, last_name: nullableStr, phone: nullableStr }),
+  }),
+  SettingsChanged: obj({
+    user_id: str,
+    changes: changes({ pm_policy: { enum: ['everyone', 'nobody'] }, phone_public: { type: 'boolean' } }),
+  }),
   PasswordChanged: obj({ user_id: str, password_hash: str }),
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
   UserErased: obj({ user_id: str }),
@@ -44,7 +65,11 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   EmailReleased: obj({ key: str, user_id: str }),
   SessionStarted: obj({ session_id: str, user_id: str, username: str, refresh_id: str, expires_at: str }),
   SessionRefreshed: obj({ session_id: str, user_id: str, refresh_id: str, previous_refresh_id: str, expires_at: str }),
-  SessionRevoked: obj({ session_id: str, user_id: str, reason: { enum: ['logout', 'refresh_token_reuse', 'password_changed', 'account_erased'] } }),
+  SessionRevoked: obj({
+    session_id: str,
+    user_id: str,
+    reason: { enum: ['logout', 'refresh_token_reuse', 'password_changed', 'account_erased'] },
+  }),
   MessageSent: obj({ ...messageFields, to_id: str, to: str }, ['message_id', 'from_id', 'from', 'to_id', 'to', 'text']),
   ChatMessagePosted: obj(messageFields, ['message_id', 'from_id', 'from', 'text']),
 };
@@ -70,7 +95,9 @@ export function validateExportedEvent(value: unknown): { event: RawEvent } | { p
   const raw = value as unknown as RawEvent;
   const current = CURRENT_SCHEMA_VERSION[raw.type as EventType];
   if (raw.schema_version > current) {
-    return { problem: `${raw.type} schema_version ${raw.schema_version} is newer than this release knows (${current}): import with a newer parley` };
+    return {
+      problem: `${raw.type} schema_version ${raw.schema_version} is newer than this release knows (${current}): import with a newer parley`,
+    };
   }
   let upcast_;
   try {
@@ -81,6 +108,7 @@ export function validateExportedEvent(value: unknown): { event: RawEvent } | { p
   const validateData = dataValidators[upcast_.type];
   if (!validateData(upcast_.data)) return { problem: describe(validateData, 'data') };
   const expectedStream = streamOf(upcast_);
-  if (raw.stream !== expectedStream) return { problem: `stream is ${raw.stream}, but a ${raw.type} with this data belongs to ${expectedStream}` };
+  if (raw.stream !== expectedStream)
+    return { problem: `stream is ${raw.stream}, but a ${raw.type} with this data belongs to ${expectedStream}` };
   return { event: raw };
 }

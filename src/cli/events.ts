@@ -21,10 +21,18 @@ parley events import [--dry-run] [--resume] [--input FILE] < events.ndjson
 const BATCH = 1_000;
 
 /** The fields of an exported line, in a fixed order. */
-const exportedLine = (e: StoredEvent): string => JSON.stringify({
-  position: e.position, id: e.id, stream: e.stream, version: e.version, type: e.type,
-  schema_version: e.schema_version, time: e.time, data: e.data, metadata: e.metadata,
-});
+const exportedLine = (e: StoredEvent): string =>
+  JSON.stringify({
+    position: e.position,
+    id: e.id,
+    stream: e.stream,
+    version: e.version,
+    type: e.type,
+    schema_version: e.schema_version,
+    time: e.time,
+    data: e.data,
+    metadata: e.metadata,
+  });
 
 export async function eventsCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -42,13 +50,20 @@ async function exportCommand(args: string[]): Promise<void> {
     let position = from - 1;
     let count = 0;
     const out = values.output === undefined ? process.stdout : createWriteStream(values.output, { flags: 'wx' });
+    const writes = watchWrites(out);
     while (position < head) {
+      if (writes.failure) break;
       const batch = (await engine.events.readAll(position, BATCH)).filter((e) => e.position <= head);
       if (batch.length === 0) break;
-      position = batch[batch.length - 1]!.position;
+      position = batch[batch.length - 1].position;
       count += batch.length;
       // Wait for the reader when the pipe is full: memory stays at one batch.
-      if (!out.write(`${batch.map(exportedLine).join('\n')}\n`)) await drained(out);
+      if (!out.write(`${batch.map(exportedLine).join('\n')}\n`)) await drained(out, writes);
+    }
+    if (writes.failure) {
+      // `parley events export | head`: the reader closed the pipe. Its choice; the export ends quietly.
+      if (out === process.stdout && READER_GONE.includes(writes.failure.code ?? '')) return;
+      throw writes.failure;
     }
     if (out !== process.stdout) {
       out.end();
@@ -58,14 +73,34 @@ async function exportCommand(args: string[]): Promise<void> {
   });
 }
 
-function drained(out: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    out.once('error', onError);
-    out.once('drain', () => {
-      out.off('error', onError);
+/** EPIPE on the write that found the pipe closed, ERR_STREAM_DESTROYED on any write after it. */
+const READER_GONE = ['EPIPE', 'ERR_STREAM_DESTROYED'];
+
+interface WriteState {
+  failure: NodeJS.ErrnoException | null;
+  /** Ends a wait for 'drain', which never comes after an error. */
+  wake: () => void;
+}
+
+/** Keeps the output's first error for the export loop to judge, instead of an uncaught 'error' event. */
+function watchWrites(out: NodeJS.WritableStream): WriteState {
+  const state: WriteState = { failure: null, wake: () => {} };
+  out.on('error', (error: NodeJS.ErrnoException) => {
+    state.failure ??= error;
+    state.wake();
+  });
+  return state;
+}
+
+function drained(out: NodeJS.WritableStream, state: WriteState): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      state.wake = () => {};
       resolve();
-    });
+    };
+    out.once('drain', done);
+    state.wake = done;
   });
 }
 
@@ -85,18 +120,33 @@ interface ImportState {
 }
 
 async function importCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: {
-    'dry-run': { type: 'boolean', default: false }, resume: { type: 'boolean', default: false }, input: { type: 'string' },
-  } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
+      input: { type: 'string' },
+    },
+  });
   await withEngine(async (engine) => {
     const head = await engine.events.headPosition();
     if (head > 0 && !values.resume) {
-      throw new CliError(`the target log is not empty (head at position ${head}); import writes only into an empty log.\n`
-        + 'To continue an interrupted import of the same export, run it again with --resume.');
+      throw new CliError(
+        `the target log is not empty (head at position ${head}); import writes only into an empty log.\n` +
+          'To continue an interrupted import of the same export, run it again with --resume.',
+      );
     }
     const state: ImportState = {
-      engine, dryRun: values['dry-run'], resume: values.resume, head, pending: [], pendingLines: [],
-      imported: 0, skipped: 0, lastPosition: 0, headVerified: head === 0,
+      engine,
+      dryRun: values['dry-run'],
+      resume: values.resume,
+      head,
+      pending: [],
+      pendingLines: [],
+      imported: 0,
+      skipped: 0,
+      lastPosition: 0,
+      headVerified: head === 0,
     };
     const input = values.input === undefined ? process.stdin : createReadStream(values.input);
     const lines = createInterface({ input, crlfDelay: Infinity });
@@ -116,14 +166,19 @@ async function importCommand(args: string[]): Promise<void> {
     }
     if (state.lastPosition === 0) throw new CliError(`the input holds no events\n${summary(state)}`);
     if (!state.headVerified) {
-      throw new CliError(`the input ends at position ${state.lastPosition}, before the target's head (${state.head}): nothing to import, and no event to check it against`);
+      throw new CliError(
+        `the input ends at position ${state.lastPosition}, before the target's head (${state.head}): nothing to import, and no event to check it against`,
+      );
     }
     say(summary(state));
   });
 }
 
 class LineError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -139,7 +194,10 @@ async function importLine(state: ImportState, line: string, lineNo: number): Pro
   if ('problem' in checked) throw new LineError(lineNo, checked.problem);
   const event = checked.event;
   if (event.position <= state.lastPosition) {
-    throw new LineError(lineNo, `position ${event.position} does not follow ${state.lastPosition}: an export lists positions in increasing order`);
+    throw new LineError(
+      lineNo,
+      `position ${event.position} does not follow ${state.lastPosition}: an export lists positions in increasing order`,
+    );
   }
   state.lastPosition = event.position;
 
@@ -150,7 +208,10 @@ async function importLine(state: ImportState, line: string, lineNo: number): Pro
     return;
   }
   if (!state.headVerified) {
-    throw new LineError(lineNo, `the input has no event at position ${state.head}, the target's head, so it cannot be checked to continue the same log`);
+    throw new LineError(
+      lineNo,
+      `the input has no event at position ${state.head}, the target's head, so it cannot be checked to continue the same log`,
+    );
   }
   state.pending.push(event);
   state.pendingLines.push(lineNo);
@@ -160,7 +221,10 @@ async function importLine(state: ImportState, line: string, lineNo: number): Pro
 async function verifyHead(state: ImportState, event: RawEvent, lineNo: number): Promise<void> {
   const [stored] = await state.engine.events.readAll(state.head - 1, 1);
   if (!stored || stored.id !== event.id) {
-    throw new LineError(lineNo, `the target's event at position ${state.head} has id ${stored?.id ?? '(none)'}, the input's has ${event.id}: not the same log`);
+    throw new LineError(
+      lineNo,
+      `the target's event at position ${state.head} has id ${stored?.id ?? '(none)'}, the input's has ${event.id}: not the same log`,
+    );
   }
   state.headVerified = true;
 }
@@ -185,8 +249,13 @@ async function flush(state: ImportState, lineNo: number): Promise<void> {
 function summary(state: ImportState, failed = false): string {
   const verb = state.dryRun ? 'validated (dry run, nothing written)' : 'imported';
   const skipped = state.skipped > 0 ? `; skipped ${state.skipped} already in the log` : '';
-  const notWritten = state.pending.length > 0 ? `; the ${state.pending.length} valid events read since then (lines ${state.pendingLines[0]}..) were not written` : '';
-  const resume = failed && !state.dryRun && state.imported > 0
-    ? '\nfix the input and run the import again with --resume to continue where it stopped' : '';
+  const notWritten =
+    state.pending.length > 0
+      ? `; the ${state.pending.length} valid events read since then (lines ${state.pendingLines[0]}..) were not written`
+      : '';
+  const resume =
+    failed && !state.dryRun && state.imported > 0
+      ? '\nfix the input and run the import again with --resume to continue where it stopped'
+      : '';
   return `${verb} ${state.imported} events${skipped}${notWritten}${resume}`;
 }

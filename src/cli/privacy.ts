@@ -28,17 +28,21 @@ export async function privacyCommand(args: string[]): Promise<void> {
   if (sub === 'migrate') return migrateCommand();
   if (sub === 'keys' && rest[0] === 'export') return keysExport(rest.slice(1));
   if (sub === 'keys' && rest[0] === 'import') return keysImport(rest.slice(1));
-  throw usageError(`unknown privacy command: ${[sub, ...rest].join(' ') || '(none)'}; `
-    + 'expected: privacy status | privacy migrate | privacy keys export | privacy keys import');
+  throw usageError(
+    `unknown privacy command: ${[sub, ...rest].join(' ') || '(none)'}; ` +
+      'expected: privacy status | privacy migrate | privacy keys export | privacy keys import',
+  );
 }
 
 async function statusCommand(): Promise<void> {
   await withEngine(async (engine) => {
-    const legacy = Number(await engine.privacy.keys.getMeta(LEGACY_UNTIL) ?? await engine.events.headPosition());
+    const legacy = Number((await engine.privacy.keys.getMeta(LEGACY_UNTIL)) ?? (await engine.events.headPosition()));
     const head = await engine.events.headPosition();
     if (legacy > 0) {
-      say(`events 1..${legacy} of ${head} were written before personal data was encrypted and may hold it in plaintext: `
-        + 'erasure cannot be proven for them; run `parley privacy migrate`');
+      say(
+        `events 1..${legacy} of ${head} were written before personal data was encrypted and may hold it in plaintext: ` +
+          'erasure cannot be proven for them; run `parley privacy migrate`',
+      );
       process.exitCode = 3;
     } else {
       say(`every personal field in the log (${head} events) is encrypted: erasure can be proven`);
@@ -48,15 +52,17 @@ async function statusCommand(): Promise<void> {
 
 async function migrateCommand(): Promise<void> {
   await withEngine(async (engine, config) => {
-    const resumeAt = Number(await engine.privacy.keys.getMeta(MIGRATED_TO) ?? 0);
+    const resumeAt = Number((await engine.privacy.keys.getMeta(MIGRATED_TO)) ?? 0);
     if (resumeAt > 0) say(`resuming after position ${resumeAt}`);
     const progress = progressReporter('privacy migrate', 'events');
     try {
       const result = await migrateLog(engine, config.privacyKey, (position, head) => progress.update(position, head));
       progress.stop();
-      say(`looked at ${result.scanned} events up to position ${result.head}, rewrote ${result.rewritten}`
-        + (result.keysErased > 0 ? `, finished ${result.keysErased} interrupted erasures` : '')
-        + '; every personal field in the log is now encrypted');
+      say(
+        `looked at ${result.scanned} events up to position ${result.head}, rewrote ${result.rewritten}` +
+          (result.keysErased > 0 ? `, finished ${result.keysErased} interrupted erasures` : '') +
+          '; every personal field in the log is now encrypted',
+      );
     } catch (error) {
       progress.stop();
       throw new CliError(`migrate stopped: ${(error as Error).message}\nrun it again to resume where it stopped`);
@@ -64,14 +70,18 @@ async function migrateCommand(): Promise<void> {
   });
 }
 
-const keyLine = (k: StoredDataKey): string => JSON.stringify({
-  user_id: k.user_id, wrapped: k.wrapped?.toString('base64') ?? null, erased_at: k.erased_at,
-});
+const keyLine = (k: StoredDataKey): string =>
+  JSON.stringify({
+    user_id: k.user_id,
+    wrapped: k.wrapped?.toString('base64') ?? null,
+    erased_at: k.erased_at,
+  });
 
 async function keysExport(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { output: { type: 'string' } } });
   await withEngine(async (engine) => {
-    const out = values.output === undefined ? process.stdout : createWriteStream(values.output, { flags: 'wx', mode: 0o600 });
+    const out =
+      values.output === undefined ? process.stdout : createWriteStream(values.output, { flags: 'wx', mode: 0o600 });
     let count = 0;
     for await (const key of engine.privacy.keys.list()) {
       count += 1;
@@ -92,11 +102,14 @@ function parseKey(line: string, lineNo: number): StoredDataKey {
   } catch (error) {
     throw new CliError(`line ${lineNo}: not valid JSON (${(error as Error).message})`);
   }
-  const ok = typeof value.user_id === 'string' && value.user_id !== ''
-    && (value.wrapped === null || typeof value.wrapped === 'string')
-    && (value.erased_at === null || typeof value.erased_at === 'string')
-    && (value.wrapped === null) === (value.erased_at !== null);
-  if (!ok) throw new CliError(`line ${lineNo}: expected {"user_id", "wrapped": base64 or null, "erased_at": null or a time}`);
+  const ok =
+    typeof value.user_id === 'string' &&
+    value.user_id !== '' &&
+    (value.wrapped === null || typeof value.wrapped === 'string') &&
+    (value.erased_at === null || typeof value.erased_at === 'string') &&
+    (value.wrapped === null) === (value.erased_at !== null);
+  if (!ok)
+    throw new CliError(`line ${lineNo}: expected {"user_id", "wrapped": base64 or null, "erased_at": null or a time}`);
   return {
     user_id: value.user_id as string,
     wrapped: value.wrapped === null ? null : Buffer.from(value.wrapped as string, 'base64'),
@@ -118,8 +131,10 @@ async function keysImport(args: string[]): Promise<void> {
       const key = parseKey(line, lineNo);
       // A key store from another installation would make every field unreadable: refuse it before writing.
       if (!ring.opens(key)) {
-        throw new CliError(`line ${lineNo}: the key of user ${key.user_id} does not open with this PRIVACY_KEY; `
-          + 'import keys with the PRIVACY_KEY of the installation they were exported from');
+        throw new CliError(
+          `line ${lineNo}: the key of user ${key.user_id} does not open with this PRIVACY_KEY; ` +
+            'import keys with the PRIVACY_KEY of the installation they were exported from',
+        );
       }
       batch.push(key);
       count += 1;
@@ -130,7 +145,8 @@ async function keysImport(args: string[]): Promise<void> {
     }
     await engine.privacy.keys.importKeys(batch);
     // The imported log was written protected: the export carries no plaintext to warn about.
-    if (await engine.privacy.keys.getMeta(LEGACY_UNTIL) === null) await engine.privacy.keys.setMeta(LEGACY_UNTIL, '0');
+    if ((await engine.privacy.keys.getMeta(LEGACY_UNTIL)) === null)
+      await engine.privacy.keys.setMeta(LEGACY_UNTIL, '0');
     say(`imported ${count} data keys and tombstones`);
   });
 }

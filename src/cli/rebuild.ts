@@ -10,9 +10,14 @@ export const REBUILD_USAGE = `parley rebuild [projection ...] [--batch-size N]
   read model until the swap. On failure the old read models stay in place.`;
 
 export async function rebuildCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'batch-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'batch-size': { type: 'string' } },
+  });
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw usageError('--batch-size must be a positive whole number');
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+    throw usageError('--batch-size must be a positive whole number');
   let projections;
   try {
     projections = selectProjections(positionals);
@@ -35,11 +40,15 @@ export async function rebuildCommand(args: string[]): Promise<void> {
       const result = await rebuildProjections(engine, projections, {
         batchSize,
         signal: aborted.signal,
-        onProgress: (p) => { if (p.phase !== 'promote') progress.update(p.position, p.head); },
+        onProgress: (p) => {
+          if (p.phase !== 'promote') progress.update(p.position, p.head);
+        },
       });
       progress.stop();
       const rate = Math.round(result.events / Math.max(result.seconds, 1e-3));
-      say(`rebuilt ${names} from ${result.events} events in ${result.seconds.toFixed(1)}s (${rate} events/s); checkpoint ${result.position}`);
+      say(
+        `rebuilt ${names} from ${result.events} events in ${result.seconds.toFixed(1)}s (${rate} events/s); checkpoint ${result.position}`,
+      );
     } catch (error) {
       progress.stop();
       if (error instanceof CliError) throw error;

@@ -13,7 +13,8 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-const uuid = (kind: number, n: number): string => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const uuid = (kind: number, n: number): string =>
+  `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 /**
  * A synthetic but well-formed log for benchmarks: registrations (claims, UserRegistered, a
@@ -33,8 +34,15 @@ export function* syntheticLog(total: number, batchSize = 10_000, seed = 1): Gene
   const push = (type: EventType, stream: string, version: number, data: Record<string, unknown>) => {
     position += 1;
     batch.push({
-      position, id: uuid(0, position), stream, version, type, schema_version: CURRENT_SCHEMA_VERSION[type],
-      time: new Date(start + position * 10).toISOString(), data, metadata,
+      position,
+      id: uuid(0, position),
+      stream,
+      version,
+      type,
+      schema_version: CURRENT_SCHEMA_VERSION[type],
+      time: new Date(start + position * 10).toISOString(),
+      data,
+      metadata,
     });
   };
   const pick = (n: number) => Math.floor(random() * n);
@@ -50,13 +58,24 @@ export function* syntheticLog(total: number, batchSize = 10_000, seed = 1): Gene
       push('UsernameClaimed', `username-${username}`, 1, { key: username, user_id: userId });
       push('EmailClaimed', `email-${email}`, 1, { key: email, user_id: userId });
       push('UserRegistered', `user-${userId}`, 1, {
-        user_id: userId, username, username_key: username, email, password_hash: '$argon2id$v=19$m=19456,t=2,p=1$synthetic$synthetic',
-        first_name: null, last_name: null, phone: null, settings: { pm_policy: 'everyone', phone_public: false },
+        user_id: userId,
+        username,
+        username_key: username,
+        email,
+        password_hash: '$argon2id$v=19$m=19456,t=2,p=1$synthetic$synthetic',
+        first_name: null,
+        last_name: null,
+        phone: null,
+        settings: { pm_policy: 'everyone', phone_public: false },
       });
       userVersions.push(1);
       const sessionId = uuid(2, sessionVersions.length);
       push('SessionStarted', `session-${sessionId}`, 1, {
-        session_id: sessionId, user_id: userId, username, refresh_id: uuid(3, position), expires_at: '2027-01-01T00:00:00.000Z',
+        session_id: sessionId,
+        user_id: userId,
+        username,
+        refresh_id: uuid(3, position),
+        expires_at: '2027-01-01T00:00:00.000Z',
       });
       sessionVersions.push(1);
     } else if (roll < 0.45) {
@@ -64,29 +83,48 @@ export function* syntheticLog(total: number, batchSize = 10_000, seed = 1): Gene
       const to = (from + 1 + pick(registered - 1)) % registered;
       const messageId = uuid(4, position);
       push('MessageSent', `pm-${messageId}`, 1, {
-        message_id: messageId, from_id: uuid(1, from), from: names[from], to_id: uuid(1, to), to: names[to], text: `hello ${to} from ${from} #${position}`,
+        message_id: messageId,
+        from_id: uuid(1, from),
+        from: names[from],
+        to_id: uuid(1, to),
+        to: names[to],
+        text: `hello ${to} from ${from} #${position}`,
       });
     } else if (roll < 0.85) {
       const from = pick(registered);
       const messageId = uuid(5, position);
-      push('ChatMessagePosted', `chat-${messageId}`, 1, { message_id: messageId, from_id: uuid(1, from), from: names[from], text: `chat line ${position}` });
+      push('ChatMessagePosted', `chat-${messageId}`, 1, {
+        message_id: messageId,
+        from_id: uuid(1, from),
+        from: names[from],
+        text: `chat line ${position}`,
+      });
     } else if (roll < 0.92) {
       const s = pick(sessionVersions.length);
-      sessionVersions[s]! += 1;
-      push('SessionRefreshed', `session-${uuid(2, s)}`, sessionVersions[s]!, {
-        session_id: uuid(2, s), user_id: uuid(1, s % registered), refresh_id: uuid(3, position), previous_refresh_id: uuid(3, position - 1), expires_at: '2027-01-02T00:00:00.000Z',
+      sessionVersions[s] += 1;
+      push('SessionRefreshed', `session-${uuid(2, s)}`, sessionVersions[s], {
+        session_id: uuid(2, s),
+        user_id: uuid(1, s % registered),
+        refresh_id: uuid(3, position),
+        previous_refresh_id: uuid(3, position - 1),
+        expires_at: '2027-01-02T00:00:00.000Z',
       });
     } else if (roll < 0.98) {
       const u = pick(registered);
-      userVersions[u]! += 1;
-      const data = roll < 0.95
-        ? { user_id: uuid(1, u), changes: { first_name: `First${position}` } }
-        : { user_id: uuid(1, u), changes: { phone_public: position % 2 === 0 } };
-      push(roll < 0.95 ? 'ProfileUpdated' : 'SettingsChanged', `user-${uuid(1, u)}`, userVersions[u]!, data);
+      userVersions[u] += 1;
+      const data =
+        roll < 0.95
+          ? { user_id: uuid(1, u), changes: { first_name: `First${position}` } }
+          : { user_id: uuid(1, u), changes: { phone_public: position % 2 === 0 } };
+      push(roll < 0.95 ? 'ProfileUpdated' : 'SettingsChanged', `user-${uuid(1, u)}`, userVersions[u], data);
     } else {
       const s = pick(sessionVersions.length);
-      sessionVersions[s]! += 1;
-      push('SessionRevoked', `session-${uuid(2, s)}`, sessionVersions[s]!, { session_id: uuid(2, s), user_id: uuid(1, s % registered), reason: 'logout' });
+      sessionVersions[s] += 1;
+      push('SessionRevoked', `session-${uuid(2, s)}`, sessionVersions[s], {
+        session_id: uuid(2, s),
+        user_id: uuid(1, s % registered),
+        reason: 'logout',
+      });
     }
     if (batch.length >= batchSize || position >= total) {
       yield batch;

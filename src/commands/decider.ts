@@ -35,14 +35,20 @@ export interface Decider<Command, State, Event extends ParleyEvent = ParleyEvent
   decide: (command: Command, state: State) => Event[] | DomainError;
 }
 
-export const fold = <S, E extends ParleyEvent>(decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>, events: readonly E[]): S =>
-  events.reduce(decider.evolve, decider.initialState());
+export const fold = <S, E extends ParleyEvent>(
+  decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
+  events: readonly E[],
+): S => events.reduce(decider.evolve, decider.initialState());
 
 /**
  * Decides several commands in a row as one: each sees the state the previous ones left. All their
  * events, or the first error.
  */
-export function decideAll<C, S, E extends ParleyEvent>(decider: Decider<C, S, E>, commands: readonly C[], state: S): E[] | DomainError {
+export function decideAll<C, S, E extends ParleyEvent>(
+  decider: Decider<C, S, E>,
+  commands: readonly C[],
+  state: S,
+): E[] | DomainError {
   const events: E[] = [];
   for (const command of commands) {
     const result = decider.decide(command, state);

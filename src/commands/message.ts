@@ -4,7 +4,15 @@ import { messageText } from './rules';
 import { evolveUser, type User } from './user';
 
 export type MessageCommand =
-  | { type: 'SendPrivateMessage'; message_id: string; from_id: string; from: string; to_id: string; text: string; ref?: string }
+  | {
+      type: 'SendPrivateMessage';
+      message_id: string;
+      from_id: string;
+      from: string;
+      to_id: string;
+      text: string;
+      ref?: string;
+    }
   | { type: 'PostChatMessage'; message_id: string; from_id: string; from: string; text: string; ref?: string };
 
 /** The message's own stream (empty unless a ref is being resent) and, for a PM, the recipient. */
@@ -36,17 +44,33 @@ export const messageDecider: Decider<MessageCommand, MessageState, Event | UserE
     const ref = cmd.ref === undefined ? {} : { ref: cmd.ref };
 
     if (cmd.type === 'PostChatMessage') {
-      return [{ type: 'ChatMessagePosted', data: { message_id: cmd.message_id, from_id: cmd.from_id, from: cmd.from, text, ...ref } }];
+      return [
+        {
+          type: 'ChatMessagePosted',
+          data: { message_id: cmd.message_id, from_id: cmd.from_id, from: cmd.from, text, ...ref },
+        },
+      ];
     }
     const recipient = state.recipient;
     if (!recipient || recipient.id !== cmd.to_id) return new DomainError('recipient_not_found', 'no such recipient');
-    if (recipient.id === cmd.from_id) return new DomainError('pm_to_self', 'you cannot send a private message to yourself');
+    if (recipient.id === cmd.from_id)
+      return new DomainError('pm_to_self', 'you cannot send a private message to yourself');
     if (recipient.settings.pm_policy === 'nobody') {
       return new DomainError('pm_not_accepted', `${recipient.username} does not accept private messages`);
     }
-    return [{
-      type: 'MessageSent',
-      data: { message_id: cmd.message_id, from_id: cmd.from_id, from: cmd.from, to_id: recipient.id, to: recipient.username, text, ...ref },
-    }];
+    return [
+      {
+        type: 'MessageSent',
+        data: {
+          message_id: cmd.message_id,
+          from_id: cmd.from_id,
+          from: cmd.from,
+          to_id: recipient.id,
+          to: recipient.username,
+          text,
+          ...ref,
+        },
+      },
+    ];
   },
 };

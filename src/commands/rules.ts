@@ -12,9 +12,34 @@ export const EMAIL_MAX = 254;
 
 /** Words that would collide with routes under /users/ or read as commands. */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
-  'me', 'create', 'update', 'add_picture', 'search', 'picture', 'login', 'logout', 'refresh',
-  'auth', 'users', 'user', 'messenger', 'admin', 'root', 'system', 'api', 'docs', 'openapi.json',
-  'metrics', 'healthz', 'readyz', 'ws', 'pm', 'chat', 'inbox', 'null', 'undefined',
+  'me',
+  'create',
+  'update',
+  'add_picture',
+  'search',
+  'picture',
+  'login',
+  'logout',
+  'refresh',
+  'auth',
+  'users',
+  'user',
+  'messenger',
+  'admin',
+  'root',
+  'system',
+  'api',
+  'docs',
+  'openapi.json',
+  'metrics',
+  'healthz',
+  'readyz',
+  'ws',
+  'pm',
+  'chat',
+  'inbox',
+  'null',
+  'undefined',
 ]);
 
 // Letters and digits of any script, plus '_', '.', '-'.
@@ -33,7 +58,8 @@ export const emailKey = (email: string): string => email.normalize('NFKC').trim(
 export function usernameProblem(raw: string): string | null {
   const username = normalizeUsername(raw);
   const length = [...username].length;
-  if (length < USERNAME_MIN || length > USERNAME_MAX) return `username must be ${USERNAME_MIN}–${USERNAME_MAX} characters`;
+  if (length < USERNAME_MIN || length > USERNAME_MAX)
+    return `username must be ${USERNAME_MIN}–${USERNAME_MAX} characters`;
   if (!USERNAME_PATTERN.test(username)) return "username may contain only letters, digits, '_', '.' and '-'";
   if (RESERVED_USERNAMES.has(username.toLowerCase())) return `username '${username}' is reserved`;
   return null;
@@ -46,7 +72,8 @@ export function emailProblem(email: string): string | null {
 
 export function passwordProblem(password: string): string | null {
   const length = [...password].length;
-  if (length < PASSWORD_MIN || length > PASSWORD_MAX) return `password must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`;
+  if (length < PASSWORD_MIN || length > PASSWORD_MAX)
+    return `password must be ${PASSWORD_MIN}–${PASSWORD_MAX} characters`;
   return null;
 }
 

@@ -9,7 +9,14 @@ export interface SessionState {
 }
 
 export type SessionCommand =
-  | { type: 'StartSession'; session_id: string; user_id: string; username: string; refresh_id: string; expires_at: string }
+  | {
+      type: 'StartSession';
+      session_id: string;
+      user_id: string;
+      username: string;
+      refresh_id: string;
+      expires_at: string;
+    }
   | {
       type: 'RefreshSession';
       session_id: string;
@@ -27,7 +34,12 @@ export const sessionDecider: Decider<SessionCommand, SessionState, SessionEvent>
   evolve(state, event) {
     switch (event.type) {
       case 'SessionStarted':
-        return { status: 'active', user_id: event.data.user_id, refresh_id: event.data.refresh_id, expires_at: event.data.expires_at };
+        return {
+          status: 'active',
+          user_id: event.data.user_id,
+          refresh_id: event.data.refresh_id,
+          expires_at: event.data.expires_at,
+        };
       case 'SessionRefreshed':
         return { ...state, refresh_id: event.data.refresh_id, expires_at: event.data.expires_at };
       case 'SessionRevoked':
@@ -41,23 +53,36 @@ export const sessionDecider: Decider<SessionCommand, SessionState, SessionEvent>
         if (state.status !== 'none') return new DomainError('session_invalid', 'session already exists');
         return [{ type: 'SessionStarted', data: { ...withoutType(cmd) } }];
       case 'RefreshSession': {
-        if (state.status !== 'active' || !state.user_id) return new DomainError('session_invalid', 'the session has ended');
+        if (state.status !== 'active' || !state.user_id)
+          return new DomainError('session_invalid', 'the session has ended');
         if (state.expires_at! <= cmd.now) return new DomainError('session_invalid', 'the session has expired');
         if (cmd.presented_refresh_id !== state.refresh_id) {
           // A spent refresh token came back: someone else may hold it, so the whole session ends.
-          return [{ type: 'SessionRevoked', data: { session_id: cmd.session_id, user_id: state.user_id, reason: 'refresh_token_reuse' } }];
+          return [
+            {
+              type: 'SessionRevoked',
+              data: { session_id: cmd.session_id, user_id: state.user_id, reason: 'refresh_token_reuse' },
+            },
+          ];
         }
-        return [{
-          type: 'SessionRefreshed',
-          data: {
-            session_id: cmd.session_id, user_id: state.user_id, refresh_id: cmd.refresh_id,
-            previous_refresh_id: cmd.presented_refresh_id, expires_at: cmd.expires_at,
+        return [
+          {
+            type: 'SessionRefreshed',
+            data: {
+              session_id: cmd.session_id,
+              user_id: state.user_id,
+              refresh_id: cmd.refresh_id,
+              previous_refresh_id: cmd.presented_refresh_id,
+              expires_at: cmd.expires_at,
+            },
           },
-        }];
+        ];
       }
       case 'RevokeSession':
         if (state.status !== 'active' || !state.user_id) return [];
-        return [{ type: 'SessionRevoked', data: { session_id: cmd.session_id, user_id: state.user_id, reason: cmd.reason } }];
+        return [
+          { type: 'SessionRevoked', data: { session_id: cmd.session_id, user_id: state.user_id, reason: cmd.reason } },
+        ];
     }
   },
 };

@@ -1,6 +1,13 @@
 import type {
-  ClaimEvent, EmailClaimed, EmailReleased, PictureRef, ProfileFields, SessionRevoked, UserEvent,
-  UserSettings, UsernameClaimed,
+  ClaimEvent,
+  EmailClaimed,
+  EmailReleased,
+  PictureRef,
+  ProfileFields,
+  SessionRevoked,
+  UserEvent,
+  UserSettings,
+  UsernameClaimed,
 } from '../events';
 import { emailStream, usernameStream } from '../events';
 import { DomainError, type Decider } from './decider';
@@ -23,7 +30,7 @@ export interface UserState {
 export const DEFAULT_SETTINGS: UserSettings = { pm_policy: 'everyone', phone_public: false };
 
 export type UserCommand =
-  | { type: 'RegisterUser'; user_id: string; username: string; password_hash: string } & ProfileFields
+  | ({ type: 'RegisterUser'; user_id: string; username: string; password_hash: string } & ProfileFields)
   | { type: 'UpdateProfile'; user_id: string; changes: Partial<ProfileFields> }
   | { type: 'ChangeSettings'; user_id: string; changes: Partial<UserSettings> }
   | {
@@ -61,7 +68,7 @@ function profileProblems(fields: Partial<ProfileFields>): Record<string, string>
 }
 
 export const invalid = (problems: Record<string, string>): DomainError =>
-  new DomainError('validation_failed', Object.values(problems)[0]!, problems);
+  new DomainError('validation_failed', Object.values(problems)[0], problems);
 
 /** What is wrong with a registration's fields, by field (empty when nothing is). */
 export function registrationProblems(fields: { username: string } & Partial<ProfileFields>): Record<string, string> {
@@ -84,16 +91,31 @@ function decideRegister(cmd: Extract<UserCommand, { type: 'RegisterUser' }>, sta
 
   const claimedUsername: UsernameClaimed = { type: 'UsernameClaimed', data: { key: uKey, user_id: cmd.user_id } };
   const claimedEmail: EmailClaimed = { type: 'EmailClaimed', data: { key: eKey, user_id: cmd.user_id } };
-  return [claimedUsername, claimedEmail, {
-    type: 'UserRegistered',
-    data: {
-      user_id: cmd.user_id, username, username_key: uKey, email: cmd.email.trim(), password_hash: cmd.password_hash,
-      first_name: cmd.first_name, last_name: cmd.last_name, phone: cmd.phone, settings: DEFAULT_SETTINGS,
+  return [
+    claimedUsername,
+    claimedEmail,
+    {
+      type: 'UserRegistered',
+      data: {
+        user_id: cmd.user_id,
+        username,
+        username_key: uKey,
+        email: cmd.email.trim(),
+        password_hash: cmd.password_hash,
+        first_name: cmd.first_name,
+        last_name: cmd.last_name,
+        phone: cmd.phone,
+        settings: DEFAULT_SETTINGS,
+      },
     },
-  }];
+  ];
 }
 
-function decideUpdateProfile(cmd: Extract<UserCommand, { type: 'UpdateProfile' }>, user: User, state: UserState): Event[] | DomainError {
+function decideUpdateProfile(
+  cmd: Extract<UserCommand, { type: 'UpdateProfile' }>,
+  user: User,
+  state: UserState,
+): Event[] | DomainError {
   const problems = profileProblems(cmd.changes);
   if (Object.keys(problems).length > 0) return invalid(problems);
 
@@ -122,17 +144,24 @@ function decideUpdateProfile(cmd: Extract<UserCommand, { type: 'UpdateProfile' }
 
 function decideChangeSettings(cmd: Extract<UserCommand, { type: 'ChangeSettings' }>, user: User): Event[] {
   const changes: Partial<UserSettings> = {};
-  if (cmd.changes.pm_policy !== undefined && cmd.changes.pm_policy !== user.settings.pm_policy) changes.pm_policy = cmd.changes.pm_policy;
-  if (cmd.changes.phone_public !== undefined && cmd.changes.phone_public !== user.settings.phone_public) changes.phone_public = cmd.changes.phone_public;
+  if (cmd.changes.pm_policy !== undefined && cmd.changes.pm_policy !== user.settings.pm_policy)
+    changes.pm_policy = cmd.changes.pm_policy;
+  if (cmd.changes.phone_public !== undefined && cmd.changes.phone_public !== user.settings.phone_public)
+    changes.phone_public = cmd.changes.phone_public;
   return Object.keys(changes).length === 0 ? [] : [{ type: 'SettingsChanged', data: { user_id: user.id, changes } }];
 }
 
-function decideChangePassword(cmd: Extract<UserCommand, { type: 'ChangePassword' }>, user: User): Event[] | DomainError {
-  if (cmd.verified_hash !== user.password_hash) return new DomainError('invalid_credentials', 'the current password is wrong');
+function decideChangePassword(
+  cmd: Extract<UserCommand, { type: 'ChangePassword' }>,
+  user: User,
+): Event[] | DomainError {
+  if (cmd.verified_hash !== user.password_hash)
+    return new DomainError('invalid_credentials', 'the current password is wrong');
   return [
     { type: 'PasswordChanged', data: { user_id: user.id, password_hash: cmd.password_hash } },
     ...cmd.revoke_sessions.map((session_id): SessionRevoked => ({
-      type: 'SessionRevoked', data: { session_id, user_id: user.id, reason: 'password_changed' },
+      type: 'SessionRevoked',
+      data: { session_id, user_id: user.id, reason: 'password_changed' },
     })),
   ];
 }
@@ -146,7 +175,8 @@ function decideErase(cmd: Extract<UserCommand, { type: 'EraseUser' }>, user: Use
   return [
     { type: 'EmailReleased', data: { key: emailKey(user.email), user_id: user.id } },
     ...cmd.revoke_sessions.map((session_id): SessionRevoked => ({
-      type: 'SessionRevoked', data: { session_id, user_id: user.id, reason: 'account_erased' },
+      type: 'SessionRevoked',
+      data: { session_id, user_id: user.id, reason: 'account_erased' },
     })),
     { type: 'UserErased', data: { user_id: user.id } },
   ];
@@ -175,12 +205,18 @@ export const userDecider: Decider<UserCommand, UserState, Event> = {
     const user = state.user;
     if (!user || user.id !== cmd.user_id) return new DomainError('user_not_found', 'no such user');
     switch (cmd.type) {
-      case 'UpdateProfile': return decideUpdateProfile(cmd, user, state);
-      case 'ChangeSettings': return decideChangeSettings(cmd, user);
-      case 'ChangePassword': return decideChangePassword(cmd, user);
-      case 'EraseUser': return decideErase(cmd, user);
+      case 'UpdateProfile':
+        return decideUpdateProfile(cmd, user, state);
+      case 'ChangeSettings':
+        return decideChangeSettings(cmd, user);
+      case 'ChangePassword':
+        return decideChangePassword(cmd, user);
+      case 'EraseUser':
+        return decideErase(cmd, user);
       case 'SetPicture':
-        return cmd.picture?.id === user.picture?.id ? [] : [{ type: 'PictureChanged', data: { user_id: user.id, picture: cmd.picture } }];
+        return cmd.picture?.id === user.picture?.id
+          ? []
+          : [{ type: 'PictureChanged', data: { user_id: user.id, picture: cmd.picture } }];
     }
   },
 };

@@ -5,6 +5,7 @@ import path from 'node:path';
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
 const ALGORITHMS: readonly JwtAlgorithm[] = ['HS256', 'HS384', 'HS512'];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 export interface MongoConfig {
   url: string;
@@ -36,6 +37,8 @@ export interface Config {
   host: string;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** LOG_FORMAT: auto is pretty when stdout is a terminal, json otherwise (src/log.ts). */
+  logFormat: (typeof LOG_FORMATS)[number];
   /** Signing key for JWTs; generated into DATA_DIR when not configured. */
   secretKey: string;
   /** True when the key was generated rather than configured (the server warns). */
@@ -62,7 +65,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -96,7 +102,8 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 function mongoConfig(env: Env): MongoConfig | null {
   const db = env.MONGO_DB || 'parley';
   if (env.MONGO_URL) {
-    if (!/^mongodb(\+srv)?:\/\//.test(env.MONGO_URL)) throw new ConfigError('MONGO_URL', "must start with 'mongodb://' or 'mongodb+srv://'");
+    if (!/^mongodb(\+srv)?:\/\//.test(env.MONGO_URL))
+      throw new ConfigError('MONGO_URL', "must start with 'mongodb://' or 'mongodb+srv://'");
     return { url: env.MONGO_URL, db };
   }
   if (!env.MONGO_HOST) {
@@ -107,8 +114,11 @@ function mongoConfig(env: Env): MongoConfig | null {
   }
   // Only a host: the URL built from it carries no options, and a host with some in it builds a broken one.
   if (/[/?@,]/.test(env.MONGO_HOST)) {
-    throw new ConfigError('MONGO_HOST', 'must be a host name; for connection options (replicaSet, directConnection) '
-      + 'or several hosts, set MONGO_URL, which replaces MONGO_HOST');
+    throw new ConfigError(
+      'MONGO_HOST',
+      'must be a host name; for connection options (replicaSet, directConnection) ' +
+        'or several hosts, set MONGO_URL, which replaces MONGO_HOST',
+    );
   }
   const port = integer(env, 'MONGO_PORT', 27017, 1, 65535);
   if (Boolean(env.MONGO_USER) !== Boolean(env.MONGO_PASS)) {
@@ -123,7 +133,10 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   const configured = env.SECRET_KEY;
   if (configured !== undefined && configured !== '') {
     if (configured.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError('SECRET_KEY', `must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -hex 32)`);
+      throw new ConfigError(
+        'SECRET_KEY',
+        `must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -hex 32)`,
+      );
     }
     return { key: configured, generated: false };
   }
@@ -132,7 +145,10 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   if (existsSync(file)) {
     const stored = readFileSync(file, 'utf8').trim();
     if (stored.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError('SECRET_KEY', `is not set, and the key kept in ${file} is damaged (shorter than ${MIN_SECRET_LENGTH} characters): set SECRET_KEY or delete that file`);
+      throw new ConfigError(
+        'SECRET_KEY',
+        `is not set, and the key kept in ${file} is damaged (shorter than ${MIN_SECRET_LENGTH} characters): set SECRET_KEY or delete that file`,
+      );
     }
     return { key: stored, generated: true };
   }
@@ -165,7 +181,10 @@ function privacyKey(env: Env, dataDir: string): { key: Buffer; generated: boolea
   if (existsSync(file)) {
     const stored = readFileSync(file, 'utf8').trim();
     if (!PRIVACY_KEY_PATTERN.test(stored)) {
-      throw new ConfigError('PRIVACY_KEY', `is not set, and the key kept in ${file} is damaged (not 64 hex digits): set PRIVACY_KEY or restore that file`);
+      throw new ConfigError(
+        'PRIVACY_KEY',
+        `is not set, and the key kept in ${file} is damaged (not 64 hex digits): set PRIVACY_KEY or restore that file`,
+      );
     }
     return { key: Buffer.from(stored, 'hex'), generated: true };
   }
@@ -182,7 +201,10 @@ function privacyKey(env: Env, dataDir: string): { key: Buffer; generated: boolea
 /** Exact origins only (scheme://host[:port]): an allow-list with '*' in it would allow everyone. */
 function corsOrigins(env: Env): string[] {
   const raw = env.CORS_ORIGINS ?? '';
-  const origins = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   for (const origin of origins) {
     let parsed: URL | null = null;
     try {
@@ -190,8 +212,16 @@ function corsOrigins(env: Env): string[] {
     } catch {
       // reported below
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin || !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(parsed.hostname)) {
-      throw new ConfigError('CORS_ORIGINS', `'${origin}' is not an origin like https://chat.example.com (scheme, host and port only)`);
+    if (
+      !parsed ||
+      !/^https?:$/.test(parsed.protocol) ||
+      parsed.origin !== origin ||
+      !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(parsed.hostname)
+    ) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `'${origin}' is not an origin like https://chat.example.com (scheme, host and port only)`,
+      );
     }
   }
   return origins;
@@ -216,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     dataDir,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     secretKey: key,
     secretKeyGenerated: generated,
     privacyKey: privacy.key,
@@ -228,6 +259,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 10),
     corsOrigins: corsOrigins(env),
     rateLimits: rateLimits(env),
-    chatRate: { perSecond: integer(env, 'WS_RATE_LIMIT', 20, 1, 1_000_000), burst: integer(env, 'WS_RATE_BURST', 40, 1, 1_000_000) },
+    chatRate: {
+      perSecond: integer(env, 'WS_RATE_LIMIT', 20, 1, 1_000_000),
+      burst: integer(env, 'WS_RATE_BURST', 40, 1, 1_000_000),
+    },
   };
 }

@@ -52,13 +52,20 @@ const FRAMEWORK_CODES: Record<number, [string, string]> = {
 /** Turns anything a handler threw into the one error shape; unknown errors become an opaque 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof DomainError) return new HttpError(DOMAIN_STATUS[error.code], error.code, error.message, error.details);
+  if (error instanceof DomainError)
+    return new HttpError(DOMAIN_STATUS[error.code], error.code, error.message, error.details);
   if (error instanceof RetriesExhaustedError) {
     return new HttpError(409, 'concurrent_update', 'the resource was changed concurrently; try again');
   }
   if (error instanceof CommitUnknownError) {
-    return new HttpError(503, 'commit_unknown', 'the store did not confirm whether this was saved; send it again '
-      + '(a message resent with the same ref is stored once)', undefined, { 'Retry-After': '1' });
+    return new HttpError(
+      503,
+      'commit_unknown',
+      'the store did not confirm whether this was saved; send it again ' +
+        '(a message resent with the same ref is stored once)',
+      undefined,
+      { 'Retry-After': '1' },
+    );
   }
   if (error instanceof EventTooLargeError) return new HttpError(413, 'event_too_large', error.message);
   const status = (error as { status?: unknown })?.status;

@@ -14,7 +14,10 @@ export type Validator = (value: unknown) => void;
 function describe(errors: ErrorObject[] | null | undefined) {
   return (errors ?? []).map((e) => ({
     path: e.instancePath || '/',
-    message: e.keyword === 'additionalProperties' ? `unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message ?? 'is invalid',
+    message:
+      e.keyword === 'additionalProperties'
+        ? `unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`
+        : (e.message ?? 'is invalid'),
   }));
 }
 

@@ -21,23 +21,40 @@ export type StoredEvent = Stored<ParleyEvent>;
 export type EventOfType<T extends EventType> = Extract<ParleyEvent, { type: T }>;
 
 export const EVENT_TYPES: readonly EventType[] = [
-  'UserRegistered', 'ProfileUpdated', 'SettingsChanged', 'PasswordChanged', 'PictureChanged', 'UserErased',
-  'UsernameClaimed', 'EmailClaimed', 'EmailReleased',
-  'SessionStarted', 'SessionRefreshed', 'SessionRevoked',
-  'MessageSent', 'ChatMessagePosted',
+  'UserRegistered',
+  'ProfileUpdated',
+  'SettingsChanged',
+  'PasswordChanged',
+  'PictureChanged',
+  'UserErased',
+  'UsernameClaimed',
+  'EmailClaimed',
+  'EmailReleased',
+  'SessionStarted',
+  'SessionRefreshed',
+  'SessionRevoked',
+  'MessageSent',
+  'ChatMessagePosted',
 ];
 
 /** The stream an event belongs to follows from the event itself. */
 export function streamOf(event: ParleyEvent): string {
   switch (event.type) {
-    case 'UserRegistered': case 'ProfileUpdated': case 'SettingsChanged':
-    case 'PasswordChanged': case 'PictureChanged': case 'UserErased':
+    case 'UserRegistered':
+    case 'ProfileUpdated':
+    case 'SettingsChanged':
+    case 'PasswordChanged':
+    case 'PictureChanged':
+    case 'UserErased':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);
-    case 'EmailClaimed': case 'EmailReleased':
+    case 'EmailClaimed':
+    case 'EmailReleased':
       return emailStream(event.data.key);
-    case 'SessionStarted': case 'SessionRefreshed': case 'SessionRevoked':
+    case 'SessionStarted':
+    case 'SessionRefreshed':
+    case 'SessionRevoked':
       return sessionStream(event.data.session_id);
     case 'MessageSent':
       return pmStream(event.data.message_id);

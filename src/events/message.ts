@@ -1,25 +1,31 @@
 import type { EventOf } from './envelope';
 
 /** A private message. Usernames travel with ids so read models need no look-ups. */
-export type MessageSent = EventOf<'MessageSent', {
-  message_id: string;
-  from_id: string;
-  from: string;
-  to_id: string;
-  to: string;
-  text: string;
-  /** The client's idempotency reference, when it gave one. */
-  ref?: string;
-}>;
+export type MessageSent = EventOf<
+  'MessageSent',
+  {
+    message_id: string;
+    from_id: string;
+    from: string;
+    to_id: string;
+    to: string;
+    text: string;
+    /** The client's idempotency reference, when it gave one. */
+    ref?: string;
+  }
+>;
 
 /** A line in the general chat. */
-export type ChatMessagePosted = EventOf<'ChatMessagePosted', {
-  message_id: string;
-  from_id: string;
-  from: string;
-  text: string;
-  ref?: string;
-}>;
+export type ChatMessagePosted = EventOf<
+  'ChatMessagePosted',
+  {
+    message_id: string;
+    from_id: string;
+    from: string;
+    text: string;
+    ref?: string;
+  }
+>;
 
 export type MessageEvent = MessageSent | ChatMessagePosted;
 

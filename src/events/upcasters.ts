@@ -7,10 +7,20 @@ import type { EventMetadata, EventType, StoredEvent } from './index';
  * type's version in CURRENT_SCHEMA_VERSION and add the step from the previous version to UPCASTERS.
  */
 export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
-  UserRegistered: 2, ProfileUpdated: 1, SettingsChanged: 1, PasswordChanged: 1, PictureChanged: 1, UserErased: 1,
-  UsernameClaimed: 1, EmailClaimed: 1, EmailReleased: 1,
-  SessionStarted: 1, SessionRefreshed: 1, SessionRevoked: 1,
-  MessageSent: 1, ChatMessagePosted: 1,
+  UserRegistered: 2,
+  ProfileUpdated: 1,
+  SettingsChanged: 1,
+  PasswordChanged: 1,
+  PictureChanged: 1,
+  UserErased: 1,
+  UsernameClaimed: 1,
+  EmailClaimed: 1,
+  EmailReleased: 1,
+  SessionStarted: 1,
+  SessionRefreshed: 1,
+  SessionRevoked: 1,
+  MessageSent: 1,
+  ChatMessagePosted: 1,
 };
 
 type Step = (data: Record<string, unknown>) => Record<string, unknown>;
@@ -42,7 +52,9 @@ export interface RawEvent {
 
 export class UnknownEventError extends Error {
   constructor(readonly event: Pick<RawEvent, 'type' | 'schema_version' | 'position'>) {
-    super(`event at position ${event.position} has unknown type or schema version: ${event.type} v${event.schema_version}`);
+    super(
+      `event at position ${event.position} has unknown type or schema version: ${event.type} v${event.schema_version}`,
+    );
   }
 }
 

@@ -22,37 +22,52 @@ export interface ProfileFields {
   phone: string | null;
 }
 
-export type UserRegistered = EventOf<'UserRegistered', {
-  user_id: string;
-  username: string;
-  /**
-   * The case-folded key the username was claimed under (schema v2). Recorded rather than
-   * recomputed, so a later change to the folding rule cannot change what replaying this event gives.
-   */
-  username_key: string;
-  password_hash: string;
-  settings: UserSettings;
-} & ProfileFields>;
+export type UserRegistered = EventOf<
+  'UserRegistered',
+  {
+    user_id: string;
+    username: string;
+    /**
+     * The case-folded key the username was claimed under (schema v2). Recorded rather than
+     * recomputed, so a later change to the folding rule cannot change what replaying this event gives.
+     */
+    username_key: string;
+    password_hash: string;
+    settings: UserSettings;
+  } & ProfileFields
+>;
 
-export type ProfileUpdated = EventOf<'ProfileUpdated', {
-  user_id: string;
-  changes: Partial<ProfileFields>;
-}>;
+export type ProfileUpdated = EventOf<
+  'ProfileUpdated',
+  {
+    user_id: string;
+    changes: Partial<ProfileFields>;
+  }
+>;
 
-export type SettingsChanged = EventOf<'SettingsChanged', {
-  user_id: string;
-  changes: Partial<UserSettings>;
-}>;
+export type SettingsChanged = EventOf<
+  'SettingsChanged',
+  {
+    user_id: string;
+    changes: Partial<UserSettings>;
+  }
+>;
 
-export type PasswordChanged = EventOf<'PasswordChanged', {
-  user_id: string;
-  password_hash: string;
-}>;
+export type PasswordChanged = EventOf<
+  'PasswordChanged',
+  {
+    user_id: string;
+    password_hash: string;
+  }
+>;
 
-export type PictureChanged = EventOf<'PictureChanged', {
-  user_id: string;
-  picture: PictureRef | null;
-}>;
+export type PictureChanged = EventOf<
+  'PictureChanged',
+  {
+    user_id: string;
+    picture: PictureRef | null;
+  }
+>;
 
 /**
  * The account was erased at its owner's request: its data key is deleted (docs/privacy.md), so the
@@ -60,6 +75,7 @@ export type PictureChanged = EventOf<'PictureChanged', {
  */
 export type UserErased = EventOf<'UserErased', { user_id: string }>;
 
-export type UserEvent = UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged | UserErased;
+export type UserEvent =
+  UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged | UserErased;
 
 export const userStream = (userId: string): string => `user-${userId}`;

@@ -42,7 +42,16 @@ function requestLog(parley: Parley): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      parley.log.info({ request_id: ctx.state.requestId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      parley.log.info(
+        {
+          request_id: ctx.state.requestId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
     }
   };
 }
@@ -68,12 +77,14 @@ export function createHttpApp(parley: Parley, options: HttpAppOptions = {}): Koa
   koa.use(errorMiddleware(parley.log));
   koa.use(docsAssets());
   koa.use(router.routes());
-  koa.use(router.allowedMethods({
-    throw: true,
-    methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'this method is not allowed here'),
-    // A method nothing here knows (PROPFIND, FOO) is the client's mistake, not a server fault: 405, not 501.
-    notImplemented: () => new HttpError(405, 'method_not_allowed', 'this method is not supported'),
-  }));
+  koa.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'this method is not allowed here'),
+      // A method nothing here knows (PROPFIND, FOO) is the client's mistake, not a server fault: 405, not 501.
+      notImplemented: () => new HttpError(405, 'method_not_allowed', 'this method is not supported'),
+    }),
+  );
   koa.use(messengerPage());
   for (const middleware of options.extra ?? []) koa.use(middleware);
   // Koa would otherwise log every error to stderr a second time.

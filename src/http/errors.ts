@@ -7,7 +7,8 @@ export function errorMiddleware(log: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined)
+        throw new HttpError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status >= 500) log.error({ err: error, request_id: ctx.state.requestId }, 'request failed');

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Route } from './route';
-import { chatSchema, createdUserSchema, errorSchema, meSchema, pmSchema, publicUserSchema, tokenPairSchema } from '../edge/schemas';
+import {
+  chatSchema,
+  createdUserSchema,
+  errorSchema,
+  meSchema,
+  pmSchema,
+  publicUserSchema,
+  tokenPairSchema,
+} from '../edge/schemas';
 import type { Schema } from '../edge/validation';
 
 /**
@@ -39,7 +47,12 @@ const schemaRef = (schema: Schema): unknown => publish(schema, false);
 
 export const SECURITY_SCHEMES = {
   /** Paste an access token from POST /auth/login. */
-  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /auth/login.' },
+  bearerAuth: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token from POST /auth/login.',
+  },
   /** The same tokens through the OAuth2 password flow, so /docs can log in with a username and password. */
   passwordLogin: {
     type: 'oauth2',
@@ -65,7 +78,9 @@ function parameters(route: Route): unknown[] {
     const properties = (schema?.properties ?? {}) as Record<string, Schema>;
     const required = new Set((schema?.required ?? []) as string[]);
     return Object.entries(properties).map(([name, property]) => ({
-      name, in: where, required: where === 'path' || required.has(name),
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
       ...(property.description ? { description: property.description } : {}),
       schema: schemaRef(property),
     }));
@@ -145,8 +160,9 @@ function packageJson(): { version: string; license: string } {
 const TAG_DESCRIPTIONS: Record<string, string> = {
   users: 'Accounts: registration, profiles, settings, pictures and user search.',
   auth: 'Sessions: log in, trade a refresh token for a new pair, log out.',
-  messenger: 'Private messages and the general chat over REST, and the chat page '
-    + '(live chat runs over the WebSocket at /messenger/ws).',
+  messenger:
+    'Private messages and the general chat over REST, and the chat page ' +
+    '(live chat runs over the WebSocket at /messenger/ws).',
   operations: 'Health, readiness and metrics, for operators and orchestrators.',
   documentation: 'This document and the interactive documentation built on it.',
 };
@@ -156,11 +172,12 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
   for (const route of routes) {
     const method = route.method.toLowerCase();
     paths[route.path] ??= {};
-    if (paths[route.path]![method]) throw new Error(`two routes for ${route.method} ${route.path}`);
-    paths[route.path]![method] = operation(route, options);
+    if (paths[route.path][method]) throw new Error(`two routes for ${route.method} ${route.path}`);
+    paths[route.path][method] = operation(route, options);
   }
   const tags = [...new Set(routes.map((r) => r.tag))].map((name) => ({
-    name, ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
+    name,
+    ...(TAG_DESCRIPTIONS[name] ? { description: TAG_DESCRIPTIONS[name] } : {}),
   }));
   const pkg = packageJson();
   const used = new Set<SecuritySchemeName>(['bearerAuth', 'passwordLogin', ...Object.values(options.security ?? {})]);
@@ -170,10 +187,11 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
       title: 'parley',
       version: pkg.version,
       license: { name: pkg.license, identifier: pkg.license },
-      description: 'An event-sourced messenger: accounts, private messages and a general chat. '
-        + 'Authenticate with POST /auth/login (or the Authorize button), then send the access token as a bearer token. '
-        + 'Every error has the same shape: {"error": {"code", "message", "details?"}}. '
-        + 'Live chat runs over the WebSocket at /messenger/ws (see docs/websocket.md).',
+      description:
+        'An event-sourced messenger: accounts, private messages and a general chat. ' +
+        'Authenticate with POST /auth/login (or the Authorize button), then send the access token as a bearer token. ' +
+        'Every error has the same shape: {"error": {"code", "message", "details?"}}. ' +
+        'Live chat runs over the WebSocket at /messenger/ws (see docs/websocket.md).',
     },
     // Relative: the API is served where this document is, whatever the host.
     servers: [{ url: '/', description: 'this server' }],
@@ -182,9 +200,14 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions =
     components: {
       schemas: Object.fromEntries([...NAMED_SCHEMAS].map(([schema, name]) => [name, publish(schema)])),
       responses: {
-        Error: { description: 'Any other error (e.g. 413, 415, 500), in the one error shape', content: { 'application/json': { schema: ref('Error') } } },
+        Error: {
+          description: 'Any other error (e.g. 413, 415, 500), in the one error shape',
+          content: { 'application/json': { schema: ref('Error') } },
+        },
       },
-      securitySchemes: Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name as SecuritySchemeName))),
+      securitySchemes: Object.fromEntries(
+        Object.entries(SECURITY_SCHEMES).filter(([name]) => used.has(name as SecuritySchemeName)),
+      ),
     },
   };
 }

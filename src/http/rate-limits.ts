@@ -24,22 +24,38 @@ export const RATE_LIMIT_WINDOWS: Readonly<Record<RateLimitName, number>> = {
 export function clientAddressKey(address: string): string {
   const plain = address.replace(/%.*$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
-  if (mapped) return mapped[1]!;
+  if (mapped) return mapped[1];
   if (isIPv4(plain) || !isIPv6(plain)) return plain;
   const [head = '', tail] = plain.split('::');
   const front = head === '' ? [] : head.split(':');
   const back = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 const tooMany = (limit: RateLimitName, res: RateLimiterRes): HttpError => {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  const what = limit === 'login_account' ? 'failed logins for this account'
-    : limit === 'export_user' ? 'data exports' : 'requests from your address';
-  return new HttpError(429, 'rate_limited', `too many ${what}; try again in ${seconds} s`, { limit, retry_after: seconds }, {
-    'Retry-After': String(seconds),
-  });
+  const what =
+    limit === 'login_account'
+      ? 'failed logins for this account'
+      : limit === 'export_user'
+        ? 'data exports'
+        : 'requests from your address';
+  return new HttpError(
+    429,
+    'rate_limited',
+    `too many ${what}; try again in ${seconds} s`,
+    { limit, retry_after: seconds },
+    {
+      'Retry-After': String(seconds),
+    },
+  );
 };
 
 type Counted = { limiter: RateLimiterAbstract; key: string; onSuccess: RouteRateLimit['onSuccess'] };

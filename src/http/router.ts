@@ -16,7 +16,10 @@ export const koaPath = (openApiPath: string): string => openApiPath.replace(/\{(
 
 function requiredBearerToken(ctx: Context): string {
   const token = bearerToken(ctx.get('Authorization'));
-  if (!token) throw new HttpError(401, 'not_authenticated', 'send an access token: Authorization: Bearer <token>', undefined, { 'WWW-Authenticate': 'Bearer' });
+  if (!token)
+    throw new HttpError(401, 'not_authenticated', 'send an access token: Authorization: Bearer <token>', undefined, {
+      'WWW-Authenticate': 'Bearer',
+    });
   return token;
 }
 
@@ -24,7 +27,7 @@ function requiredBearerToken(ctx: Context): string {
 export function authenticate(parley: Parley): Middleware {
   return async (ctx, next) => {
     try {
-      ctx.state.principal = await parley.accounts.authenticate(requiredBearerToken(ctx)) satisfies Principal;
+      ctx.state.principal = (await parley.accounts.authenticate(requiredBearerToken(ctx))) satisfies Principal;
     } catch (error) {
       const httpError = toHttpError(error);
       if (httpError.status === 401) httpError.headers['WWW-Authenticate'] = 'Bearer error="invalid_token"';
@@ -48,7 +51,10 @@ function endsEmpty(stream: NodeJS.ReadableStream): Promise<boolean> {
       stream.off('error', onEnd);
       resolve(empty);
     };
-    const onData = () => { stream.pause(); done(false); };
+    const onData = () => {
+      stream.pause();
+      done(false);
+    };
     const onEnd = () => done(true);
     stream.on('data', onData);
     stream.once('end', onEnd);
@@ -96,18 +102,31 @@ function bodyParser(route: Route): Middleware[] {
     jsonLimit: maxBytes,
     formLimit: maxBytes,
     formidable: {
-      maxFiles: 1, maxFileSize: maxBytes, maxTotalFileSize: maxBytes,
-      maxFields: 10, maxFieldsSize: DEFAULT_MAX_BODY_BYTES, allowEmptyFiles: false,
+      maxFiles: 1,
+      maxFileSize: maxBytes,
+      maxTotalFileSize: maxBytes,
+      maxFields: 10,
+      maxFieldsSize: DEFAULT_MAX_BODY_BYTES,
+      allowEmptyFiles: false,
     },
     onError(error) {
       const e = error as Error & { status?: number; httpCode?: number };
       const status = e.status ?? e.httpCode ?? 400;
       // formidable reports "too many files" (its error code 1015) as 413; that is a malformed form, not a large one.
-      if ((e as { code?: unknown }).code === FORMIDABLE_MAX_FILES_EXCEEDED) throw new HttpError(400, 'invalid_request', "send exactly one file, in the form field 'file'");
+      if ((e as { code?: unknown }).code === FORMIDABLE_MAX_FILES_EXCEEDED)
+        throw new HttpError(400, 'invalid_request', "send exactly one file, in the form field 'file'");
       if (status === 413) {
-        throw new HttpError(413, 'payload_too_large', `the body is larger than this endpoint takes (${sizeText(maxBytes)})`);
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `the body is larger than this endpoint takes (${sizeText(maxBytes)})`,
+        );
       }
-      throw new HttpError(400, 'invalid_request', status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed');
+      throw new HttpError(
+        400,
+        'invalid_request',
+        status === 400 && e.message ? `the body could not be parsed: ${e.message}` : 'the body could not be parsed',
+      );
     },
   });
   const parseAny: Middleware = async (ctx, next) => {
@@ -149,7 +168,7 @@ function checkFormFields(form: TSchema, ctx: Context): void {
   const unknown = given.filter((name) => !declared.has(name));
   if (unknown.length === 0) return;
   const details = unknown.map((name) => ({ path: '/', message: `unknown field '${name}'` }));
-  throw new HttpError(400, 'invalid_request', `body: / ${details[0]!.message}`, details);
+  throw new HttpError(400, 'invalid_request', `body: / ${details[0].message}`, details);
 }
 
 async function removeUploads(ctx: Context): Promise<void> {

@@ -17,7 +17,8 @@ export const securityHeaders: Middleware = async (ctx, next) => {
   try {
     await next();
   } finally {
-    if (!ctx.response.get('Content-Security-Policy') && !ctx.response.is('html')) ctx.set('Content-Security-Policy', DATA_CSP);
+    if (!ctx.response.get('Content-Security-Policy') && !ctx.response.is('html'))
+      ctx.set('Content-Security-Policy', DATA_CSP);
   }
 };
 
@@ -41,12 +42,18 @@ export function corsPolicy(origins: readonly string[]): Middleware | null {
 /** Status, reason phrase, error code and message, by Node's error code. */
 const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
   HPE_HEADER_OVERFLOW: [
-    431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are too large',
+    431,
+    'Request Header Fields Too Large',
+    'headers_too_large',
+    'the request headers are too large',
   ],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive'],
 };
 const NOT_HTTP: [number, string, string, string] = [
-  400, 'Bad Request', 'invalid_request', 'the request is not valid HTTP',
+  400,
+  'Bad Request',
+  'invalid_request',
+  'the request is not valid HTTP',
 ];
 
 /**
@@ -61,9 +68,17 @@ export function answerMalformedRequests(server: Server): void {
     }
     const [status, reason, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP;
     const body = JSON.stringify({ error: { code, message } });
-    socket.end([
-      `HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`,
-      'X-Content-Type-Options: nosniff', `Content-Security-Policy: ${DATA_CSP}`, 'Connection: close', '', body,
-    ].join('\r\n'));
+    socket.end(
+      [
+        `HTTP/1.1 ${status} ${reason}`,
+        'Content-Type: application/json; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'X-Content-Type-Options: nosniff',
+        `Content-Security-Policy: ${DATA_CSP}`,
+        'Connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
   });
 }

@@ -28,11 +28,20 @@ type Total = keyof ChatStats;
  * A prom-client counter that mirrors totals kept by the chat server: each scrape adds what each
  * total grew by since the last one (a total that went down becomes the new baseline).
  */
-function mirroredCounter(registry: Registry, stats: Stats, name: string, help: string, series: [Record<string, string>, Total][]) {
+function mirroredCounter(
+  registry: Registry,
+  stats: Stats,
+  name: string,
+  help: string,
+  series: [Record<string, string>, Total][],
+) {
   const seen = new Map<Total, number>();
   const labelNames = [...new Set(series.flatMap(([labels]) => Object.keys(labels)))];
   return new Counter({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       const s = stats();
       for (const [labels, total] of series) {
@@ -49,7 +58,9 @@ function mirroredCounter(registry: Registry, stats: Stats, name: string, help: s
 
 function currentGauge(registry: Registry, stats: Stats, name: string, help: string, value: Total) {
   return new Gauge({
-    name, help, registers: [registry],
+    name,
+    help,
+    registers: [registry],
     collect() {
       const s = stats();
       if (s) this.set(s[value]);
@@ -61,15 +72,40 @@ function currentGauge(registry: Registry, stats: Stats, name: string, help: stri
 export function registerChatMetrics(registry: Registry, stats: Stats): void {
   currentGauge(registry, stats, 'parley_ws_connections', 'WebSocket connections open now.', 'connections');
   currentGauge(registry, stats, 'parley_ws_users', 'Distinct users with at least one open WebSocket.', 'users');
-  currentGauge(registry, stats, 'parley_ws_feed_position', 'Last log position the live delivery feed handed to sockets.', 'feed_position');
-  mirroredCounter(registry, stats, 'parley_ws_frames_total', 'WebSocket frames, by direction (in: from clients, out: to clients).', [
-    [{ direction: 'in' }, 'frames_in'], [{ direction: 'out' }, 'frames_out'],
+  currentGauge(
+    registry,
+    stats,
+    'parley_ws_feed_position',
+    'Last log position the live delivery feed handed to sockets.',
+    'feed_position',
+  );
+  mirroredCounter(
+    registry,
+    stats,
+    'parley_ws_frames_total',
+    'WebSocket frames, by direction (in: from clients, out: to clients).',
+    [
+      [{ direction: 'in' }, 'frames_in'],
+      [{ direction: 'out' }, 'frames_out'],
+    ],
+  );
+  mirroredCounter(registry, stats, 'parley_ws_error_frames_total', 'Error frames sent to WebSocket clients.', [
+    [{}, 'errors_out'],
   ]);
-  mirroredCounter(registry, stats, 'parley_ws_error_frames_total', 'Error frames sent to WebSocket clients.', [[{}, 'errors_out']]);
-  mirroredCounter(registry, stats, 'parley_ws_rate_limited_total', 'Client frames refused by the rate limit.', [[{}, 'rate_limited']]);
-  mirroredCounter(registry, stats, 'parley_ws_upgrades_refused_total', 'WebSocket upgrades refused (bad token, wrong path, shutting down).', [[{}, 'upgrades_refused']]);
+  mirroredCounter(registry, stats, 'parley_ws_rate_limited_total', 'Client frames refused by the rate limit.', [
+    [{}, 'rate_limited'],
+  ]);
+  mirroredCounter(
+    registry,
+    stats,
+    'parley_ws_upgrades_refused_total',
+    'WebSocket upgrades refused (bad token, wrong path, shutting down).',
+    [[{}, 'upgrades_refused']],
+  );
   mirroredCounter(registry, stats, 'parley_ws_closed_by_server_total', 'WebSockets the server closed, by reason.', [
-    [{ reason: 'slow_reader' }, 'closed_slow_reader'], [{ reason: 'dead_peer' }, 'closed_dead_peer'],
-    [{ reason: 'token_expired' }, 'closed_token_expired'], [{ reason: 'session_revoked' }, 'closed_session_revoked'],
+    [{ reason: 'slow_reader' }, 'closed_slow_reader'],
+    [{ reason: 'dead_peer' }, 'closed_dead_peer'],
+    [{ reason: 'token_expired' }, 'closed_token_expired'],
+    [{ reason: 'session_revoked' }, 'closed_session_revoked'],
   ]);
 }

@@ -6,7 +6,8 @@ import type { KeyRing } from './keys';
 /** How an encrypted field's value starts: no email, name or text of parley's own can start like this. */
 export const SEALED_PREFIX = 'pii:v1:';
 
-export const isSealed = (value: unknown): value is string => typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+export const isSealed = (value: unknown): value is string =>
+  typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 
 type Data = Record<string, unknown>;
 
@@ -20,7 +21,7 @@ function holder(data: Data, field: PersonalField): Data | undefined {
   return at !== null && typeof at === 'object' ? (at as Data) : undefined;
 }
 
-const leaf = (field: PersonalField): string => field.path[field.path.length - 1]!;
+const leaf = (field: PersonalField): string => field.path[field.path.length - 1];
 /** What a sealed value is bound to: its owner and its place, so that it cannot be moved elsewhere. */
 const aad = (owner: string, type: string, field: PersonalField): string => `${owner}:${type}:${field.path.join('.')}`;
 
@@ -63,7 +64,9 @@ export class PersonalDataCodec {
     if (!spec) return event;
     const data = event.data as Data;
     const owner = spec.owner(data);
-    const present = spec.fields.filter((f) => typeof holder(data, f)?.[leaf(f)] === 'string' && !isSealed(holder(data, f)![leaf(f)]));
+    const present = spec.fields.filter(
+      (f) => typeof holder(data, f)?.[leaf(f)] === 'string' && !isSealed(holder(data, f)![leaf(f)]),
+    );
     if (present.length === 0) return event;
     const key = await this.ring.keyForWriting(owner);
     const copy = copyAlongPaths(data, present);
@@ -121,7 +124,7 @@ export class PersonalDataCodec {
   async openAll(events: StoredEvent[]): Promise<StoredEvent[]> {
     const out: StoredEvent[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
+      const event = events[i];
       if (event.type === 'UserErased') this.ring.forget(event.data.user_id);
       out[i] = await this.open(event);
     }

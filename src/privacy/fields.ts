@@ -15,7 +15,10 @@ export interface PersonalData {
 
 const f = (erased: '' | null, ...path: string[]): PersonalField => ({ path, erased });
 const profile = (...at: string[]): PersonalField[] => [
-  f('', ...at, 'email'), f(null, ...at, 'first_name'), f(null, ...at, 'last_name'), f(null, ...at, 'phone'),
+  f('', ...at, 'email'),
+  f(null, ...at, 'first_name'),
+  f(null, ...at, 'last_name'),
+  f(null, ...at, 'phone'),
 ];
 const byUser = (data: Record<string, unknown>) => String(data.user_id);
 const bySender = (data: Record<string, unknown>) => String(data.from_id);

@@ -41,7 +41,7 @@ export function protectEngine(engine: Engine, master: Buffer): Engine {
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
-  }) as Protected;
+  });
 }
 
 export function protectionOf(engine: Engine): Protection | undefined {

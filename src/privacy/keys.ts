@@ -54,7 +54,10 @@ export class KeyRing {
   private readonly cache = new Map<string, Buffer | null>();
   private readonly forgetListeners: (() => void)[] = [];
 
-  constructor(readonly store: DataKeyStore, master: Buffer) {
+  constructor(
+    readonly store: DataKeyStore,
+    master: Buffer,
+  ) {
     this.wrapKey = deriveKey(master, 'data-key wrapping');
   }
 
@@ -103,8 +106,11 @@ export class KeyRing {
   private unwrap(stored: StoredDataKey): Buffer | null {
     if (!stored.wrapped) return null;
     const key = open(this.wrapKey, stored.wrapped, stored.user_id);
-    if (!key) throw new Error(`the data key of user ${stored.user_id} does not open with this PRIVACY_KEY: `
-      + 'the key store belongs to another installation, or PRIVACY_KEY changed (docs/privacy.md)');
+    if (!key)
+      throw new Error(
+        `the data key of user ${stored.user_id} does not open with this PRIVACY_KEY: ` +
+          'the key store belongs to another installation, or PRIVACY_KEY changed (docs/privacy.md)',
+      );
     return key;
   }
 

@@ -28,13 +28,15 @@ const isClaim = (type: string) => type === 'EmailClaimed' || type === 'EmailRele
  * protected field is left alone) and resumable (it goes on from where the last run got to).
  */
 export async function migrateLog(
-  engine: Engine, master: Buffer, onProgress: (position: number, head: number) => void = () => {},
+  engine: Engine,
+  master: Buffer,
+  onProgress: (position: number, head: number) => void = () => {},
 ): Promise<MigrationResult> {
   const protection = protectionOf(protectEngine(engine, master))!;
   const { ring, codec, claims } = protection;
   const keys = engine.privacy.keys;
   const head = await engine.events.headPosition();
-  let position = Math.min(Number(await keys.getMeta(MIGRATED_TO) ?? 0), head);
+  let position = Math.min(Number((await keys.getMeta(MIGRATED_TO)) ?? 0), head);
   const result: MigrationResult = { scanned: 0, rewritten: 0, keysErased: 0, head };
   onProgress(position, head);
   while (position < head) {
@@ -53,7 +55,7 @@ export async function migrateLog(
       }
     }
     await engine.privacy.rewriteEvents(rewrites);
-    position = batch[batch.length - 1]!.position;
+    position = batch[batch.length - 1].position;
     await keys.setMeta(MIGRATED_TO, String(position));
     result.scanned += batch.length;
     result.rewritten += rewrites.length;
@@ -65,17 +67,21 @@ export async function migrateLog(
 }
 
 /** The event's protected data and stream, or null when it is protected already. */
-async function protectedForm(event: RawEvent, codec: PersonalDataCodec, claims: EmailClaimNames): Promise<RewrittenEvent | null> {
+async function protectedForm(
+  event: RawEvent,
+  codec: PersonalDataCodec,
+  claims: EmailClaimNames,
+): Promise<RewrittenEvent | null> {
   let changed = false;
   let data = event.data;
   if (PersonalDataCodec.hasPlaintext(event)) {
     const plain = { type: event.type, data } as never;
     try {
-      data = (await codec.seal(plain) as { data: Record<string, unknown> }).data;
+      data = ((await codec.seal(plain)) as { data: Record<string, unknown> }).data;
     } catch (error) {
       // The owner was erased already: their plaintext goes straight to the erased form.
       if (!(error instanceof UserErasedError)) throw error;
-      data = PersonalDataCodec.erase(plain as { type: string; data: Record<string, unknown> }).data;
+      data = PersonalDataCodec.erase(plain).data;
     }
     changed = true;
   }

@@ -1,6 +1,13 @@
 import type { ParleyEvent, StoredEvent } from '../events';
 import type {
-  AppendOptions, AppendResult, BatchHandler, EventStore, LoadedStreams, StreamAppend, SubscribeOptions, Subscription,
+  AppendOptions,
+  AppendResult,
+  BatchHandler,
+  EventStore,
+  LoadedStreams,
+  StreamAppend,
+  SubscribeOptions,
+  Subscription,
 } from '../store/ports';
 import type { RawEvent } from '../events/upcasters';
 import type { PersonalDataCodec } from './codec';
@@ -31,7 +38,9 @@ export class ProtectedEventStore implements EventStore {
       if (plain === null) {
         stored.push({ ...a, events: await Promise.all(a.events.map((e) => this.codec.seal(e))) });
       } else {
-        const events = a.events.map((e) => (isClaim(e) ? { ...e, data: { ...e.data, key: this.claims.hashedKey(plain) } } : e));
+        const events = a.events.map((e) =>
+          isClaim(e) ? { ...e, data: { ...e.data, key: this.claims.hashedKey(plain) } } : e,
+        );
         stored.push({ ...a, stream: await this.claimStream(plain), events: events as ParleyEvent[] });
       }
     }
@@ -39,8 +48,10 @@ export class ProtectedEventStore implements EventStore {
     // The caller gets its events back as it gave them: in plaintext, on the streams it named.
     const given = appends.flatMap((a) => a.events.map((event) => ({ event, stream: a.stream })));
     // The followers (projections, the live feed) get these very objects: spare them the decryption.
-    result.events.forEach((e, i) => this.codec.remember(e, given[i]!.event.data));
-    const events = result.events.map((e, i) => ({ ...e, stream: given[i]!.stream, data: given[i]!.event.data }) as StoredEvent);
+    result.events.forEach((e, i) => this.codec.remember(e, given[i].event.data));
+    const events = result.events.map(
+      (e, i) => ({ ...e, stream: given[i].stream, data: given[i].event.data }) as StoredEvent,
+    );
     return { ...result, events };
   }
 

@@ -41,7 +41,9 @@ const DEFAULT_PROMOTE_ATTEMPTS = 20;
 
 export class UnknownProjectionError extends Error {
   constructor(readonly names: string[]) {
-    super(`unknown projection${names.length > 1 ? 's' : ''}: ${names.join(', ')} (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`);
+    super(
+      `unknown projection${names.length > 1 ? 's' : ''}: ${names.join(', ')} (known: ${PROJECTIONS.map((p) => p.name).join(', ')})`,
+    );
     this.name = 'UnknownProjectionError';
   }
 }
@@ -66,7 +68,11 @@ interface Target {
  * follows on from the new one. On any failure every shadow not yet promoted is discarded, leaving
  * the live read models as they were.
  */
-export async function rebuildProjections(engine: Engine, projections: readonly Projection[], options: RebuildOptions = {}): Promise<RebuildResult> {
+export async function rebuildProjections(
+  engine: Engine,
+  projections: readonly Projection[],
+  options: RebuildOptions = {},
+): Promise<RebuildResult> {
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_REBUILD_BATCH;
   const targets: Target[] = [];
@@ -74,7 +80,12 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
     for (const projection of projections) {
       targets.push({ projection, shadow: await engine.readModels.shadow(projection.name), promoted: false });
     }
-    const progress: RebuildProgress = { phase: 'scan', position: 0, head: await engine.events.headPosition(), events: 0 };
+    const progress: RebuildProgress = {
+      phase: 'scan',
+      position: 0,
+      head: await engine.events.headPosition(),
+      events: 0,
+    };
     const scanUntil = progress.head;
     for (let attempt = 1; ; attempt++) {
       // Catch up with the head (the log may grow meanwhile), then try to swap in what is left.
@@ -84,7 +95,7 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
         options.signal?.throwIfAborted();
         const batch = await engine.events.readAll(progress.position, batchSize);
         if (batch.length === 0) break;
-        const last = batch[batch.length - 1]!.position;
+        const last = batch[batch.length - 1].position;
         for (const target of targets) {
           if (!target.promoted) await target.shadow.apply(projectBatch(target.projection, batch), last);
         }
@@ -104,7 +115,9 @@ export async function rebuildProjections(engine: Engine, projections: readonly P
       progress.head = await engine.events.headPosition();
     }
     return {
-      projections: projections.map((p) => p.name), events: progress.events, position: progress.position,
+      projections: projections.map((p) => p.name),
+      events: progress.events,
+      position: progress.position,
       seconds: (performance.now() - started) / 1000,
     };
   } catch (error) {
@@ -135,7 +148,9 @@ function projectBatch(projection: Projection, events: StoredEvent[]): ReadModelO
     try {
       produced = projection.project(event);
     } catch (error) {
-      throw new Error(`projection ${projection.name} failed on the event at position ${event.position}: ${(error as Error).message}`);
+      throw new Error(
+        `projection ${projection.name} failed on the event at position ${event.position}: ${(error as Error).message}`,
+      );
     }
     for (const op of produced) ops.push(op);
   }
@@ -146,14 +161,17 @@ function projectBatch(projection: Projection, events: StoredEvent[]): ReadModelO
  * Reads the whole log the way a rebuild does, applying nothing: the baseline a rebuild's speed is
  * compared with (bench: rebuild.ratio = rebuild events/s ÷ scan events/s).
  */
-export async function scanLog(events: EventStore, batchSize = DEFAULT_REBUILD_BATCH): Promise<{ events: number; seconds: number }> {
+export async function scanLog(
+  events: EventStore,
+  batchSize = DEFAULT_REBUILD_BATCH,
+): Promise<{ events: number; seconds: number }> {
   const started = performance.now();
   let position = 0;
   let count = 0;
   for (;;) {
     const batch = await events.readAll(position, batchSize);
     if (batch.length === 0) break;
-    position = batch[batch.length - 1]!.position;
+    position = batch[batch.length - 1].position;
     count += batch.length;
   }
   return { events: count, seconds: (performance.now() - started) / 1000 };

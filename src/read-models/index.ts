@@ -11,7 +11,11 @@ import { usersReadModel } from './users';
  * model is its folder and one line here.
  */
 export const READ_MODELS = [
-  usersReadModel, sessionsReadModel, inboxReadModel, conversationsReadModel, chatReadModel,
+  usersReadModel,
+  sessionsReadModel,
+  inboxReadModel,
+  conversationsReadModel,
+  chatReadModel,
 ] as const satisfies readonly AnyReadModel[];
 
 type Registered = (typeof READ_MODELS)[number];
@@ -31,7 +35,9 @@ export function readModelOf(projection: string): AnyReadModel {
   return model;
 }
 
-const OWNERS = new Map<string, AnyReadModel>(READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply).map((k) => [k, m])));
+const OWNERS = new Map<string, AnyReadModel>(
+  READ_MODELS.flatMap((m) => Object.keys(m.sqlite.apply).map((k) => [k, m])),
+);
 
 /** The read model whose projection writes ops of this kind. */
 export function ownerOfOp(kind: string): AnyReadModel | undefined {

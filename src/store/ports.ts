@@ -27,7 +27,11 @@ export interface AppendResult {
 
 /** Thrown when a stream's version is not the one the command was decided on. */
 export class ConcurrencyError extends Error {
-  constructor(readonly stream: string, readonly expected: ExpectedVersion, readonly actual: number) {
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedVersion,
+    readonly actual: number,
+  ) {
     super(`stream ${stream} is at version ${actual}, expected ${expected}`);
     this.name = 'ConcurrencyError';
   }
@@ -92,7 +96,10 @@ export interface FeedStatus {
 
 /** Why importEvents() refused a batch; nothing of it was written. */
 export class ImportConflictError extends Error {
-  constructor(readonly position: number, message: string) {
+  constructor(
+    readonly position: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ImportConflictError';
   }
@@ -112,7 +119,11 @@ export class CommitUnknownError extends Error {
 
 /** An event larger than the store takes. Nothing of its append was stored; other appends are not affected. */
 export class EventTooLargeError extends Error {
-  constructor(readonly type: string, readonly bytes: number, readonly limit: number) {
+  constructor(
+    readonly type: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
     super(`a ${type} event of ${bytes} bytes is larger than the ${limit} bytes the store takes`);
     this.name = 'EventTooLargeError';
   }
@@ -123,7 +134,11 @@ export class EventTooLargeError extends Error {
  * log has grown past the shadow: nothing was promoted; catch the shadow up and promote again.
  */
 export class ShadowBehindError extends Error {
-  constructor(readonly projection: string, readonly position: number, readonly head: number) {
+  constructor(
+    readonly projection: string,
+    readonly position: number,
+    readonly head: number,
+  ) {
     super(`shadow of ${projection} is at ${position}, the log at ${head}`);
     this.name = 'ShadowBehindError';
   }
@@ -172,6 +187,28 @@ export interface RateLimitOptions {
   blockDuration?: number;
 }
 
+/** Who holds a lease, and until when (by the store's clock). */
+export interface Lease {
+  name: string;
+  holder: string;
+  expires_at: Date;
+}
+
+/**
+ * Named, expiring leases shared by every process on the store: the projection runner takes one per
+ * projection so that one instance applies it while the others only follow its checkpoint.
+ */
+export interface LeaseStore {
+  /**
+   * Takes `name` for `holder` for `ttlMs` if it is free, expired or already `holder`'s (then it is
+   * renewed). True when `holder` holds it afterwards, false when someone else does.
+   */
+  acquire(name: string, holder: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if `holder` still holds it, so another instance may take it at once. */
+  release(name: string, holder: string): Promise<void>;
+  list(): Promise<Lease[]>;
+}
+
 /** One storage engine: everything parley keeps. */
 export interface Engine {
   readonly name: 'sqlite' | 'mongo';
@@ -179,6 +216,7 @@ export interface Engine {
   readModels: ReadModelStore;
   readonly pictures: PictureStore;
   readonly privacy: PrivacyStore;
+  readonly leases: LeaseStore;
   /**
    * A rate limiter whose counters live in this engine, so that limits hold across every app
    * instance sharing it (rate-limiter-flexible does the counting).

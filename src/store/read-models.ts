@@ -7,7 +7,13 @@ import type { ReadModelOp, ReadModelQueries } from '../read-models';
  * queries. Every operation is idempotent: applying the same one twice changes nothing.
  */
 export type {
-  ChatMessageRow, Page, PrivateMessageRow, ReadModelOp, SessionRow, UserChanges, UserRow,
+  ChatMessageRow,
+  Page,
+  PrivateMessageRow,
+  ReadModelOp,
+  SessionRow,
+  UserChanges,
+  UserRow,
 } from '../read-models';
 export { pairKey } from '../read-models';
 
@@ -19,7 +25,11 @@ export const SHADOW_SUFFIX = '__rebuild';
  * (a rebuild that was promoted, or another app instance) moved it. Nothing was applied.
  */
 export class CheckpointMovedError extends Error {
-  constructor(readonly projection: string, readonly expected: number, readonly actual: number) {
+  constructor(
+    readonly projection: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
     super(`checkpoint of ${projection} is at ${actual}, not ${expected}`);
     this.name = 'CheckpointMovedError';
   }

@@ -51,8 +51,15 @@ function removeFrom<K>(index: Map<K, Set<ChatConnection>>, key: K, connection: C
 export class ChatServer implements ConnectionHost {
   readonly limits: ConnectionLimits;
   readonly counters: Counters = {
-    frames_in: 0, frames_out: 0, errors_out: 0, rate_limited: 0, upgrades_refused: 0,
-    closed_slow_reader: 0, closed_dead_peer: 0, closed_token_expired: 0, closed_session_revoked: 0,
+    frames_in: 0,
+    frames_out: 0,
+    errors_out: 0,
+    rate_limited: 0,
+    upgrades_refused: 0,
+    closed_slow_reader: 0,
+    closed_dead_peer: 0,
+    closed_token_expired: 0,
+    closed_session_revoked: 0,
   };
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<ChatConnection>();
@@ -65,7 +72,10 @@ export class ChatServer implements ConnectionHost {
   /** Sockets corked while a batch of events is delivered. */
   private corked: Set<ChatConnection> | null = null;
 
-  private constructor(readonly parley: Parley, private readonly options: ChatServerOptions) {
+  private constructor(
+    readonly parley: Parley,
+    private readonly options: ChatServerOptions,
+  ) {
     this.limits = options;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -83,12 +93,19 @@ export class ChatServer implements ConnectionHost {
     chat.feed = await parley.messaging.feed('head', (batch) => chat.deliverAll(batch));
     chat.delivered = chat.feed.from;
     chat.feed.done.catch((error: unknown) => parley.log.error({ err: error }, 'chat delivery feed stopped'));
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => chat.upgrade(request, socket, head));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      chat.upgrade(request, socket, head),
+    );
     return chat;
   }
 
   stats(): ChatStats {
-    return { connections: this.connections.size, users: this.byUser.size, ...this.counters, feed_position: this.delivered };
+    return {
+      connections: this.connections.size,
+      users: this.byUser.size,
+      ...this.counters,
+      feed_position: this.delivered,
+    };
   }
 
   deliveredPosition(): number {
@@ -105,12 +122,19 @@ export class ChatServer implements ConnectionHost {
     this.closing ??= (async () => {
       clearInterval(this.heartbeat);
       const open = [...this.connections];
-      const closed = Promise.all(open.map((c) => new Promise<void>((resolve) => {
-        if (c.ws.readyState === c.ws.CLOSED) resolve();
-        else c.ws.once('close', () => resolve());
-      })));
+      const closed = Promise.all(
+        open.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.ws.readyState === c.ws.CLOSED) resolve();
+              else c.ws.once('close', () => resolve());
+            }),
+        ),
+      );
       for (const c of open) c.close(CLOSE.goingAway, 'server shutting down');
-      const timer = setTimeout(() => { for (const c of open) c.ws.terminate(); }, this.options.closeTimeoutMs);
+      const timer = setTimeout(() => {
+        for (const c of open) c.ws.terminate();
+      }, this.options.closeTimeoutMs);
       await closed;
       clearTimeout(timer);
       await Promise.all(open.map((c) => c.drained()));
@@ -128,26 +152,40 @@ export class ChatServer implements ConnectionHost {
       refuseUpgrade(socket, status, code, message, headers);
     };
     const url = new URL(request.url ?? '/', 'http://localhost');
-    if (url.pathname !== WS_PATH) return refuse(404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use ${WS_PATH}`);
+    if (url.pathname !== WS_PATH)
+      return refuse(404, 'not_found', `no WebSocket endpoint at ${url.pathname}; use ${WS_PATH}`);
     if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
     const token = tokenFrom(request, url);
     if (!token) {
-      return refuse(401, 'not_authenticated', 'send an access token: Authorization: Bearer, Sec-WebSocket-Protocol: parley, <token>, or ?token=', {
-        'WWW-Authenticate': 'Bearer',
-      });
+      return refuse(
+        401,
+        'not_authenticated',
+        'send an access token: Authorization: Bearer, Sec-WebSocket-Protocol: parley, <token>, or ?token=',
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     }
-    this.parley.accounts.authenticate(token).then((principal) => {
-      if (socket.destroyed) return;
-      if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
-      this.wss.handleUpgrade(request, socket, head, (ws) => {
-        socket.off('error', ignoreErrors);
-        this.accept(ws, principal);
-      });
-    }, (error: unknown) => {
-      const mapped = toHttpError(error);
-      if (mapped.status >= 500) this.parley.log.error({ err: error }, 'chat upgrade failed');
-      refuse(mapped.status, mapped.code, mapped.message, mapped.status === 401 ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {});
-    });
+    this.parley.accounts.authenticate(token).then(
+      (principal) => {
+        if (socket.destroyed) return;
+        if (this.closing) return refuse(503, 'shutting_down', 'the server is shutting down; reconnect shortly');
+        this.wss.handleUpgrade(request, socket, head, (ws) => {
+          socket.off('error', ignoreErrors);
+          this.accept(ws, principal);
+        });
+      },
+      (error: unknown) => {
+        const mapped = toHttpError(error);
+        if (mapped.status >= 500) this.parley.log.error({ err: error }, 'chat upgrade failed');
+        refuse(
+          mapped.status,
+          mapped.code,
+          mapped.message,
+          mapped.status === 401 ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {},
+        );
+      },
+    );
   }
 
   private accept(ws: WebSocket, principal: Authenticated): void {
@@ -188,7 +226,8 @@ export class ChatServer implements ConnectionHost {
         try {
           this.deliver(notice);
         } catch (error) {
-          const about = notice.kind === 'revoked' ? { session_id: notice.session_id } : { message_id: notice.message.id };
+          const about =
+            notice.kind === 'revoked' ? { session_id: notice.session_id } : { message_id: notice.message.id };
           this.parley.log.error({ err: error, ...about }, 'chat delivery failed for a notice');
         }
       }

@@ -21,8 +21,13 @@ export interface ConnectionHost {
   readonly parley: Parley;
   readonly limits: ConnectionLimits;
   readonly counters: {
-    frames_in: number; frames_out: number; errors_out: number; rate_limited: number;
-    closed_slow_reader: number; closed_token_expired: number; closed_session_revoked: number;
+    frames_in: number;
+    frames_out: number;
+    errors_out: number;
+    rate_limited: number;
+    closed_slow_reader: number;
+    closed_token_expired: number;
+    closed_session_revoked: number;
   };
   /** Position of the last event the delivery feed has handed out. */
   deliveredPosition(): number;
@@ -64,7 +69,9 @@ export class ChatConnection {
     this.armExpiry();
     this.queue = this.sendHistory();
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on('pong', () => { this.alive = true; });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
   }
 
   /** ws keeps the TCP socket private; corking it is the only way to batch frames (see ChatServer.out). */
@@ -135,7 +142,9 @@ export class ChatConnection {
       .then(() => this.handle(raw))
       // handle() reports its own errors; this only keeps one surprise from stalling the queue.
       .catch((error: unknown) => this.host.parley.log.error({ err: error }, 'chat frame handling failed'))
-      .finally(() => { this.pending--; });
+      .finally(() => {
+        this.pending--;
+      });
   }
 
   private async handle(raw: string): Promise<void> {
@@ -145,7 +154,9 @@ export class ChatConnection {
       frame = parseFrame(raw);
       if (frame.type === 'auth') await this.reauthenticate(frame.token);
       else {
-        const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, { correlationId: randomUUID() });
+        const sent = await this.host.parley.messaging.send(this.principal, frame.line, frame.ref, {
+          correlationId: randomUUID(),
+        });
         // Only now is the message in the log: the ack may come before or after its pm/chat frame.
         if (frame.ref !== undefined) this.send(encode({ type: 'ack', ref: frame.ref, id: sent.message.id }));
       }
@@ -161,13 +172,23 @@ export class ChatConnection {
       return;
     }
     const mapped = toHttpError(error);
-    if (mapped.status >= 500) this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
+    if (mapped.status >= 500)
+      this.host.parley.log.error({ err: error, user_id: this.principal.user_id }, 'chat frame failed');
     this.sendError(mapped.code, mapped.message, ref, mapped.details);
   }
 
   private sendError(code: string, message: string, ref?: string, details?: unknown): void {
     this.host.counters.errors_out++;
-    this.deliver('', encode({ type: 'error', code, message, ...(ref === undefined ? {} : { ref }), ...(details === undefined ? {} : { details }) }));
+    this.deliver(
+      '',
+      encode({
+        type: 'error',
+        code,
+        message,
+        ...(ref === undefined ? {} : { ref }),
+        ...(details === undefined ? {} : { details }),
+      }),
+    );
   }
 
   /** {type:'auth'}: a fresh access token of the same user keeps the connection past the old one's expiry. */
@@ -181,18 +202,27 @@ export class ChatConnection {
     this.expiresAt = principal.expiresAt;
     this.armExpiry();
     if (previousSession !== principal.session_id) this.host.rebind(this, previousSession);
-    this.send(encode({ type: 'authenticated', username: principal.username, expires_at: new Date(this.expiresAt).toISOString() }));
+    this.send(
+      encode({
+        type: 'authenticated',
+        username: principal.username,
+        expires_at: new Date(this.expiresAt).toISOString(),
+      }),
+    );
   }
 
   private armExpiry(): void {
     this.stopTimers();
     if (!Number.isFinite(this.expiresAt)) return;
     const delay = this.expiresAt - Date.now();
-    this.expiryTimer = setTimeout(() => {
-      if (Date.now() < this.expiresAt) return this.armExpiry();
-      this.host.counters.closed_token_expired++;
-      this.close(CLOSE.tokenExpired, 'access token expired');
-    }, Math.max(0, Math.min(delay, MAX_TIMER_MS)));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (Date.now() < this.expiresAt) return this.armExpiry();
+        this.host.counters.closed_token_expired++;
+        this.close(CLOSE.tokenExpired, 'access token expired');
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
     this.expiryTimer.unref();
   }
 

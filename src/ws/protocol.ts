@@ -34,16 +34,18 @@ export const CLOSE = {
 export type WsErrorCode = 'invalid_json' | 'unknown_type' | 'rate_limited' | 'auth_user_mismatch';
 
 export class FrameError extends Error {
-  constructor(readonly code: WsErrorCode | 'invalid_request', message: string, readonly details?: unknown) {
+  constructor(
+    readonly code: WsErrorCode | 'invalid_request',
+    message: string,
+    readonly details?: unknown,
+  ) {
     super(message);
     this.name = 'FrameError';
   }
 }
 
 /** What a client frame asks for. */
-export type ClientFrame =
-  | { type: 'send'; line: ChatLine; ref?: string }
-  | { type: 'auth'; token: string };
+export type ClientFrame = { type: 'send'; line: ChatLine; ref?: string } | { type: 'auth'; token: string };
 
 // Empty text passes the shape check on purpose: the decider answers it with validation_failed,
 // exactly as it does for a text frame. The bound only keeps absurd strings away from it.
@@ -54,7 +56,8 @@ const VALIDATORS: Record<string, (frame: unknown) => void> = {
   pm: bodyValidator(object({ type: literal('pm'), to: recipient, text, ref: Type.Optional(refSchema) }), 'frame'),
   chat: bodyValidator(object({ type: literal('chat'), text, ref: Type.Optional(refSchema) }), 'frame'),
   auth: bodyValidator(
-    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }), 'frame',
+    object({ type: literal('auth'), token: Type.String({ minLength: 1, maxLength: 4096 }) }),
+    'frame',
   ),
 };
 
@@ -86,9 +89,11 @@ export function parseFrame(raw: string): ClientFrame {
     throw new FrameError('invalid_json', 'the frame starts with { but is not valid JSON');
   }
   const type = (frame as { type?: unknown }).type;
-  if (typeof type !== 'string') throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat or auth");
+  if (typeof type !== 'string')
+    throw new FrameError('unknown_type', "a JSON frame needs a string 'type': pm, chat or auth");
   const validate = Object.hasOwn(VALIDATORS, type) ? VALIDATORS[type] : undefined;
-  if (!validate) throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat or auth`);
+  if (!validate)
+    throw new FrameError('unknown_type', `unknown frame type '${type.slice(0, 40)}': expected pm, chat or auth`);
   try {
     validate(frame);
   } catch (error) {

@@ -23,13 +23,31 @@ export function tokenFrom(request: IncomingMessage, url: URL): string | null {
 
 export function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
-  return header ? header.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  return header
+    ? header
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** Answers an upgrade request with a plain HTTP error (same JSON shape as the API) and drops the socket. */
-export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = { 401: 'Unauthorized', 404: 'Not Found', 400: 'Bad Request', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason =
+    {
+      401: 'Unauthorized',
+      404: 'Not Found',
+      400: 'Bad Request',
+      500: 'Internal Server Error',
+      503: 'Service Unavailable',
+    }[status] ?? 'Error';
   const lines = [
     `HTTP/1.1 ${status} ${reason}`,
     'Content-Type: application/json; charset=utf-8',

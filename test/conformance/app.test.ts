@@ -19,9 +19,14 @@ forEachEngine('projections and use cases', (kind) => {
   const fixture = useEngine(kind);
 
   const appendChats = async (engine: Engine, texts: string[]) => {
-    for (const text of texts) await engine.events.append([{ stream: `chat-${text}`, expectedVersion: 0, events: [chatEvent(text)] }], appendOptions());
+    for (const text of texts)
+      await engine.events.append(
+        [{ stream: `chat-${text}`, expectedVersion: 0, events: [chatEvent(text)] }],
+        appendOptions(),
+      );
   };
-  const chatTexts = async (engine: Engine) => (await engine.readModels.chat({ limit: 100 }))!.map((m) => m.text).reverse();
+  const chatTexts = async (engine: Engine) =>
+    (await engine.readModels.chat({ limit: 100 }))!.map((m) => m.text).reverse();
 
   it('projects the log, and after a restart resumes from its checkpoints without applying anything twice', async () => {
     await appendChats(fixture.engine, ['a', 'b', 'c']);
@@ -39,17 +44,31 @@ forEachEngine('projections and use cases', (kind) => {
     const second = new ProjectionRunner(reopened, PROJECTIONS, log);
     await second.start();
     expect(await chatTexts(reopened)).to.deep.equal(['a', 'b', 'c', 'd', 'e', 'f']);
-    expect(second.status().map((s) => [s.name, s.position, s.live, s.error])).to.deep.equal(PROJECTIONS.map((p) => [p.name, 6, true, null]));
+    expect(second.status().map((s) => [s.name, s.position, s.live, s.error])).to.deep.equal(
+      PROJECTIONS.map((p) => [p.name, 6, true, null]),
+    );
     await second.stop();
   });
 
   it('runs the projections of two instances side by side: every event applied once, both see the head', async () => {
     const other = await fixture.storage.open();
-    const runners = [new ProjectionRunner(fixture.engine, PROJECTIONS, log), new ProjectionRunner(other, PROJECTIONS, log)];
+    const runners = [
+      new ProjectionRunner(fixture.engine, PROJECTIONS, log),
+      new ProjectionRunner(other, PROJECTIONS, log),
+    ];
     await Promise.all(runners.map((r) => r.start()));
     const texts = Array.from({ length: 30 }, (_, i) => `m${i}`);
     // Both instances append, and both race to apply every batch to the shared read models.
-    await Promise.all([appendChats(fixture.engine, texts.filter((_, i) => i % 2 === 0)), appendChats(other, texts.filter((_, i) => i % 2 === 1))]);
+    await Promise.all([
+      appendChats(
+        fixture.engine,
+        texts.filter((_, i) => i % 2 === 0),
+      ),
+      appendChats(
+        other,
+        texts.filter((_, i) => i % 2 === 1),
+      ),
+    ]);
     const head = await fixture.engine.events.headPosition();
     expect(await Promise.all(runners.map((r) => r.waitFor(head)))).to.deep.equal([true, true]);
     expect((await chatTexts(fixture.engine)).sort()).to.deep.equal([...texts].sort());
@@ -58,17 +77,24 @@ forEachEngine('projections and use cases', (kind) => {
   });
 
   it('registers exactly one of two concurrent registrations of one username (any case)', async () => {
-    const config = loadConfig({ SECRET_KEY: TEST_SECRET, DATA_DIR: fixture.storage.env.DATA_DIR ?? '', LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      SECRET_KEY: TEST_SECRET,
+      DATA_DIR: fixture.storage.env.DATA_DIR ?? '',
+      LOG_LEVEL: 'silent',
+    });
     const parley = await startParley(config, log, fixture.engine);
     const name = `racer${randomBytes(3).toString('hex')}`;
-    const outcomes = await Promise.allSettled([name, name.toUpperCase()].map((username, i) => parley.accounts.register(
-      { username, email: `${name}-${i}@example.test`, password: 'correct horse' }, ctx(),
-    )));
+    const outcomes = await Promise.allSettled(
+      [name, name.toUpperCase()].map((username, i) =>
+        parley.accounts.register({ username, email: `${name}-${i}@example.test`, password: 'correct horse' }, ctx()),
+      ),
+    );
     expect(outcomes.map((o) => o.status).sort()).to.deep.equal(['fulfilled', 'rejected']);
     const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
     expect(loser.reason).to.be.instanceOf(DomainError);
     expect(loser.reason.code).to.equal('username_taken');
-    const winner = (outcomes.find((o) => o.status === 'fulfilled') as PromiseFulfilledResult<{ user_id: string }>).value;
+    const winner = (outcomes.find((o) => o.status === 'fulfilled') as PromiseFulfilledResult<{ user_id: string }>)
+      .value;
     expect((await fixture.engine.readModels.userByKey(name))?.user_id).to.equal(winner.user_id);
     await parley.projector.stop();
   });

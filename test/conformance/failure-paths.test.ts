@@ -40,9 +40,9 @@ if (MONGO_KIND) {
 
     async function withDb<T>(run: (db: import('mongodb').Db) => Promise<T>): Promise<T> {
       const { MongoClient } = await import('mongodb');
-      const raw = new MongoClient(fixture.storage.env.MONGO_URL!);
+      const raw = new MongoClient(fixture.storage.env.MONGO_URL);
       try {
-        return await run(raw.db(fixture.storage.env.MONGO_DB!));
+        return await run(raw.db(fixture.storage.env.MONGO_DB));
       } finally {
         await raw.close();
       }
@@ -59,10 +59,10 @@ if (MONGO_KIND) {
           ),
         ),
       );
-      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason))
+      expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o).reason))
         .to.have.length(1)
         .and.to.satisfy((errors: unknown[]) => errors[0] instanceof EventTooLargeError);
-      expect(outcomes[7]!.status).to.equal('rejected');
+      expect(outcomes[7].status).to.equal('rejected');
       const stored = (await store().readAll(0, 100)).map((e) => e.position);
       expect(stored).to.deep.equal(Array.from({ length: 19 }, (_, i) => i + 1));
     });

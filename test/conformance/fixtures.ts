@@ -32,20 +32,35 @@ export interface Recorder {
   reach(position: number): Promise<void>;
 }
 
-export function record(store: EventStore, after: number, options: SubscribeOptions = {}, onBatch?: BatchHandler): Recorder {
+export function record(
+  store: EventStore,
+  after: number,
+  options: SubscribeOptions = {},
+  onBatch?: BatchHandler,
+): Recorder {
   const events: StoredEvent[] = [];
   const batches: number[][] = [];
   let announceLive = () => {};
-  const live = new Promise<void>((resolve) => { announceLive = resolve; });
-  const subscription = store.subscribe(after, async (batch) => {
-    await onBatch?.(batch);
-    events.push(...batch);
-    batches.push(batch.map((e) => e.position));
-    return undefined;
-  }, { ...options, onLive: () => announceLive() });
+  const live = new Promise<void>((resolve) => {
+    announceLive = resolve;
+  });
+  const subscription = store.subscribe(
+    after,
+    async (batch) => {
+      await onBatch?.(batch);
+      events.push(...batch);
+      batches.push(batch.map((e) => e.position));
+      return undefined;
+    },
+    { ...options, onLive: () => announceLive() },
+  );
   return {
-    subscription, events, batches, live,
-    reach: (position) => until(() => events.length > 0 && events[events.length - 1]!.position >= position, `position ${position}`),
+    subscription,
+    events,
+    batches,
+    live,
+    reach: (position) =>
+      until(() => events.length > 0 && events[events.length - 1].position >= position, `position ${position}`),
   };
 }
 

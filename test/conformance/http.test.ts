@@ -28,7 +28,10 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
 
   it('registers, logs in, updates, searches and reads profiles', async () => {
     const alice = await registerAndLogin(api, uniqueName('Alice'));
-    const updated = await api.post('/users/update', { token: alice.access_token, json: { first_name: 'Alice', settings: { phone_public: true } } });
+    const updated = await api.post('/users/update', {
+      token: alice.access_token,
+      json: { first_name: 'Alice', settings: { phone_public: true } },
+    });
     expectStatus(updated, 200);
     expect(updated.body).to.include({ first_name: 'Alice' });
     const found = await api.get(`/users?search=${alice.username.slice(0, 4).toLowerCase()}`);
@@ -39,11 +42,19 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
 
   it('answers two concurrent registrations of one username with one 201 and one 409', async () => {
     const name = uniqueName('dup');
-    const replies = await Promise.all([name, name.toUpperCase()].map((username, i) => api.post('/users/create', {
-      json: { username, email: `${name}-${i}@example.test`, password: 'correct horse' },
-    })));
+    const replies = await Promise.all(
+      [name, name.toUpperCase()].map((username, i) =>
+        api.post('/users/create', {
+          json: { username, email: `${name}-${i}@example.test`, password: 'correct horse' },
+        }),
+      ),
+    );
     expect(replies.map((r) => r.status).sort()).to.deep.equal([201, 409]);
-    expectError(replies.find((r) => r.status === 409)!, 409, 'username_taken');
+    expectError(
+      replies.find((r) => r.status === 409)!,
+      409,
+      'username_taken',
+    );
   });
 
   it('sends private and chat messages, and serves inbox, conversation and chat history', async () => {
@@ -51,14 +62,19 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
     const bob = await registerAndLogin(api);
     const sent = [];
     for (const text of ['one', 'two', 'three']) {
-      const reply = await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} ${text}` } });
+      const reply = await api.post('/messenger/messages', {
+        token: alice.access_token,
+        json: { text: `/pm ${bob.username} ${text}` },
+      });
       expectStatus(reply, 201);
       sent.push(reply.body.id);
     }
     expectStatus(await api.post('/messenger/messages', { token: bob.access_token, json: { text: 'hello all' } }), 201);
     const inbox = await api.get('/messenger/inbox', { token: bob.access_token });
     expect(inbox.body.messages.map((m: { id: string }) => m.id)).to.deep.equal(sent);
-    const conversation = await api.get(`/messenger/conversations/${alice.username}?limit=2&before=${sent[2]}`, { token: bob.access_token });
+    const conversation = await api.get(`/messenger/conversations/${alice.username}?limit=2&before=${sent[2]}`, {
+      token: bob.access_token,
+    });
     expectStatus(conversation, 200);
     expect(conversation.body.messages.map((m: { id: string }) => m.id)).to.deep.equal([sent[1], sent[0]]);
     const chat = await api.get('/messenger/chat', { token: alice.access_token });
@@ -68,7 +84,10 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
   it('stores and serves a profile picture', async () => {
     const alice = await registerAndLogin(api);
     const picture = png([1, 2, 3]);
-    const upload = await api.request('PATCH', '/users/add_picture', { token: alice.access_token, body: fileForm(picture, 'me.png') });
+    const upload = await api.request('PATCH', '/users/add_picture', {
+      token: alice.access_token,
+      body: fileForm(picture, 'me.png'),
+    });
     expectStatus(upload, 200);
     const res = await fetch(`${server.url}/users/${alice.username}/picture`);
     expect(res.status).to.equal(200);
@@ -81,7 +100,10 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
     const bob = await registerAndLogin(api);
     const { client: socket, history } = await connectWithHistory(server.url, bob.access_token);
     expect(history.messages).to.deep.equal([]);
-    const sent = await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} live` } });
+    const sent = await api.post('/messenger/messages', {
+      token: alice.access_token,
+      json: { text: `/pm ${bob.username} live` },
+    });
     const frame = await socket.nextOfType('pm');
     expect(frame).to.include({ id: sent.body.id, from: alice.username, to: bob.username, text: 'live' });
     await socket.close();
@@ -90,7 +112,10 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
   it('keeps accounts, sessions and messages across a restart', async () => {
     const alice = await registerAndLogin(api);
     const bob = await registerAndLogin(api);
-    await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} before restart` } });
+    await api.post('/messenger/messages', {
+      token: alice.access_token,
+      json: { text: `/pm ${bob.username} before restart` },
+    });
     await server.stop();
     await start();
     // The old access token still names a live session; the password still logs in.
@@ -99,7 +124,13 @@ forEachEngine('HTTP and WebSocket end to end', (kind) => {
     expect(inbox.body.messages.map((m: { text: string }) => m.text)).to.deep.equal(['before restart']);
     expectStatus(await api.post('/auth/login', { json: { username: alice.username, password: alice.password } }), 200);
     // And the log continues where it was.
-    expectStatus(await api.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} after restart` } }), 201);
+    expectStatus(
+      await api.post('/messenger/messages', {
+        token: alice.access_token,
+        json: { text: `/pm ${bob.username} after restart` },
+      }),
+      201,
+    );
     const after = await api.get('/messenger/inbox', { token: bob.access_token });
     expect(after.body.messages.map((m: { text: string }) => m.text)).to.deep.equal(['before restart', 'after restart']);
   });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { CheckpointMovedError, type PrivateMessageRow, type ReadModelOp, type ReadModelStore, type UserRow } from '../../src/store/read-models';
+import {
+  CheckpointMovedError,
+  type PrivateMessageRow,
+  type ReadModelOp,
+  type ReadModelStore,
+  type UserRow,
+} from '../../src/store/read-models';
 import { READ_MODELS } from '../../src/read-models';
 import { forEachEngine, useEngine } from '../helpers/engines';
 
@@ -7,19 +13,42 @@ const T0 = '2026-01-01T00:00:00.000Z';
 
 function user(id: string, username: string, version = 1): UserRow {
   return {
-    user_id: id, username, username_key: username.toLowerCase(), email: `${id}@example.test`, first_name: null, last_name: null,
-    phone: null, pm_policy: 'everyone', phone_public: false, picture: null, created_at: T0, updated_at: T0, version,
+    user_id: id,
+    username,
+    username_key: username.toLowerCase(),
+    email: `${id}@example.test`,
+    first_name: null,
+    last_name: null,
+    phone: null,
+    pm_policy: 'everyone',
+    phone_public: false,
+    picture: null,
+    created_at: T0,
+    updated_at: T0,
+    version,
   };
 }
 
 function pm(position: number, from: string, to: string, text = `m${position}`): PrivateMessageRow {
-  return { id: `pm-${position}`, position, from_id: from, from: from.toUpperCase(), to_id: to, to: to.toUpperCase(), text, sent_at: T0 };
+  return {
+    id: `pm-${position}`,
+    position,
+    from_id: from,
+    from: from.toUpperCase(),
+    to_id: to,
+    to: to.toUpperCase(),
+    text,
+    sent_at: T0,
+  };
 }
 
 /** What the projections make of UserErased for u4. */
 const ERASE_U4: ReadModelOp[] = [
-  { kind: 'user.erase', user_id: 'u4' }, { kind: 'session.erase', user_id: 'u4' }, { kind: 'inbox.erase', user_id: 'u4' },
-  { kind: 'conversation.erase', user_id: 'u4' }, { kind: 'chat.erase', user_id: 'u4' },
+  { kind: 'user.erase', user_id: 'u4' },
+  { kind: 'session.erase', user_id: 'u4' },
+  { kind: 'inbox.erase', user_id: 'u4' },
+  { kind: 'conversation.erase', user_id: 'u4' },
+  { kind: 'chat.erase', user_id: 'u4' },
 ];
 
 /** A message erased with its sender: in place, without name or text. */
@@ -30,10 +59,28 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'user.insert', user: user('u1', 'Alice') },
   { kind: 'user.insert', user: user('u2', 'alfred') },
   { kind: 'user.insert', user: user('u3', 'Bob') },
-  { kind: 'user.change', user_id: 'u1', version: 2, updated_at: '2026-01-02T00:00:00.000Z', changes: { first_name: 'Alice', phone_public: true } },
-  { kind: 'user.change', user_id: 'u1', version: 3, updated_at: '2026-01-03T00:00:00.000Z', changes: { picture: { id: 'p1', content_type: 'image/png', size: 3 } } },
-  { kind: 'session.start', session: { session_id: 's1', user_id: 'u1', refresh_id: 'r1', expires_at: T0, started_at: T0, revoked: null } },
-  { kind: 'session.start', session: { session_id: 's2', user_id: 'u1', refresh_id: 'r2', expires_at: T0, started_at: T0, revoked: null } },
+  {
+    kind: 'user.change',
+    user_id: 'u1',
+    version: 2,
+    updated_at: '2026-01-02T00:00:00.000Z',
+    changes: { first_name: 'Alice', phone_public: true },
+  },
+  {
+    kind: 'user.change',
+    user_id: 'u1',
+    version: 3,
+    updated_at: '2026-01-03T00:00:00.000Z',
+    changes: { picture: { id: 'p1', content_type: 'image/png', size: 3 } },
+  },
+  {
+    kind: 'session.start',
+    session: { session_id: 's1', user_id: 'u1', refresh_id: 'r1', expires_at: T0, started_at: T0, revoked: null },
+  },
+  {
+    kind: 'session.start',
+    session: { session_id: 's2', user_id: 'u1', refresh_id: 'r2', expires_at: T0, started_at: T0, revoked: null },
+  },
   { kind: 'session.refresh', session_id: 's1', refresh_id: 'r1b', expires_at: '2026-02-01T00:00:00.000Z' },
   { kind: 'session.revoke', session_id: 's2', reason: 'logout' },
   { kind: 'session.revoke', session_id: 's2', reason: 'password_changed' },
@@ -43,7 +90,10 @@ const HISTORY: ReadModelOp[] = [
   ]),
   // Carol writes to alfred, then erases her account.
   { kind: 'user.insert', user: user('u4', 'Carol') },
-  { kind: 'session.start', session: { session_id: 's4', user_id: 'u4', refresh_id: 'r4', expires_at: T0, started_at: T0, revoked: null } },
+  {
+    kind: 'session.start',
+    session: { session_id: 's4', user_id: 'u4', refresh_id: 'r4', expires_at: T0, started_at: T0, revoked: null },
+  },
   { kind: 'inbox.add', message: pm(15, 'u4', 'u2'), keep: 3 },
   { kind: 'inbox.add', message: pm(16, 'u2', 'u4'), keep: 3 },
   { kind: 'conversation.add', message: pm(15, 'u4', 'u2') },
@@ -91,8 +141,11 @@ forEachEngine('read models', (kind) => {
     await rm().apply('all', HISTORY, 0, 22);
     const a = await answers(rm());
     expect(a.users[0]).to.deep.equal({
-      ...user('u1', 'Alice', 3), first_name: 'Alice', phone_public: true,
-      picture: { id: 'p1', content_type: 'image/png', size: 3 }, updated_at: '2026-01-03T00:00:00.000Z',
+      ...user('u1', 'Alice', 3),
+      first_name: 'Alice',
+      phone_public: true,
+      picture: { id: 'p1', content_type: 'image/png', size: 3 },
+      updated_at: '2026-01-03T00:00:00.000Z',
     });
     expect(a.users[3]).to.equal(null);
     expect(a.byKey?.user_id).to.equal('u3');
@@ -116,23 +169,40 @@ forEachEngine('read models', (kind) => {
     expect(a.alfredMessages).to.deep.equal([erasedPm(pm(15, 'u4', 'u2')), pm(16, 'u2', 'u4')]);
   });
 
-  it('keeps an erased sender\'s chat lines in place, without name or text', async () => {
+  it("keeps an erased sender's chat lines in place, without name or text", async () => {
     const line = (position: number, from: string) => ({
-      id: `c-${position}`, position, from_id: from, from: from.toUpperCase(), text: `t${position}`, sent_at: T0,
+      id: `c-${position}`,
+      position,
+      from_id: from,
+      from: from.toUpperCase(),
+      text: `t${position}`,
+      sent_at: T0,
     });
-    await rm().apply('chat', [
-      { kind: 'chat.add', message: line(1, 'u1') }, { kind: 'chat.add', message: line(2, 'u2') },
-      { kind: 'chat.add', message: line(3, 'u1') }, { kind: 'chat.erase', user_id: 'u1' },
-    ], 0, 4);
+    await rm().apply(
+      'chat',
+      [
+        { kind: 'chat.add', message: line(1, 'u1') },
+        { kind: 'chat.add', message: line(2, 'u2') },
+        { kind: 'chat.add', message: line(3, 'u1') },
+        { kind: 'chat.erase', user_id: 'u1' },
+      ],
+      0,
+      4,
+    );
     expect(await rm().chat({ limit: 10 })).to.deep.equal([
-      { ...line(3, 'u1'), from: '', text: '' }, line(2, 'u2'), { ...line(1, 'u1'), from: '', text: '' },
+      { ...line(3, 'u1'), from: '', text: '' },
+      line(2, 'u2'),
+      { ...line(1, 'u1'), from: '', text: '' },
     ]);
     expect((await rm().chatOf('u1')).map((m) => m.id)).to.deep.equal(['c-1', 'c-3']);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
     await rm().apply('all', HISTORY, 0, 22);
-    expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal(['pm-12', 'pm-11']);
+    expect((await rm().conversation('u1', 'u3', { before: 'pm-13', limit: 2 }))!.map((m) => m.id)).to.deep.equal([
+      'pm-12',
+      'pm-11',
+    ]);
     expect(await rm().conversation('u1', 'u3', { before: 'c-20', limit: 2 })).to.equal(null);
     expect(await rm().conversation('u1', 'u2', { limit: 5 })).to.deep.equal([]);
     expect((await rm().chat({ before: 'c-22', limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
@@ -148,22 +218,40 @@ forEachEngine('read models', (kind) => {
   });
 
   it('ignores a user change older than the row (the version guard)', async () => {
-    await rm().apply('users', [
-      { kind: 'user.insert', user: user('u1', 'Alice') },
-      { kind: 'user.change', user_id: 'u1', version: 3, updated_at: T0, changes: { email: 'new@example.test' } },
-      { kind: 'user.change', user_id: 'u1', version: 2, updated_at: T0, changes: { email: 'old@example.test', phone: '+1' } },
-      { kind: 'user.change', user_id: 'ghost', version: 2, updated_at: T0, changes: { email: 'x@example.test' } },
-    ], 0, 4);
+    await rm().apply(
+      'users',
+      [
+        { kind: 'user.insert', user: user('u1', 'Alice') },
+        { kind: 'user.change', user_id: 'u1', version: 3, updated_at: T0, changes: { email: 'new@example.test' } },
+        {
+          kind: 'user.change',
+          user_id: 'u1',
+          version: 2,
+          updated_at: T0,
+          changes: { email: 'old@example.test', phone: '+1' },
+        },
+        { kind: 'user.change', user_id: 'ghost', version: 2, updated_at: T0, changes: { email: 'x@example.test' } },
+      ],
+      0,
+      4,
+    );
     expect(await rm().userById('u1')).to.include({ email: 'new@example.test', phone: null, version: 3 });
     expect(await rm().userById('ghost')).to.equal(null);
   });
 
   it('refuses a unique username key held by another user, applying nothing of the batch', async () => {
     await rm().apply('users', [{ kind: 'user.insert', user: user('u1', 'Alice') }], 0, 1);
-    const error = await rm().apply('users', [
-      { kind: 'user.insert', user: user('u9', 'Zed') },
-      { kind: 'user.insert', user: user('u2', 'ALICE') },
-    ], 1, 2).catch((e) => e);
+    const error = await rm()
+      .apply(
+        'users',
+        [
+          { kind: 'user.insert', user: user('u9', 'Zed') },
+          { kind: 'user.insert', user: user('u2', 'ALICE') },
+        ],
+        1,
+        2,
+      )
+      .catch((e) => e);
     expect(error).to.be.instanceOf(Error);
     expect(await rm().userById('u9')).to.equal(null);
     expect(await rm().checkpoint('users')).to.equal(1);
@@ -173,7 +261,9 @@ forEachEngine('read models', (kind) => {
     expect(await rm().checkpoint('chat')).to.equal(0);
     await rm().apply('chat', HISTORY.slice(-3, -2), 0, 20);
     expect(await rm().checkpoint('chat')).to.equal(20);
-    const error = await rm().apply('chat', HISTORY.slice(-2), 0, 22).catch((e) => e);
+    const error = await rm()
+      .apply('chat', HISTORY.slice(-2), 0, 22)
+      .catch((e) => e);
     expect(error).to.be.instanceOf(CheckpointMovedError);
     expect(error).to.include({ projection: 'chat', expected: 0, actual: 20 });
     expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-20']);
@@ -204,8 +294,18 @@ forEachEngine('read models', (kind) => {
   });
 
   it('reset() forgets a projection’s rows and checkpoint, and only that projection’s', async () => {
-    await rm().apply('chat', HISTORY.filter((op) => op.kind === 'chat.add'), 0, 22);
-    await rm().apply('users', HISTORY.filter((op) => op.kind === 'user.insert'), 0, 3);
+    await rm().apply(
+      'chat',
+      HISTORY.filter((op) => op.kind === 'chat.add'),
+      0,
+      22,
+    );
+    await rm().apply(
+      'users',
+      HISTORY.filter((op) => op.kind === 'user.insert'),
+      0,
+      3,
+    );
     await rm().reset('chat');
     expect(await rm().checkpoint('chat')).to.equal(0);
     expect(await rm().chat({ limit: 10 })).to.deep.equal([]);
@@ -228,7 +328,12 @@ forEachEngine('read models', (kind) => {
       expect(await rm().checkpoint('chat')).to.equal(22);
       // Promoted indexes still serve the queries, and the live model takes applies again.
       expect((await rm().chat({ before: 'c-22', limit: 5 }))!.map((m) => m.id)).to.deep.equal(['c-21']);
-      await rm().apply('chat', [{ kind: 'chat.add', message: { ...(chatOps[0] as any).message, id: 'c-30', position: 30 } }], 22, 30);
+      await rm().apply(
+        'chat',
+        [{ kind: 'chat.add', message: { ...(chatOps[0] as any).message, id: 'c-30', position: 30 } }],
+        22,
+        30,
+      );
       expect((await rm().chat({ limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-30']);
     });
 
@@ -237,7 +342,10 @@ forEachEngine('read models', (kind) => {
       await rm().apply('inbox', of('inbox'), 0, 22);
       await rm().apply('conversations', of('conversation'), 0, 22);
       const live = await answers(rm());
-      for (const [projection, kind] of [['inbox', 'inbox'], ['conversations', 'conversation']] as const) {
+      for (const [projection, kind] of [
+        ['inbox', 'inbox'],
+        ['conversations', 'conversation'],
+      ] as const) {
         const shadow = await rm().shadow(projection);
         await shadow.apply(of(kind), 22);
         await shadow.promote();
@@ -253,13 +361,19 @@ forEachEngine('read models', (kind) => {
       await shadow.discard();
       expect((await rm().chat({ limit: 10 }))!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
       expect(await rm().checkpoint('chat')).to.equal(22);
-      const error = await shadow.apply(chatOps, 22).then(() => null, (e: Error) => e);
+      const error = await shadow.apply(chatOps, 22).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(error?.message).to.match(/already promoted or discarded/);
     });
 
     it('refuses ops for another projection’s read model', async () => {
       const shadow = await rm().shadow('chat');
-      const error = await shadow.apply(HISTORY.slice(0, 1), 1).then(() => null, (e: Error) => e);
+      const error = await shadow.apply(HISTORY.slice(0, 1), 1).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(error?.message).to.match(/does not own/);
       await shadow.discard();
     });

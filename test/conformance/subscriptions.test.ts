@@ -6,7 +6,11 @@ forEachEngine('subscriptions', (kind) => {
   const fixture = useEngine(kind);
   const store = () => fixture.engine.events;
   const appendChats = async (n: number, engine = fixture.engine) => {
-    for (let i = 0; i < n; i++) await engine.events.append([{ stream: `chat-${Math.random()}`, expectedVersion: 0, events: [chatEvent()] }], appendOptions());
+    for (let i = 0; i < n; i++)
+      await engine.events.append(
+        [{ stream: `chat-${Math.random()}`, expectedVersion: 0, events: [chatEvent()] }],
+        appendOptions(),
+      );
   };
 
   it('catches up from the log, reports live, then delivers new appends in order', async () => {
@@ -58,7 +62,10 @@ forEachEngine('subscriptions', (kind) => {
       calls += 1;
       if (calls === 2) throw new Error('handler broke');
     });
-    const error = await recorder.subscription.done.then(() => null, (e: Error) => e);
+    const error = await recorder.subscription.done.then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(error?.message).to.equal('handler broke');
     expect(recorder.subscription.position).to.equal(1);
     expect(recorder.events.map((e) => e.position)).to.deep.equal([1]);

@@ -20,13 +20,23 @@ interface Instance {
 /** Starts `node dist/main.js` on the storage and resolves with its URL once it listens. */
 function startInstance(storage: EngineStorage): Promise<Instance> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, ...NO_RATE_LIMITS, ...storage.env, HOST: '127.0.0.1', PORT: '0', SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      ...NO_RATE_LIMITS,
+      ...storage.env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      SECRET_KEY: TEST_SECRET,
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
   return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       let entry: { msg?: string; url?: string };
       try {
@@ -72,7 +82,10 @@ if (MONGO_KIND) {
       const alice = await registerAndLogin(apiA);
       const bob = await registerAndLogin(apiB);
       const { client: socket } = await connectWithHistory(b.url, bob.access_token);
-      const sent = await apiA.post('/messenger/messages', { token: alice.access_token, json: { text: `/pm ${bob.username} across instances` } });
+      const sent = await apiA.post('/messenger/messages', {
+        token: alice.access_token,
+        json: { text: `/pm ${bob.username} across instances` },
+      });
       expectStatus(sent, 201);
       const frame = await socket.nextOfType('pm');
       expect(frame).to.include({ id: sent.body.id, from: alice.username, to: bob.username, text: 'across instances' });
@@ -84,9 +97,17 @@ if (MONGO_KIND) {
 
     it('keeps usernames unique across instances: concurrent registrations on A and B, one 201 and one 409', async () => {
       const name = uniqueName('both');
-      const replies = await Promise.all([a, b].map((instance, i) => client(instance.url).post('/users/create', {
-        json: { username: i ? name : name.toUpperCase(), email: `${name}-${i}@example.test`, password: 'correct horse' },
-      })));
+      const replies = await Promise.all(
+        [a, b].map((instance, i) =>
+          client(instance.url).post('/users/create', {
+            json: {
+              username: i ? name : name.toUpperCase(),
+              email: `${name}-${i}@example.test`,
+              password: 'correct horse',
+            },
+          }),
+        ),
+      );
       expect(replies.map((r) => r.status).sort()).to.deep.equal([201, 409]);
       expect(replies.find((r) => r.status === 409)!.body.error.code).to.equal('username_taken');
     });

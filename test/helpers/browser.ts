@@ -28,7 +28,15 @@ export function useChromium(): BrowserFixture {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -37,6 +45,8 @@ export function useChromium(): BrowserFixture {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
   return {
-    get context() { return context!; },
+    get context() {
+      return context!;
+    },
   };
 }

@@ -36,18 +36,31 @@ export interface ChildServer {
  * `node dist/main.js` as its own process, on 127.0.0.1:port with this DATA_DIR (build first:
  * `npm test` does). Resolves once it is listening.
  */
-export async function startChild(dataDir: string, port: number, env: Record<string, string> = {}): Promise<ChildServer> {
+export async function startChild(
+  dataDir: string,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<ChildServer> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const child = spawn(process.execPath, [MAIN], {
     // Not the whole environment: a MONGO_URL set for the conformance suite must not move this server off SQLite.
-    env: { PATH: process.env.PATH ?? '', ...NO_RATE_LIMITS, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...NO_RATE_LIMITS,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      SECRET_KEY: TEST_SECRET,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
   const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   let buffered = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
@@ -63,20 +76,28 @@ export async function startChild(dataDir: string, port: number, env: Record<stri
       for (const w of waiters.filter((w) => w.msg === line.msg)) w.resolve(line);
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const logged = (msg: string) => {
     const seen = logs.find((l) => l.msg === msg);
-    return seen ? Promise.resolve(seen) : new Promise<Record<string, unknown>>((resolve) => waiters.push({ msg, resolve }));
+    return seen
+      ? Promise.resolve(seen)
+      : new Promise<Record<string, unknown>>((resolve) => waiters.push({ msg, resolve }));
   };
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       logged('parley is listening'),
-      exited.then(({ code }) => { throw new Error(`parley exited (${code}) before listening: ${stderr}`); }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`parley did not start: ${stderr}`)), START_TIMEOUT_MS); }),
+      exited.then(({ code }) => {
+        throw new Error(`parley exited (${code}) before listening: ${stderr}`);
+      }),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`parley did not start: ${stderr}`)), START_TIMEOUT_MS);
+      }),
     ]);
   } catch (error) {
     child.kill('SIGKILL');

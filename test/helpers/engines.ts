@@ -82,11 +82,13 @@ const mongoConfig = mongoFromEnv();
 /** Every engine this run can test: SQLite always, MongoDB when the environment points at one. */
 export const ENGINES: readonly EngineKind[] = mongoConfig ? [sqlite, mongo(mongoConfig)] : [sqlite];
 
-export const MONGO_KIND: EngineKind | null = mongoConfig ? ENGINES[1]! : null;
+export const MONGO_KIND: EngineKind | null = mongoConfig ? ENGINES[1] : null;
 
 if (!mongoConfig) {
   // Once per run (this module is loaded once), instead of a pending test per engine-specific case.
-  console.log('MongoDB half of the conformance suite skipped: set MONGO_URL (or MONGO_HOST) to a replica set to run it, e.g. `docker compose up -d mongo` then MONGO_URL=mongodb://localhost:27017/?replicaSet=rs0&directConnection=true');
+  console.log(
+    'MongoDB half of the conformance suite skipped: set MONGO_URL (or MONGO_HOST) to a replica set to run it, e.g. `docker compose up -d mongo` then MONGO_URL=mongodb://localhost:27017/?replicaSet=rs0&directConnection=true',
+  );
 }
 
 /** Declares the same tests once per available engine. */
@@ -112,11 +114,20 @@ export function useEngine(kind: EngineKind): { readonly engine: Engine; readonly
     await storage?.destroy();
   });
   return {
-    get engine() { return engine!; },
+    get engine() {
+      return engine!;
+    },
     get storage() {
       const s = storage!;
       // Engines opened through the fixture are closed by it too.
-      return { ...s, open: async () => { const e = await s.open(); opened.push(e); return e; } };
+      return {
+        ...s,
+        open: async () => {
+          const e = await s.open();
+          opened.push(e);
+          return e;
+        },
+      };
     },
   };
 }

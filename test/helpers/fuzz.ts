@@ -21,7 +21,9 @@ export interface FuzzTarget {
 export function useFuzzTarget(options: ServerOptions = {}): FuzzTarget {
   const errors = new LogCapture();
   const crashes: unknown[] = [];
-  const onCrash = (error: unknown) => { crashes.push(error); };
+  const onCrash = (error: unknown) => {
+    crashes.push(error);
+  };
   let server: TestServer | undefined;
   let alice: TestUser | undefined;
   let bob: TestUser | undefined;
@@ -39,9 +41,15 @@ export function useFuzzTarget(options: ServerOptions = {}): FuzzTarget {
     await server?.stop();
   });
   return {
-    get server() { return server!; },
-    get alice() { return alice!; },
-    get bob() { return bob!; },
+    get server() {
+      return server!;
+    },
+    get alice() {
+      return alice!;
+    },
+    get bob() {
+      return bob!;
+    },
     errors,
     crashes,
   };

@@ -30,7 +30,8 @@ export function deciderSpec<C, S, E extends ParleyEvent>(decider: Decider<C, S, 
         when(command) {
           const state = events.reduce(decider.evolve, decider.initialState());
           const result = decider.decide(command, state);
-          const describe = () => (result instanceof DomainError ? `error ${result.code}: ${result.message}` : JSON.stringify(result));
+          const describe = () =>
+            result instanceof DomainError ? `error ${result.code}: ${result.message}` : JSON.stringify(result);
           return {
             result,
             then(expected) {

@@ -13,7 +13,12 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export async function request<T = any>(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<Reply<T>> {
+export async function request<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   let body: BodyInit | undefined = options.body;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -60,10 +65,20 @@ let counter = 0;
 export const uniqueName = (prefix = 'user'): string => `${prefix}${process.pid % 1000}_${++counter}`;
 
 /** Registers a user and logs them in. */
-export async function registerAndLogin(api: Client, username = uniqueName(), password = 'correct horse'): Promise<TestUser> {
+export async function registerAndLogin(
+  api: Client,
+  username = uniqueName(),
+  password = 'correct horse',
+): Promise<TestUser> {
   const created = await api.post('/users/create', { json: { username, email: `${username}@example.test`, password } });
   if (created.status !== 201) throw new Error(`register failed: ${created.status} ${JSON.stringify(created.body)}`);
   const login = await api.post('/auth/login', { json: { username, password } });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
-  return { user_id: created.body.user_id, username, password, access_token: login.body.access_token, refresh_token: login.body.refresh_token };
+  return {
+    user_id: created.body.user_id,
+    username,
+    password,
+    access_token: login.body.access_token,
+    refresh_token: login.body.refresh_token,
+  };
 }

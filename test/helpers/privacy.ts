@@ -38,7 +38,9 @@ export function rawHits(dir: string, needles: (string | Buffer)[]): string[] {
 export function logShape(dataDir: string): unknown[] {
   const db = new Database(sqliteFileIn(dataDir), { readonly: true });
   try {
-    return db.prepare('SELECT position, id, type, version, schema_version, time, metadata FROM events ORDER BY position').all();
+    return db
+      .prepare('SELECT position, id, type, version, schema_version, time, metadata FROM events ORDER BY position')
+      .all();
   } finally {
     db.close();
   }
@@ -48,7 +50,8 @@ export function logShape(dataDir: string): unknown[] {
 export function wrappedKey(dataDir: string, userId: string): Buffer | null {
   const db = new Database(sqliteFileIn(dataDir), { readonly: true });
   try {
-    const row = db.prepare('SELECT wrapped FROM data_keys WHERE user_id = ?').get(userId) as { wrapped: Buffer | null } | undefined;
+    const row = db.prepare('SELECT wrapped FROM data_keys WHERE user_id = ?').get(userId) as
+      { wrapped: Buffer | null } | undefined;
     return row?.wrapped ?? null;
   } finally {
     db.close();

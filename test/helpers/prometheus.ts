@@ -16,8 +16,8 @@ export function parseMetrics(text: string): Sample[] {
     const match = SAMPLE.exec(line);
     if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(LABEL)) labels[key!] = value!;
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+    for (const [, key, value] of (match[2] ?? '').matchAll(LABEL)) labels[key] = value!;
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
 }
@@ -30,6 +30,7 @@ export function samples(all: Sample[], name: string, labels: Record<string, stri
 /** The one value of `name` with `labels`; throws when there is not exactly one. */
 export function value(all: Sample[], name: string, labels: Record<string, string> = {}): number {
   const found = samples(all, name, labels);
-  if (found.length !== 1) throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
-  return found[0]!.value;
+  if (found.length !== 1)
+    throw new Error(`expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
+  return found[0].value;
 }

@@ -25,9 +25,19 @@ export const TEST_SECRET = randomBytes(32).toString('hex');
  * A real server on an ephemeral loopback port, on the embedded engine in a temporary DATA_DIR
  * (pass `dataDir` to reopen one, e.g. to test a restart). Logs go nowhere unless `logTo` is given (at env LOG_LEVEL).
  */
-export async function startTestServer(env: Record<string, string> = {}, options: ServerOptions & { keepData?: boolean; logTo?: Writable } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: ServerOptions & { keepData?: boolean; logTo?: Writable } = {},
+): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', SECRET_KEY: TEST_SECRET, LOG_LEVEL: 'silent', ...env, DATA_DIR: dataDir });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env,
+    DATA_DIR: dataDir,
+  });
   const log = createLogger(config.logLevel, options.logTo);
   const server = await startServer(config, log, options);
   const url = `http://127.0.0.1:${server.port}`;

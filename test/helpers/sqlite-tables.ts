@@ -5,8 +5,11 @@ import { sqliteFileIn } from '../../src/store/sqlite';
 export function tableNames(dataDir: string, prefix = 'rm_'): string[] {
   const db = new Database(sqliteFileIn(dataDir), { readonly: true });
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name").all(`${prefix}%`) as { name: string }[])
-      .map((r) => r.name);
+    return (
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name")
+        .all(`${prefix}%`) as { name: string }[]
+    ).map((r) => r.name);
   } finally {
     db.close();
   }

@@ -4,7 +4,10 @@ import { startServerProcess } from './processes';
 import { tempDataDir } from './server';
 
 export async function pm(api: Client, from: TestUser, to: TestUser, text: string): Promise<void> {
-  const sent = await api.post('/messenger/messages', { token: from.access_token, json: { text: `/pm ${to.username} ${text}` } });
+  const sent = await api.post('/messenger/messages', {
+    token: from.access_token,
+    json: { text: `/pm ${to.username} ${text}` },
+  });
   expect(sent.status, JSON.stringify(sent.body)).to.equal(201);
 }
 
@@ -27,4 +30,3 @@ export async function dataDirWithTraffic(): Promise<{ dataDir: string; alice: Te
   await server.stop();
   return { dataDir, alice, bob };
 }
-

@@ -47,16 +47,20 @@ export class ChatClient {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (let i = 0; i < this.frames.length; i++) {
-        if (this.taken.has(i) || !match(this.frames[i]!)) continue;
+        if (this.taken.has(i) || !match(this.frames[i])) continue;
         this.taken.add(i);
-        return this.frames[i]!;
+        return this.frames[i];
       }
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${what}; got ${JSON.stringify(this.frames)}`);
+      if (this.ws.readyState === WebSocket.CLOSED)
+        throw new Error(`socket closed while waiting for ${what}; got ${JSON.stringify(this.frames)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.frames)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }
@@ -117,10 +121,15 @@ export function connect(httpUrl: string, token: string, options: ConnectOptions 
 }
 
 /** Connects and takes the history frame, which always comes first. */
-export async function connectWithHistory(httpUrl: string, token: string, options?: ConnectOptions): Promise<{ client: ChatClient; history: Frame }> {
+export async function connectWithHistory(
+  httpUrl: string,
+  token: string,
+  options?: ConnectOptions,
+): Promise<{ client: ChatClient; history: Frame }> {
   const client = await connect(httpUrl, token, options);
   const history = await client.next(() => true, 'the history frame');
-  if (client.frames[0] !== history || history.type !== 'history') throw new Error(`the first frame was ${JSON.stringify(history)}, not history`);
+  if (client.frames[0] !== history || history.type !== 'history')
+    throw new Error(`the first frame was ${JSON.stringify(history)}, not history`);
   return { client, history };
 }
 
@@ -131,7 +140,10 @@ export interface Refusal {
 }
 
 /** Attempts an upgrade that should be refused, and returns the HTTP answer. */
-export function refusedUpgrade(url: string, options: WebSocket.ClientOptions & { protocols?: string[] } = {}): Promise<Refusal> {
+export function refusedUpgrade(
+  url: string,
+  options: WebSocket.ClientOptions & { protocols?: string[] } = {},
+): Promise<Refusal> {
   const ws = new WebSocket(url, options.protocols, options);
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
@@ -141,7 +153,9 @@ export function refusedUpgrade(url: string, options: WebSocket.ClientOptions & {
     ws.once('unexpected-response', (_req, res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
       res.on('end', () => {
         resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null, headers: res.headers });
         ws.terminate();

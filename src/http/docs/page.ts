@@ -84,11 +84,21 @@ export function docsAssets(): Middleware {
     ctx.state.routeTemplate = `${DOCS_PATH}/{asset}`;
     // The URLs stay the same across upgrades of the package: browsers revalidate, by its version.
     if (name === 'init.js') {
-      sendCacheable(ctx, { etag: initializerTag, contentType: 'text/javascript; charset=utf-8', bytes: initializer, cacheControl: 'no-cache' });
+      sendCacheable(ctx, {
+        etag: initializerTag,
+        contentType: 'text/javascript; charset=utf-8',
+        bytes: initializer,
+        cacheControl: 'no-cache',
+      });
       return;
     }
     let bytes = loaded.get(name);
-    if (!bytes) loaded.set(name, bytes = await readFile(path.join(root, name)));
-    sendCacheable(ctx, { etag: `${version}-${name}`, contentType: PACKAGE_FILES[name]!, bytes, cacheControl: 'no-cache' });
+    if (!bytes) loaded.set(name, (bytes = await readFile(path.join(root, name))));
+    sendCacheable(ctx, {
+      etag: `${version}-${name}`,
+      contentType: PACKAGE_FILES[name],
+      bytes,
+      cacheControl: 'no-cache',
+    });
   };
 }

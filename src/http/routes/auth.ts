@@ -23,19 +23,26 @@ const refreshToken = Type.String({ minLength: 1, maxLength: 4096 });
 const refreshBody = object({ refresh_token: refreshToken });
 /** The standard OAuth2 refresh request: grant_type=refresh_token&refresh_token=… */
 const oauthRefreshForm = object({
-  grant_type: Type.Optional(literal('refresh_token')), refresh_token: refreshToken, ...clientFields,
+  grant_type: Type.Optional(literal('refresh_token')),
+  refresh_token: refreshToken,
+  ...clientFields,
 });
 
 export const authRoutes: Route[] = [
   route({
-    method: 'POST', path: '/auth/login', operationId: 'login', tag: 'auth', auth: false,
+    method: 'POST',
+    path: '/auth/login',
+    operationId: 'login',
+    tag: 'auth',
+    auth: false,
     summary: 'Log in: a new session with an access and a refresh token',
     description: 'Takes the OAuth2 password form or JSON. The username is matched case-insensitively.',
     body: { 'application/x-www-form-urlencoded': oauthForm, 'application/json': credentials },
     noStore: true,
     responses: {
       200: { description: 'logged in', schema: tokenPairSchema },
-      400: errorResponse('malformed request'), 401: errorResponse('incorrect username or password'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('incorrect username or password'),
       429: errorResponse('too many failed logins for this account or from this address (see Retry-After)'),
     },
     // Failures count per address and per account (by its normalised name, existing or not); success clears the account's.
@@ -50,15 +57,21 @@ export const authRoutes: Route[] = [
     },
   }),
   route({
-    method: 'POST', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', auth: false,
+    method: 'POST',
+    path: '/auth/refresh',
+    operationId: 'refresh',
+    tag: 'auth',
+    auth: false,
     summary: 'Trade a refresh token for a new pair (the old refresh token is spent)',
-    description: 'Takes the OAuth2 refresh form (grant_type=refresh_token) or JSON. '
-      + 'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
+    description:
+      'Takes the OAuth2 refresh form (grant_type=refresh_token) or JSON. ' +
+      'Presenting a spent refresh token again ends the whole session: someone else may hold it.',
     body: { 'application/x-www-form-urlencoded': oauthRefreshForm, 'application/json': refreshBody },
     noStore: true,
     responses: {
       200: { description: 'a new pair', schema: tokenPairSchema },
-      400: errorResponse('malformed request'), 401: errorResponse('invalid, expired, spent or revoked refresh token'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('invalid, expired, spent or revoked refresh token'),
       429: errorResponse('too many refreshes from this address (see Retry-After)'),
     },
     rateLimits: [{ limit: 'refresh_ip', key: 'ip', onSuccess: 'keep' }],
@@ -68,8 +81,12 @@ export const authRoutes: Route[] = [
     },
   }),
   route({
-    method: 'POST', path: '/auth/logout', operationId: 'logout', tag: 'auth', auth: true,
-    summary: "End this session: its access and refresh tokens stop working",
+    method: 'POST',
+    path: '/auth/logout',
+    operationId: 'logout',
+    tag: 'auth',
+    auth: true,
+    summary: 'End this session: its access and refresh tokens stop working',
     responses: { 204: { description: 'logged out' }, 401: errorResponse('not authenticated') },
     async handle({ principal, parley, ctx }) {
       await parley.accounts.logout(principal, { correlationId: ctx.state.requestId });

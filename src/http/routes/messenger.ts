@@ -4,7 +4,15 @@ import { DomainError } from '../../commands/decider';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { HttpError } from '../../edge/errors';
 import {
-  chatSchema, errorResponse, object, pageQuery, pmSchema, refSchema, textSchema, usernameParam, usernameSchema,
+  chatSchema,
+  errorResponse,
+  object,
+  pageQuery,
+  pmSchema,
+  refSchema,
+  textSchema,
+  usernameParam,
+  usernameSchema,
 } from '../../edge/schemas';
 import { chatView, pmView, sentView } from '../../edge/views';
 import { route, type Route } from '../route';
@@ -15,16 +23,24 @@ const cursorNotFound = () => new HttpError(400, 'invalid_cursor', "'before' name
 
 export const messengerRoutes: Route[] = [
   route({
-    method: 'POST', path: '/messenger/messages', operationId: 'sendMessage', tag: 'messenger', auth: true,
+    method: 'POST',
+    path: '/messenger/messages',
+    operationId: 'sendMessage',
+    tag: 'messenger',
+    auth: true,
     summary: 'Send a message without a WebSocket',
-    description: 'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), '
-      + 'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. '
-      + 'Delivered live to WebSocket clients like any other message.',
+    description:
+      'Either {text} in the chat syntax ("/pm <username> <text>" is private, anything else goes to the general chat), ' +
+      'or {to, text} for a private message. With a ref, a resend returns the stored message instead of sending it twice. ' +
+      'Delivered live to WebSocket clients like any other message.',
     body: { 'application/json': sendBody },
     responses: {
       201: { description: 'stored', schema: { oneOf: [pmSchema, chatSchema] } },
-      400: errorResponse('malformed request'), 401: errorResponse('not authenticated'), 403: errorResponse('the recipient does not accept private messages'),
-      404: errorResponse('no such recipient'), 422: errorResponse('empty or too long text, or a message to yourself'),
+      400: errorResponse('malformed request'),
+      401: errorResponse('not authenticated'),
+      403: errorResponse('the recipient does not accept private messages'),
+      404: errorResponse('no such recipient'),
+      422: errorResponse('empty or too long text, or a message to yourself'),
     },
     async handle({ body, principal, parley, ctx }) {
       const { to, text, ref } = body;
@@ -36,22 +52,35 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/inbox', operationId: 'inbox', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/inbox',
+    operationId: 'inbox',
+    tag: 'messenger',
+    auth: true,
     summary: `Your last ${INBOX_SIZE} received private messages, oldest first`,
-    responses: { 200: { description: 'the inbox', schema: messages(pmSchema) }, 401: errorResponse('not authenticated') },
+    responses: {
+      200: { description: 'the inbox', schema: messages(pmSchema) },
+      401: errorResponse('not authenticated'),
+    },
     async handle({ principal, parley }) {
       const rows = await parley.messaging.inbox(principal.user_id);
       return { status: 200, body: { messages: rows.map(pmView) } };
     },
   }),
   route({
-    method: 'GET', path: '/messenger/conversations/{username}', operationId: 'conversation', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/conversations/{username}',
+    operationId: 'conversation',
+    tag: 'messenger',
+    auth: true,
     summary: 'Your private history with one user, newest first',
     params: usernameParam,
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(pmSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'), 404: errorResponse('no such user'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
+      404: errorResponse('no such user'),
     },
     async handle({ params, query, principal, parley }) {
       const rows = await parley.messaging.conversation(principal, params.username, query);
@@ -60,12 +89,17 @@ export const messengerRoutes: Route[] = [
     },
   }),
   route({
-    method: 'GET', path: '/messenger/chat', operationId: 'chatHistory', tag: 'messenger', auth: true,
+    method: 'GET',
+    path: '/messenger/chat',
+    operationId: 'chatHistory',
+    tag: 'messenger',
+    auth: true,
     summary: 'General chat history, newest first',
     query: pageQuery(100),
     responses: {
       200: { description: 'a page of messages', schema: messages(chatSchema) },
-      400: errorResponse('malformed query or unknown cursor'), 401: errorResponse('not authenticated'),
+      400: errorResponse('malformed query or unknown cursor'),
+      401: errorResponse('not authenticated'),
     },
     async handle({ query, parley }) {
       const rows = await parley.messaging.chatPage(query);

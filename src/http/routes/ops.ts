@@ -29,18 +29,23 @@ const projectionReport = object({
   stopped_at: nullable('integer', {
     description: 'while the projection is stopped on a failure: the log position it failed at',
   }),
+  lease_holder: nullable('string', {
+    description: 'the instance applying this projection (its lease holder), null while nobody holds it',
+  }),
 });
 
 const readySchema = object({
   status: literal('ready'),
   head: Type.Integer({ description: 'position of the newest event in the log' }),
   projections: Type.Array(projectionReport),
-  feed: Type.Optional(object({
-    mode: Type.Union([literal('push'), literal('polling')], {
-      description: "polling: the change stream is down; other instances' events arrive by polling",
+  feed: Type.Optional(
+    object({
+      mode: Type.Union([literal('push'), literal('polling')], {
+        description: "polling: the change stream is down; other instances' events arrive by polling",
+      }),
+      since: Type.Optional(Type.String({ format: 'date-time' })),
     }),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
-  })),
+  ),
 });
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -67,12 +72,17 @@ async function readiness(parley: Parley) {
     lag: head === null ? null : Math.max(0, head - s.position),
     live: s.live,
     stopped_at: s.error?.position ?? null,
+    lease_holder: s.lease.holder,
   }));
   for (const p of projections) {
     // The error itself may describe internals: it is in the log, not in this public answer.
-    if (p.stopped_at !== null) reasons.push(`projection '${p.name}' is stopped: it failed at log position ${p.stopped_at} and retries (see the log)`);
+    if (p.stopped_at !== null)
+      reasons.push(
+        `projection '${p.name}' is stopped: it failed at log position ${p.stopped_at} and retries (see the log)`,
+      );
     else if (!p.live) reasons.push(`projection '${p.name}' is catching up with the log`);
-    else if (p.lag !== null && p.lag > READY_MAX_LAG) reasons.push(`projection '${p.name}' is ${p.lag} events behind (more than ${READY_MAX_LAG})`);
+    else if (p.lag !== null && p.lag > READY_MAX_LAG)
+      reasons.push(`projection '${p.name}' is ${p.lag} events behind (more than ${READY_MAX_LAG})`);
   }
   // Reported, not a reason: polling still delivers every event, only later. The error stays in the log.
   const status = parley.operations.feed();
@@ -87,7 +97,13 @@ function checkMetricsToken(expected: string | null, authorization: string): void
   if (expected === null) return;
   const given = bearerToken(authorization);
   if (given === undefined || !timingSafeEqual(sha256(given), sha256(expected))) {
-    throw new HttpError(401, 'not_authenticated', 'send the metrics token: Authorization: Bearer <METRICS_TOKEN>', undefined, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+    throw new HttpError(
+      401,
+      'not_authenticated',
+      'send the metrics token: Authorization: Bearer <METRICS_TOKEN>',
+      undefined,
+      { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+    );
   }
 }
 
@@ -96,7 +112,11 @@ export function opsRoutes(options: OpsOptions): Route[] {
   let document: OpenApiDocument | null = null;
   return [
     route({
-      method: 'GET', path: '/healthz', operationId: 'health', tag: 'operations', auth: false,
+      method: 'GET',
+      path: '/healthz',
+      operationId: 'health',
+      tag: 'operations',
+      auth: false,
       summary: 'Liveness: the process is up and serving HTTP',
       responses: { 200: { description: 'up', schema: object({ status: literal('ok') }) } },
       async handle() {
@@ -104,10 +124,15 @@ export function opsRoutes(options: OpsOptions): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/readyz', operationId: 'ready', tag: 'operations', auth: false,
+      method: 'GET',
+      path: '/readyz',
+      operationId: 'ready',
+      tag: 'operations',
+      auth: false,
       summary: 'Readiness: the event store answers and every projection is live and close to the head of the log',
-      description: `Not ready (503) while a projection catches up, is stopped on an event, or trails the log by more than ${READY_MAX_LAG} events, `
-        + 'or when the store does not answer. The reasons are in error.details.reasons.',
+      description:
+        `Not ready (503) while a projection catches up, is stopped on an event, or trails the log by more than ${READY_MAX_LAG} events, ` +
+        'or when the store does not answer. The reasons are in error.details.reasons.',
       responses: {
         200: { description: 'ready', schema: readySchema },
         503: errorResponse('not ready; details: {reasons, head, projections, feed?}'),
@@ -121,11 +146,16 @@ export function opsRoutes(options: OpsOptions): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/metrics', operationId: 'metrics', tag: 'operations', auth: false,
+      method: 'GET',
+      path: '/metrics',
+      operationId: 'metrics',
+      tag: 'operations',
+      auth: false,
       summary: 'Prometheus metrics, in the text exposition format',
-      description: 'HTTP request durations by route and status, WebSocket connections and frames, messages by kind, '
-        + 'event append latency, projection lag, event-loop delay and process metrics. '
-        + 'When METRICS_TOKEN is set, send it as a bearer token (the document then declares the metricsToken scheme here).',
+      description:
+        'HTTP request durations by route and status, WebSocket connections and frames, messages by kind, ' +
+        'event append latency, projection lag, event-loop delay and process metrics. ' +
+        'When METRICS_TOKEN is set, send it as a bearer token (the document then declares the metricsToken scheme here).',
       responses: {
         200: { description: 'the metrics', contentType: 'text/plain; version=0.0.4', schema: Type.String() },
         401: errorResponse('METRICS_TOKEN is set and was not sent'),
@@ -139,7 +169,11 @@ export function opsRoutes(options: OpsOptions): Route[] {
       },
     }),
     route({
-      method: 'GET', path: '/openapi.json', operationId: 'openapi', tag: 'documentation', auth: false,
+      method: 'GET',
+      path: '/openapi.json',
+      operationId: 'openapi',
+      tag: 'documentation',
+      auth: false,
       summary: 'This API, described in OpenAPI 3.1',
       responses: { 200: { description: 'the OpenAPI document', schema: Type.Unsafe<object>({ type: 'object' }) } },
       async handle({ parley }) {
@@ -150,7 +184,11 @@ export function opsRoutes(options: OpsOptions): Route[] {
       },
     }),
     route({
-      method: 'GET', path: DOCS_PATH, operationId: 'docs', tag: 'documentation', auth: false,
+      method: 'GET',
+      path: DOCS_PATH,
+      operationId: 'docs',
+      tag: 'documentation',
+      auth: false,
       summary: 'Interactive API documentation (Swagger UI): try every endpoint from the browser',
       responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: Type.String() } },
       async handle({ ctx }) {

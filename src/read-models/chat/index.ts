@@ -5,5 +5,8 @@ import { chatSqlite } from './sqlite';
 import { CHAT, type ChatOp, type ChatQueries } from './types';
 
 export const chatReadModel: ReadModel<ChatOp, ChatQueries> = {
-  projection: chatProjection, tables: [CHAT], sqlite: chatSqlite, mongo: chatMongo,
+  projection: chatProjection,
+  tables: [CHAT],
+  sqlite: chatSqlite,
+  mongo: chatMongo,
 };

@@ -4,7 +4,14 @@ import type { ChatMessageRow, ChatOp } from './types';
 
 export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>): ChatMessageRow {
   const d = event.data;
-  return { id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, text: d.text, sent_at: event.time };
+  return {
+    id: d.message_id,
+    position: event.position,
+    from_id: d.from_id,
+    from: d.from,
+    text: d.text,
+    sent_at: event.time,
+  };
 }
 
 /** The general chat's history. */

@@ -4,7 +4,12 @@ import { CHAT, type ChatMessageRow, type ChatOp, type ChatQueries } from './type
 type ChatRecord = Omit<MessageRecord, 'to_id' | 'to_name'>;
 
 const toChat = (r: ChatRecord): ChatMessageRow => ({
-  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, text: r.text, sent_at: r.sent_at,
+  id: r.id,
+  position: r.position,
+  from_id: r.from_id,
+  from: r.from_name,
+  text: r.text,
+  sent_at: r.sent_at,
 });
 
 export const chatSqlite: SqliteReadModel<ChatOp, ChatQueries> = {
@@ -23,9 +28,12 @@ CREATE INDEX $I_by_id ON $T (id);`,
   apply: {
     'chat.add': (op, w) => {
       const m = op.message;
-      w.statement(op.kind, CHAT, (t) => `INSERT OR IGNORE INTO ${t} (position, id, from_id, from_name, text, sent_at)
-        VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(m.position, m.id, m.from_id, m.from, m.text, m.sent_at);
+      w.statement(
+        op.kind,
+        CHAT,
+        (t) => `INSERT OR IGNORE INTO ${t} (position, id, from_id, from_name, text, sent_at)
+        VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(m.position, m.id, m.from_id, m.from, m.text, m.sent_at);
     },
     'chat.erase': (op, w) => {
       w.statement(op.kind, CHAT, (t) => `UPDATE ${t} SET from_name = '', text = '' WHERE from_id = ?`).run(op.user_id);

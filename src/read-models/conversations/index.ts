@@ -5,5 +5,8 @@ import { conversationsSqlite } from './sqlite';
 import { CONVERSATIONS, type ConversationOp, type ConversationsQueries } from './types';
 
 export const conversationsReadModel: ReadModel<ConversationOp, ConversationsQueries> = {
-  projection: conversationsProjection, tables: [CONVERSATIONS], sqlite: conversationsSqlite, mongo: conversationsMongo,
+  projection: conversationsProjection,
+  tables: [CONVERSATIONS],
+  sqlite: conversationsSqlite,
+  mongo: conversationsMongo,
 };

@@ -17,26 +17,32 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
       const { position, ...rest } = op.message;
       w.write(CONVERSATIONS, insertOnce({ pair: pairKey(op.message.from_id, op.message.to_id), position }, rest));
     },
-    'conversation.erase': (op, w) => w.write(CONVERSATIONS, {
-      updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
-    }),
+    'conversation.erase': (op, w) =>
+      w.write(CONVERSATIONS, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      }),
   },
   queries(db) {
     const conversations = db.collection(CONVERSATIONS);
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);
-        const from = await cursor(before, (id) => conversations.findOne<{ position: number }>(
-          { id, pair }, { projection: { position: 1 } },
-        ));
+        const from = await cursor(before, (id) =>
+          conversations.findOne<{ position: number }>({ id, pair }, { projection: { position: 1 } }),
+        );
         if (from === null) return null;
         if (limit <= 0) return [];
-        return conversations.find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
-          .sort({ position: -1 }).limit(limit).toArray();
+        return conversations
+          .find<PrivateMessageRow>({ pair, position: { $lt: from } }, { projection: MESSAGE })
+          .sort({ position: -1 })
+          .limit(limit)
+          .toArray();
       },
-      messagesOf: (userId) => conversations.find<PrivateMessageRow>(
-        { $or: [{ from_id: userId }, { to_id: userId }] }, { projection: MESSAGE },
-      ).sort({ position: 1 }).toArray(),
+      messagesOf: (userId) =>
+        conversations
+          .find<PrivateMessageRow>({ $or: [{ from_id: userId }, { to_id: userId }] }, { projection: MESSAGE })
+          .sort({ position: 1 })
+          .toArray(),
     };
   },
 };

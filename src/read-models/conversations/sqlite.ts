@@ -1,5 +1,12 @@
 import {
-  cursor, ERASE_PM_SENDER, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel,
+  cursor,
+  ERASE_PM_SENDER,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
 } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
@@ -22,9 +29,12 @@ CREATE INDEX $I_by_id ON $T (id);`,
   },
   apply: {
     'conversation.add': (op, w) => {
-      w.statement(op.kind, CONVERSATIONS, (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(...params(op));
+      w.statement(
+        op.kind,
+        CONVERSATIONS,
+        (t) => `INSERT OR IGNORE INTO ${t} (pair, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...params(op));
     },
     'conversation.erase': (op, w) => {
       w.statement(op.kind, CONVERSATIONS, ERASE_PM_SENDER).run(op.user_id);
@@ -34,14 +44,16 @@ CREATE INDEX $I_by_id ON $T (id);`,
     [CONVERSATIONS]: {
       kind: 'conversation.add',
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      finish: 'INSERT OR IGNORE INTO $T SELECT * FROM $S ORDER BY pair, position',
-      open: () => ({ params, finishParams: () => ({}) }),
+      sorted: 'SELECT * FROM $S ORDER BY pair, position',
+      open: () => ({ params, sortedParams: () => ({}) }),
       onStage: { 'conversation.erase': [{ sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] }] },
     },
   },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_conversations WHERE id = ? AND pair = ?');
-    const page = db.prepare('SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?');
+    const page = db.prepare(
+      'SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?',
+    );
     // A scan: exports are rare and rate-limited, and an index per user would cost every message.
     const ofUser = db.prepare('SELECT * FROM rm_conversations WHERE from_id = ? OR to_id = ? ORDER BY position');
     return {

@@ -5,5 +5,8 @@ import { inboxSqlite } from './sqlite';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
 
 export const inboxReadModel: ReadModel<InboxOp, InboxQueries> = {
-  projection: inboxProjection, tables: [INBOX], sqlite: inboxSqlite, mongo: inboxMongo,
+  projection: inboxProjection,
+  tables: [INBOX],
+  sqlite: inboxSqlite,
+  mongo: inboxMongo,
 };

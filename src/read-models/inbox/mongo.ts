@@ -30,8 +30,11 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
     return {
       async inbox(userId, limit) {
         if (limit <= 0) return [];
-        const newest = await inboxes.find<PrivateMessageRow>({ owner_id: userId }, { projection: MESSAGE })
-          .sort({ position: -1 }).limit(limit).toArray();
+        const newest = await inboxes
+          .find<PrivateMessageRow>({ owner_id: userId }, { projection: MESSAGE })
+          .sort({ position: -1 })
+          .limit(limit)
+          .toArray();
         return newest.reverse();
       },
     };
@@ -41,8 +44,12 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
 /** Deletes the owner's messages older than their newest `keep`. */
 async function trimInbox(w: MongoWriter, owner: string, keep: number): Promise<void> {
   const inbox = w.db.collection(w.collection(INBOX));
-  const oldestDropped = await inbox.find({ owner_id: owner }, { session: w.session, projection: { position: 1 } })
-    .sort({ position: -1 }).skip(keep).limit(1).next();
+  const oldestDropped = await inbox
+    .find({ owner_id: owner }, { session: w.session, projection: { position: 1 } })
+    .sort({ position: -1 })
+    .skip(keep)
+    .limit(1)
+    .next();
   if (oldestDropped) {
     await inbox.deleteMany({ owner_id: owner, position: { $lte: oldestDropped.position } }, { session: w.session });
   }

@@ -6,7 +6,8 @@ import { INBOX_SIZE, type InboxOp } from './types';
 export const inboxProjection: ProjectionOf<InboxOp> = {
   name: 'inbox',
   project(event) {
-    if (event.type === 'MessageSent') return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
+    if (event.type === 'MessageSent')
+      return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
     if (event.type === 'UserErased') return [{ kind: 'inbox.erase', user_id: event.data.user_id }];
     return [];
   },

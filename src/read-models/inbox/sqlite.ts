@@ -1,5 +1,11 @@
 import {
-  ERASE_PM_SENDER, PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel,
+  ERASE_PM_SENDER,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
 } from '../kit/sqlite';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
 
@@ -16,12 +22,18 @@ CREATE TABLE $T (
   },
   apply: {
     'inbox.add': (op, w) => {
-      w.statement(op.kind, INBOX, (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(op.message.to_id, ...pmParams(op.message));
-      w.statement('inbox.trim', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
-          (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`)
-        .run({ owner: op.message.to_id, keep: op.keep });
+      w.statement(
+        op.kind,
+        INBOX,
+        (t) => `INSERT OR IGNORE INTO ${t} (owner_id, ${PM_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(op.message.to_id, ...pmParams(op.message));
+      w.statement(
+        'inbox.trim',
+        INBOX,
+        (t) => `DELETE FROM ${t} WHERE owner_id = @owner AND position <=
+          (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`,
+      ).run({ owner: op.message.to_id, keep: op.keep });
     },
     'inbox.erase': (op, w) => {
       w.statement('inbox.erase:owner', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(op.user_id);
@@ -33,7 +45,7 @@ CREATE TABLE $T (
       kind: 'inbox.add',
       insert: `INSERT INTO $S (owner_id, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       // What inserting each message and trimming to the newest `keep` would have left.
-      finish: `INSERT OR IGNORE INTO $T SELECT owner_id, ${PM_COLUMNS} FROM
+      sorted: `SELECT owner_id, ${PM_COLUMNS} FROM
         (SELECT *, row_number() OVER (PARTITION BY owner_id ORDER BY position DESC) AS newest FROM $S)
         WHERE newest <= @keep ORDER BY owner_id, position`,
       open() {
@@ -48,7 +60,7 @@ CREATE TABLE $T (
             keep = op.keep;
             return [op.message.to_id, ...pmParams(op.message)];
           },
-          finishParams: () => ({ keep: keep ?? 0 }),
+          sortedParams: () => ({ keep: keep ?? 0 }),
         };
       },
       onStage: {

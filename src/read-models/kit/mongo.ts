@@ -46,7 +46,8 @@ export function insertOnce(key: Document, fields: Document): AnyBulkWriteOperati
 
 /** Position to page back from; null when `before` names no message. */
 export async function cursor(
-  before: string | undefined, positionOf: (id: string) => Promise<{ position: number } | null>,
+  before: string | undefined,
+  positionOf: (id: string) => Promise<{ position: number } | null>,
 ): Promise<number | null> {
   if (before === undefined) return Number.MAX_SAFE_INTEGER;
   return (await positionOf(before))?.position ?? null;

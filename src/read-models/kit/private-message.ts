@@ -15,7 +15,13 @@ export interface PrivateMessageRow {
 export function privateMessageRow(event: Stored<EventOfType<'MessageSent'>>): PrivateMessageRow {
   const d = event.data;
   return {
-    id: d.message_id, position: event.position, from_id: d.from_id, from: d.from, to_id: d.to_id, to: d.to, text: d.text,
+    id: d.message_id,
+    position: event.position,
+    from_id: d.from_id,
+    from: d.from,
+    to_id: d.to_id,
+    to: d.to,
+    text: d.text,
     sent_at: event.time,
   };
 }

@@ -18,10 +18,10 @@ export interface SqliteStaged<O extends Op> {
   readonly kind: O['kind'];
   /** INSERT into the stage $S. */
   readonly insert: string;
-  /** Moves the staged rows from $S into the shadow table $T. */
-  readonly finish: string;
+  /** SELECTs the rows the shadow table ends up with from the stage $S, in its key order and column order. */
+  readonly sorted: string;
   /** Starts one rebuild's staging. */
-  open(): { params(op: O): unknown[]; finishParams(): Record<string, unknown> };
+  open(): { params(op: O): unknown[]; sortedParams(): Record<string, unknown> };
   /**
    * Ops of other kinds that change rows already added (an erasure): the same change made to the
    * staged rows ($S), by kind; the op is then also applied to the shadow table as usual.
@@ -80,10 +80,25 @@ export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, tex
 export const ERASE_PM_SENDER = (t: string) => `UPDATE ${t} SET from_name = '', text = '' WHERE from_id = ?`;
 
 /** Parameters for PM_COLUMNS. */
-export const pmParams = (m: PrivateMessageRow) => [m.position, m.id, m.from_id, m.from, m.to_id, m.to, m.text, m.sent_at];
+export const pmParams = (m: PrivateMessageRow) => [
+  m.position,
+  m.id,
+  m.from_id,
+  m.from,
+  m.to_id,
+  m.to,
+  m.text,
+  m.sent_at,
+];
 
 export const toPm = (r: MessageRecord): PrivateMessageRow => ({
-  id: r.id, position: r.position, from_id: r.from_id, from: r.from_name, to_id: r.to_id, to: r.to_name, text: r.text,
+  id: r.id,
+  position: r.position,
+  from_id: r.from_id,
+  from: r.from_name,
+  to_id: r.to_id,
+  to: r.to_name,
+  text: r.text,
   sent_at: r.sent_at,
 });
 

@@ -5,5 +5,8 @@ import { sessionsSqlite } from './sqlite';
 import { SESSIONS, type SessionOp, type SessionsQueries } from './types';
 
 export const sessionsReadModel: ReadModel<SessionOp, SessionsQueries> = {
-  projection: sessionsProjection, tables: [SESSIONS], sqlite: sessionsSqlite, mongo: sessionsMongo,
+  projection: sessionsProjection,
+  tables: [SESSIONS],
+  sqlite: sessionsSqlite,
+  mongo: sessionsMongo,
 };

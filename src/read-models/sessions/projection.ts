@@ -8,17 +8,25 @@ export const sessionsProjection: ProjectionOf<SessionOp> = {
     switch (event.type) {
       case 'SessionStarted': {
         const d = event.data;
-        return [{
-          kind: 'session.start',
-          session: {
-            session_id: d.session_id, user_id: d.user_id, refresh_id: d.refresh_id, expires_at: d.expires_at,
-            started_at: event.time, revoked: null,
+        return [
+          {
+            kind: 'session.start',
+            session: {
+              session_id: d.session_id,
+              user_id: d.user_id,
+              refresh_id: d.refresh_id,
+              expires_at: d.expires_at,
+              started_at: event.time,
+              revoked: null,
+            },
           },
-        }];
+        ];
       }
       case 'SessionRefreshed': {
         const d = event.data;
-        return [{ kind: 'session.refresh', session_id: d.session_id, refresh_id: d.refresh_id, expires_at: d.expires_at }];
+        return [
+          { kind: 'session.refresh', session_id: d.session_id, refresh_id: d.refresh_id, expires_at: d.expires_at },
+        ];
       }
       case 'SessionRevoked':
         return [{ kind: 'session.revoke', session_id: event.data.session_id, reason: event.data.reason }];

@@ -16,19 +16,27 @@ CREATE INDEX $I_by_user ON $T (user_id) WHERE revoked IS NULL;`,
   },
   apply: {
     'session.start': (op, w) => {
-      w.statement(op.kind, SESSIONS, (t) => `INSERT INTO ${t}
+      w.statement(
+        op.kind,
+        SESSIONS,
+        (t) => `INSERT INTO ${t}
           (session_id, user_id, refresh_id, expires_at, started_at, revoked)
         VALUES (@session_id, @user_id, @refresh_id, @expires_at, @started_at, @revoked)
-        ON CONFLICT (session_id) DO NOTHING`)
-        .run(op.session);
+        ON CONFLICT (session_id) DO NOTHING`,
+      ).run(op.session);
     },
     'session.refresh': (op, w) => {
-      w.statement(op.kind, SESSIONS, (t) => `UPDATE ${t} SET refresh_id = ?, expires_at = ? WHERE session_id = ?`)
-        .run(op.refresh_id, op.expires_at, op.session_id);
+      w.statement(op.kind, SESSIONS, (t) => `UPDATE ${t} SET refresh_id = ?, expires_at = ? WHERE session_id = ?`).run(
+        op.refresh_id,
+        op.expires_at,
+        op.session_id,
+      );
     },
     'session.revoke': (op, w) => {
-      w.statement(op.kind, SESSIONS, (t) => `UPDATE ${t} SET revoked = ? WHERE session_id = ? AND revoked IS NULL`)
-        .run(op.reason, op.session_id);
+      w.statement(op.kind, SESSIONS, (t) => `UPDATE ${t} SET revoked = ? WHERE session_id = ? AND revoked IS NULL`).run(
+        op.reason,
+        op.session_id,
+      );
     },
     'session.erase': (op, w) => {
       w.statement(op.kind, SESSIONS, (t) => `DELETE FROM ${t} WHERE user_id = ?`).run(op.user_id);

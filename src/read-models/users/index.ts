@@ -5,5 +5,8 @@ import { usersSqlite } from './sqlite';
 import { USERS, type UserOp, type UsersQueries } from './types';
 
 export const usersReadModel: ReadModel<UserOp, UsersQueries> = {
-  projection: usersProjection, tables: [USERS], sqlite: usersSqlite, mongo: usersMongo,
+  projection: usersProjection,
+  tables: [USERS],
+  sqlite: usersSqlite,
+  mongo: usersMongo,
 };

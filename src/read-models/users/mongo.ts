@@ -25,7 +25,9 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
       const set: Document = { updated_at: op.updated_at, version: op.version };
       for (const f of fields) set[f] = USER_FIELDS[f](op.changes[f]);
       // The version guard makes a replayed (or older) change a no-op.
-      w.write(USERS, { updateOne: { filter: { _id: op.user_id, version: { $lt: op.version } }, update: { $set: set } } });
+      w.write(USERS, {
+        updateOne: { filter: { _id: op.user_id, version: { $lt: op.version } }, update: { $set: set } },
+      });
     },
     'user.erase': (op, w) => w.write(USERS, { deleteOne: { filter: { _id: op.user_id } } }),
   },
@@ -37,8 +39,11 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
       async searchUsers(prefixKey, limit) {
         if (limit <= 0) return [];
         // Keys compare as UTF-8 bytes, as in SQLite.
-        return users.find<UserRow>({ username_key: { $gte: prefixKey, $lt: prefixEnd(prefixKey) } }, { projection: USER })
-          .sort({ username_key: 1 }).limit(limit).toArray();
+        return users
+          .find<UserRow>({ username_key: { $gte: prefixKey, $lt: prefixEnd(prefixKey) } }, { projection: USER })
+          .sort({ username_key: 1 })
+          .limit(limit)
+          .toArray();
       },
       usersWithPicture: (pictureId) => users.countDocuments({ 'picture.id': pictureId }),
     };

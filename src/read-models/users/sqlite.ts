@@ -44,21 +44,27 @@ CREATE TABLE $T (
   apply: {
     'user.insert': (op, w) => {
       const u = op.user;
-      w.statement(op.kind, USERS, (t) => `INSERT INTO ${t} (user_id, username, username_key, email, first_name,
+      w.statement(
+        op.kind,
+        USERS,
+        (t) => `INSERT INTO ${t} (user_id, username, username_key, email, first_name,
           last_name, phone, pm_policy, phone_public, picture, created_at, updated_at, version)
         VALUES (@user_id, @username, @username_key, @email, @first_name, @last_name, @phone, @pm_policy,
           @phone_public, @picture, @created_at, @updated_at, @version)
-        ON CONFLICT (user_id) DO NOTHING`)
-        .run({ ...u, phone_public: u.phone_public ? 1 : 0, picture: u.picture ? JSON.stringify(u.picture) : null });
+        ON CONFLICT (user_id) DO NOTHING`,
+      ).run({ ...u, phone_public: u.phone_public ? 1 : 0, picture: u.picture ? JSON.stringify(u.picture) : null });
     },
     'user.change': (op, w) => {
       const fields = Object.keys(op.changes) as (keyof UserChanges)[];
       if (fields.length === 0) return;
       const values = fields.map((f) => USER_COLUMNS[f](op.changes[f]));
       // The version guard makes a replayed change a no-op.
-      w.statement(`${op.kind}:${fields.join(',')}`, USERS, (t) => `UPDATE ${t}
-        SET ${fields.map((f) => `${f} = ?`).join(', ')}, updated_at = ?, version = ? WHERE user_id = ? AND version < ?`)
-        .run(...values, op.updated_at, op.version, op.user_id, op.version);
+      w.statement(
+        `${op.kind}:${fields.join(',')}`,
+        USERS,
+        (t) => `UPDATE ${t}
+        SET ${fields.map((f) => `${f} = ?`).join(', ')}, updated_at = ?, version = ? WHERE user_id = ? AND version < ?`,
+      ).run(...values, op.updated_at, op.version, op.user_id, op.version);
     },
     'user.erase': (op, w) => {
       w.statement(op.kind, USERS, (t) => `DELETE FROM ${t} WHERE user_id = ?`).run(op.user_id);
@@ -78,9 +84,8 @@ CREATE TABLE $T (
     return {
       userById: async (userId) => one(byId.get(userId)),
       userByKey: async (usernameKey) => one(byKey.get(usernameKey)),
-      searchUsers: async (prefixKey, limit) => (
-        search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]
-      ).map(toUser),
+      searchUsers: async (prefixKey, limit) =>
+        (search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]).map(toUser),
       usersWithPicture: async (pictureId) => withPicture.get(pictureId)!.n,
     };
   },

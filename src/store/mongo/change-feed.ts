@@ -71,7 +71,12 @@ export class ChangeFeed {
     // The loop ends within a getMore's wait; if it is stuck on an unreachable server, closing the
     // client (next) ends that too, so do not wait for it longer than that.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.running, new Promise<void>((resolve) => { timer = setTimeout(resolve, 2 * MAX_AWAIT_MS); })]);
+    await Promise.race([
+      this.running,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 2 * MAX_AWAIT_MS);
+      }),
+    ]);
     clearTimeout(timer);
   }
 
@@ -119,7 +124,9 @@ export class ChangeFeed {
           startAt = await this.operationTime().catch(() => undefined);
           this.listener.onDiscontinuity();
         }
-        await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures), undefined, { signal: this.closing.signal }).catch(() => {});
+        await sleep(Math.min(RETRY_MAX_MS, 100 * 2 ** failures), undefined, { signal: this.closing.signal }).catch(
+          () => {},
+        );
       } finally {
         this.stream = null;
         await stream?.close().catch(() => {});
@@ -140,8 +147,10 @@ export class ChangeFeed {
     const message = error instanceof Error ? error.message : String(error);
     if (this.current.mode === 'push') this.current = { mode: 'polling', since: new Date().toISOString() };
     this.current.error = message;
-    this.log.warn({ err: error, failures, since: this.current.since },
-      'change stream on events failed; other instances\' events arrive by polling until it is back');
+    this.log.warn(
+      { err: error, failures, since: this.current.since },
+      "change stream on events failed; other instances' events arrive by polling until it is back",
+    );
   }
 
   private deliver(doc: EventDoc): void {
@@ -165,7 +174,10 @@ export class ChangeFeed {
   private async operationTime(): Promise<Timestamp | undefined> {
     const session = this.client.startSession();
     try {
-      await this.events.find({ _id: -1 }, { session, readConcern: { level: 'majority' } }).limit(1).toArray();
+      await this.events
+        .find({ _id: -1 }, { session, readConcern: { level: 'majority' } })
+        .limit(1)
+        .toArray();
       return session.operationTime;
     } finally {
       await session.endSession();

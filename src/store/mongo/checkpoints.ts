@@ -27,7 +27,10 @@ export class Checkpoints {
   }
 
   /** The position inside a transaction, or null while a swap is fencing the projection off. */
-  async positionUnlessFenced(projection: string, session: ClientSession): Promise<{ position: number; fenced: boolean }> {
+  async positionUnlessFenced(
+    projection: string,
+    session: ClientSession,
+  ): Promise<{ position: number; fenced: boolean }> {
     const doc = await this.collection.findOne({ _id: projection }, { session });
     const fenced = doc?.fenced_since !== undefined && Date.now() - doc.fenced_since.getTime() < FENCE_TTL_MS;
     if (fenced) await sleep(FENCE_BACKOFF_MS);
@@ -56,9 +59,16 @@ export class Checkpoints {
    * checkpoint is `done` (deleted when null); if the swap failed part-way it is `failed`, a position
    * every collection has reached, from which replaying the log converges.
    */
-  async fenced(projection: string, swap: () => Promise<void>, done: number | null, failed: number | null): Promise<void> {
+  async fenced(
+    projection: string,
+    swap: () => Promise<void>,
+    done: number | null,
+    failed: number | null,
+  ): Promise<void> {
     await this.collection.updateOne(
-      { _id: projection }, { $set: { position: failed ?? 0, fenced_since: new Date() } }, { upsert: true },
+      { _id: projection },
+      { $set: { position: failed ?? 0, fenced_since: new Date() } },
+      { upsert: true },
     );
     let end = failed;
     try {
@@ -66,7 +76,8 @@ export class Checkpoints {
       end = done;
     } finally {
       if (end === null) await this.collection.deleteOne({ _id: projection });
-      else await this.collection.updateOne({ _id: projection }, { $set: { position: end }, $unset: { fenced_since: '' } });
+      else
+        await this.collection.updateOne({ _id: projection }, { $set: { position: end }, $unset: { fenced_since: '' } });
     }
   }
 }

@@ -19,7 +19,9 @@ interface KeyDoc {
 const MAJORITY = { writeConcern: { w: 'majority' as const } };
 
 const toKey = (d: KeyDoc): StoredDataKey => ({
-  user_id: d._id, wrapped: d.wrapped ? Buffer.from(d.wrapped.value()) : null, erased_at: d.erased_at,
+  user_id: d._id,
+  wrapped: d.wrapped ? Buffer.from(d.wrapped.value()) : null,
+  erased_at: d.erased_at,
 });
 
 class MongoDataKeys implements DataKeyStore {
@@ -39,7 +41,9 @@ class MongoDataKeys implements DataKeyStore {
   async create(userId: string, wrapped: Buffer): Promise<StoredDataKey> {
     // Two instances making a user's first key at once: one insert wins, both read it back.
     await this.keys.updateOne(
-      { _id: userId }, { $setOnInsert: { wrapped: new Binary(wrapped), erased_at: null } }, { upsert: true, ...MAJORITY },
+      { _id: userId },
+      { $setOnInsert: { wrapped: new Binary(wrapped), erased_at: null } },
+      { upsert: true, ...MAJORITY },
     );
     return (await this.get(userId))!;
   }
@@ -47,7 +51,9 @@ class MongoDataKeys implements DataKeyStore {
   async erase(userId: string, time: string): Promise<void> {
     await this.keys.updateOne({ _id: userId, erased_at: null }, { $set: { wrapped: null, erased_at: time } }, MAJORITY);
     await this.keys.updateOne(
-      { _id: userId }, { $setOnInsert: { wrapped: null, erased_at: time } }, { upsert: true, ...MAJORITY },
+      { _id: userId },
+      { $setOnInsert: { wrapped: null, erased_at: time } },
+      { upsert: true, ...MAJORITY },
     );
   }
 
@@ -58,15 +64,26 @@ class MongoDataKeys implements DataKeyStore {
   async importKeys(keys: StoredDataKey[]): Promise<void> {
     if (keys.length === 0) return;
     // A tombstone always wins; an existing key is never replaced by another.
-    await this.keys.bulkWrite(keys.map((k) => (k.wrapped === null
-      ? { updateOne: { filter: { _id: k.user_id }, update: { $set: { wrapped: null, erased_at: k.erased_at } }, upsert: true } }
-      : {
-          updateOne: {
-            filter: { _id: k.user_id },
-            update: { $setOnInsert: { wrapped: new Binary(k.wrapped), erased_at: null } },
-            upsert: true,
-          },
-        })), { ordered: true, ...MAJORITY });
+    await this.keys.bulkWrite(
+      keys.map((k) =>
+        k.wrapped === null
+          ? {
+              updateOne: {
+                filter: { _id: k.user_id },
+                update: { $set: { wrapped: null, erased_at: k.erased_at } },
+                upsert: true,
+              },
+            }
+          : {
+              updateOne: {
+                filter: { _id: k.user_id },
+                update: { $setOnInsert: { wrapped: new Binary(k.wrapped), erased_at: null } },
+                upsert: true,
+              },
+            },
+      ),
+      { ordered: true, ...MAJORITY },
+    );
   }
 
   async getMeta(name: string): Promise<string | null> {
@@ -81,24 +98,37 @@ class MongoDataKeys implements DataKeyStore {
 export class MongoPrivacyStore implements PrivacyStore {
   readonly keys: DataKeyStore;
 
-  constructor(private readonly client: MongoClient, private readonly db: Db) {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+  ) {
     this.keys = new MongoDataKeys(db);
   }
 
   async readRaw(afterPosition: number, limit: number): Promise<RawEvent[]> {
-    const docs = await this.db.collection<EventDoc>(EVENTS).find({ _id: { $gt: afterPosition } })
-      .sort({ _id: 1 }).limit(limit).toArray();
+    const docs = await this.db
+      .collection<EventDoc>(EVENTS)
+      .find({ _id: { $gt: afterPosition } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map(({ _id, ...rest }) => ({ ...rest, position: _id }));
   }
 
   async rewriteEvents(events: RewrittenEvent[]): Promise<void> {
     if (events.length === 0) return;
     const collection = this.db.collection<EventDoc>(EVENTS);
-    await this.client.withSession((session) => session.withTransaction(async () => {
-      const result = await collection.bulkWrite(events.map((e) => ({
-        updateOne: { filter: { _id: e.position }, update: { $set: { stream: e.stream, data: e.data } } },
-      })), { session, ordered: true });
-      if (result.matchedCount !== events.length) throw new Error(`only ${result.matchedCount} of ${events.length} events to rewrite exist`);
-    }, TRANSACTION_OPTIONS));
+    await this.client.withSession((session) =>
+      session.withTransaction(async () => {
+        const result = await collection.bulkWrite(
+          events.map((e) => ({
+            updateOne: { filter: { _id: e.position }, update: { $set: { stream: e.stream, data: e.data } } },
+          })),
+          { session, ordered: true },
+        );
+        if (result.matchedCount !== events.length)
+          throw new Error(`only ${result.matchedCount} of ${events.length} events to rewrite exist`);
+      }, TRANSACTION_OPTIONS),
+    );
   }
 }

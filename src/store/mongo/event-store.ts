@@ -5,14 +5,19 @@ import type { StoredEvent } from '../../events';
 import { CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
 import {
-  ConcurrencyError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
-  type LoadedStreams, type StreamAppend, type SubscribeOptions, type Subscription,
+  ConcurrencyError,
+  type AppendOptions,
+  type AppendResult,
+  type BatchHandler,
+  type EventStore,
+  type LoadedStreams,
+  type StreamAppend,
+  type SubscribeOptions,
+  type Subscription,
 } from '../ports';
 import { ChangeFeed } from './change-feed';
 import { TRANSACTION_OPTIONS, toEvent, type EventDoc } from './event-doc';
-import {
-  commitInGroup, duplicateAsTransient, inTransaction, type Outcome, type PendingAppend,
-} from './group-commit';
+import { commitInGroup, duplicateAsTransient, inTransaction, type Outcome, type PendingAppend } from './group-commit';
 import { insertExported } from './import-events';
 import { COUNTERS, EVENTS, logHead } from './schema';
 
@@ -46,13 +51,26 @@ export class MongoEventStore implements EventStore {
   private queue: PendingAppend[] = [];
   private draining: Promise<void> | null = null;
 
-  constructor(private readonly client: MongoClient, db: Db, private readonly options: MongoEventStoreOptions) {
+  constructor(
+    private readonly client: MongoClient,
+    db: Db,
+    private readonly options: MongoEventStoreOptions,
+  ) {
     this.events = db.collection<EventDoc>(EVENTS);
     this.counters = db.collection(COUNTERS);
-    this.feed = new ChangeFeed(client, this.events, {
-      onEvents: (events) => { for (const follower of this.followers) follower.push(events); },
-      onDiscontinuity: () => { for (const follower of this.followers) follower.notify(); },
-    }, options.log);
+    this.feed = new ChangeFeed(
+      client,
+      this.events,
+      {
+        onEvents: (events) => {
+          for (const follower of this.followers) follower.push(events);
+        },
+        onDiscontinuity: () => {
+          for (const follower of this.followers) follower.notify();
+        },
+      },
+      options.log,
+    );
   }
 
   feedStatus(): { mode: 'push' | 'polling'; since?: string; error?: string } {
@@ -85,7 +103,10 @@ export class MongoEventStore implements EventStore {
 
   /** May run more than once: withTransaction retries it after a write conflict. */
   private async insertGroup(group: PendingAppend[], session: ClientSession): Promise<Outcome[]> {
-    const versions = await this.versionsOf(group.flatMap((item) => item.appends.map((a) => a.stream)), session);
+    const versions = await this.versionsOf(
+      group.flatMap((item) => item.appends.map((a) => a.stream)),
+      session,
+    );
     const accepted: { index: number; planned: Omit<EventDoc, '_id'>[] }[] = [];
     const outcomes: Outcome[] = group.map((item, index) => {
       const planned = plan(item, versions);
@@ -102,7 +123,10 @@ export class MongoEventStore implements EventStore {
       const stored = planned.map((doc) => ({ _id: ++position, ...doc }));
       docs.push(...stored);
       const events = stored.map(toStoredEvent);
-      outcomes[index] = { ok: true, result: { events, position: events.length > 0 ? events[events.length - 1]!.position : 0 } };
+      outcomes[index] = {
+        ok: true,
+        result: { events, position: events.length > 0 ? events[events.length - 1].position : 0 },
+      };
     }
     await this.events.insertMany(docs, { session, ordered: true });
     return outcomes;
@@ -115,7 +139,9 @@ export class MongoEventStore implements EventStore {
    */
   private async reservePositions(count: number, session: ClientSession): Promise<number> {
     const counter = await this.counters.findOneAndUpdate(
-      { _id: EVENTS }, { $inc: { position: count } }, { session, returnDocument: 'after' },
+      { _id: EVENTS },
+      { $inc: { position: count } },
+      { session, returnDocument: 'after' },
     );
     if (counter) return counter.position - count;
     const head = await logHead(this.events, session);
@@ -133,11 +159,16 @@ export class MongoEventStore implements EventStore {
     const unique = [...new Set(streams)];
     const versions = new Map(unique.map((s) => [s, 0]));
     // Sorted against the (stream, version) index so that the server can take one entry per stream.
-    const rows = await this.events.aggregate<{ _id: string; version: number }>([
-      { $match: { stream: { $in: unique } } },
-      { $sort: { stream: -1, version: -1 } },
-      { $group: { _id: '$stream', version: { $first: '$version' } } },
-    ], { session }).toArray();
+    const rows = await this.events
+      .aggregate<{ _id: string; version: number }>(
+        [
+          { $match: { stream: { $in: unique } } },
+          { $sort: { stream: -1, version: -1 } },
+          { $group: { _id: '$stream', version: { $first: '$version' } } },
+        ],
+        { session },
+      )
+      .toArray();
     for (const row of rows) versions.set(row._id, row.version);
     return versions;
   }
@@ -154,7 +185,10 @@ export class MongoEventStore implements EventStore {
 
   async readStreams(streams: string[]): Promise<LoadedStreams> {
     const versions = new Map(streams.map((s) => [s, 0]));
-    const docs = await this.events.find({ stream: { $in: streams } }).sort({ _id: 1 }).toArray();
+    const docs = await this.events
+      .find({ stream: { $in: streams } })
+      .sort({ _id: 1 })
+      .toArray();
     const events = docs.map((doc) => {
       versions.set(doc.stream, Math.max(versions.get(doc.stream) ?? 0, doc.version));
       return toEvent(doc);
@@ -165,8 +199,11 @@ export class MongoEventStore implements EventStore {
   async readAll(afterPosition: number, limit: number): Promise<StoredEvent[]> {
     if (limit <= 0) return []; // limit(0) would mean no limit
     // Majority reads: a follower never applies an event that a failover could still roll back.
-    const docs = await this.events.find({ _id: { $gt: afterPosition } }, { readConcern: { level: 'majority' } })
-      .sort({ _id: 1 }).limit(limit).toArray();
+    const docs = await this.events
+      .find({ _id: { $gt: afterPosition } }, { readConcern: { level: 'majority' } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map(toEvent);
   }
 
@@ -184,7 +221,10 @@ export class MongoEventStore implements EventStore {
   subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription {
     const follower = new LogFollower(
       { readAll: (after, limit) => this.readAll(after, limit), pollIntervalMs: this.options.pollIntervalMs },
-      afterPosition, handler, options, (f) => this.followers.delete(f),
+      afterPosition,
+      handler,
+      options,
+      (f) => this.followers.delete(f),
     );
     this.followers.add(follower);
     return follower;
@@ -199,17 +239,27 @@ export class MongoEventStore implements EventStore {
 }
 
 /** The documents an append would insert, given the streams' versions (which it advances), or its conflict. */
-function plan({ appends, options }: PendingAppend, versions: Map<string, number>): Omit<EventDoc, '_id'>[] | ConcurrencyError {
+function plan(
+  { appends, options }: PendingAppend,
+  versions: Map<string, number>,
+): Omit<EventDoc, '_id'>[] | ConcurrencyError {
   const next = new Map(versions);
   const docs: Omit<EventDoc, '_id'>[] = [];
   for (const { stream, expectedVersion, events } of appends) {
     const actual = next.get(stream) ?? 0;
-    if (expectedVersion !== 'any' && expectedVersion !== actual) return new ConcurrencyError(stream, expectedVersion, actual);
+    if (expectedVersion !== 'any' && expectedVersion !== actual)
+      return new ConcurrencyError(stream, expectedVersion, actual);
     let version = actual;
     for (const event of events) {
       docs.push({
-        id: randomUUID(), stream, version: ++version, type: event.type, schema_version: CURRENT_SCHEMA_VERSION[event.type],
-        time: options.time, data: event.data as Record<string, unknown>, metadata: options.metadata,
+        id: randomUUID(),
+        stream,
+        version: ++version,
+        type: event.type,
+        schema_version: CURRENT_SCHEMA_VERSION[event.type],
+        time: options.time,
+        data: event.data as Record<string, unknown>,
+        metadata: options.metadata,
       });
     }
     next.set(stream, version);
@@ -218,4 +268,4 @@ function plan({ appends, options }: PendingAppend, versions: Map<string, number>
   return docs;
 }
 
-const toStoredEvent = ({ _id, ...doc }: EventDoc): StoredEvent => ({ ...doc, position: _id } as StoredEvent);
+const toStoredEvent = ({ _id, ...doc }: EventDoc): StoredEvent => ({ ...doc, position: _id }) as StoredEvent;

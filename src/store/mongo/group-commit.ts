@@ -57,8 +57,8 @@ export async function commitInGroup(
     return;
   }
   outcomes.forEach((outcome, i) => {
-    if (outcome.ok) group[i]!.resolve(outcome.result);
-    else group[i]!.reject(outcome.error);
+    if (outcome.ok) group[i].resolve(outcome.result);
+    else group[i].reject(outcome.error);
   });
 }
 
@@ -70,7 +70,7 @@ export async function commitInGroup(
 function asConcurrencyError(error: unknown, item: PendingAppend): unknown {
   const key = duplicateStreamVersion(error);
   if (!key) return error;
-  const append = item.appends.find((a) => a.stream === key.stream) ?? item.appends[0]!;
+  const append = item.appends.find((a) => a.stream === key.stream) ?? item.appends[0];
   return new ConcurrencyError(append.stream, append.expectedVersion, key.version);
 }
 

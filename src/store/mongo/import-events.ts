@@ -17,25 +17,38 @@ export async function insertExported(
 ): Promise<void> {
   // A missing counter stands for the log's head, as for appends.
   const counter = await counters.findOne({ _id: EVENTS }, { session });
-  const head = counter?.position ?? await logHead(eventsCollection, session);
+  const head = counter?.position ?? (await logHead(eventsCollection, session));
   let last = head;
   for (const e of events) {
     if (e.position <= last) {
-      throw new ImportConflictError(e.position, `position ${e.position} is not after ${last} (the log's head or the previous event): the log only grows at its end`);
+      throw new ImportConflictError(
+        e.position,
+        `position ${e.position} is not after ${last} (the log's head or the previous event): the log only grows at its end`,
+      );
     }
     last = e.position;
   }
   await counters.updateOne({ _id: EVENTS }, { $set: { position: last } }, { session, upsert: true });
   const docs: EventDoc[] = events.map((e) => ({
-    _id: e.position, id: e.id, stream: e.stream, version: e.version, type: e.type,
-    schema_version: e.schema_version, time: e.time, data: e.data, metadata: e.metadata,
+    _id: e.position,
+    id: e.id,
+    stream: e.stream,
+    version: e.version,
+    type: e.type,
+    schema_version: e.schema_version,
+    time: e.time,
+    data: e.data,
+    metadata: e.metadata,
   }));
   try {
     await eventsCollection.insertMany(docs, { session, ordered: true });
   } catch (error) {
     if (!hasCode(error, DUPLICATE_KEY)) throw error;
-    const e = events[failedIndex(error)] ?? events[0]!;
-    throw new ImportConflictError(e.position, `stream ${e.stream} already has a version ${e.version} (event at position ${e.position})`);
+    const e = events[failedIndex(error)] ?? events[0];
+    throw new ImportConflictError(
+      e.position,
+      `stream ${e.stream} already has a version ${e.version} (event at position ${e.position})`,
+    );
   }
 }
 

@@ -4,6 +4,7 @@ import { RateLimiterMongo } from 'rate-limiter-flexible';
 import type { Engine } from '../ports';
 import { MongoEventStore } from './event-store';
 import { MongoPrivacyStore } from './data-keys';
+import { MongoLeaseStore } from './leases';
 import { MongoPictureStore } from './pictures';
 import { MongoReadModels } from './read-models';
 import { ensureSchema, RATE_LIMITS } from './schema';
@@ -38,16 +39,18 @@ const CLIENT_OPTIONS: MongoClientOptions = {
  * Written for both ways of configuring: MONGO_HOST/MONGO_PORT cannot carry connection options, so
  * anything that needs one (directConnection) points to MONGO_URL, which replaces them.
  */
-export const REPLICA_SET_HELP = 'parley needs a MongoDB replica set '
-  + '(transactions and change streams do not exist on a standalone mongod). '
-  + 'A single-node one is enough: start mongod with --replSet rs0 and run rs.initiate() once in mongosh '
-  + '(or use `docker compose up`, which does both); '
-  + 'the driver then finds the set from MONGO_HOST or MONGO_URL as they are.';
+export const REPLICA_SET_HELP =
+  'parley needs a MongoDB replica set ' +
+  '(transactions and change streams do not exist on a standalone mongod). ' +
+  'A single-node one is enough: start mongod with --replSet rs0 and run rs.initiate() once in mongosh ' +
+  '(or use `docker compose up`, which does both); ' +
+  'the driver then finds the set from MONGO_HOST or MONGO_URL as they are.';
 
-export const UNREACHABLE_HELP = 'Is mongod running? If it was started with --replSet, has rs.initiate() been run? '
-  + 'If this machine cannot reach the members under the names the replica set was initiated with (say mongo:27017 '
-  + 'inside docker), connect to one member directly: MONGO_URL=mongodb://<host>:<port>/?directConnection=true '
-  + '(MONGO_URL replaces MONGO_HOST/MONGO_PORT, which cannot carry that option).';
+export const UNREACHABLE_HELP =
+  'Is mongod running? If it was started with --replSet, has rs.initiate() been run? ' +
+  'If this machine cannot reach the members under the names the replica set was initiated with (say mongo:27017 ' +
+  'inside docker), connect to one member directly: MONGO_URL=mongodb://<host>:<port>/?directConnection=true ' +
+  '(MONGO_URL replaces MONGO_HOST/MONGO_PORT, which cannot carry that option).';
 
 /** The production engine: events, read models, pictures and rate limits in one MongoDB database. */
 export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
@@ -58,7 +61,8 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
     const db = client.db(options.db);
     await ensureSchema(db);
     const events = new MongoEventStore(client, db, {
-      pollIntervalMs: options.pollIntervalMs ?? 1_000, log: options.log,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      log: options.log,
     });
     await events.start();
     return {
@@ -67,9 +71,15 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
       readModels: new MongoReadModels(client, db),
       pictures: new MongoPictureStore(db),
       privacy: new MongoPrivacyStore(client, db),
-      createRateLimiter: (limits) => new RateLimiterMongo({
-        storeClient: client, dbName: options.db, tableName: RATE_LIMITS, disableIndexesCreation: true, ...limits,
-      }),
+      leases: new MongoLeaseStore(db),
+      createRateLimiter: (limits) =>
+        new RateLimiterMongo({
+          storeClient: client,
+          dbName: options.db,
+          tableName: RATE_LIMITS,
+          disableIndexesCreation: true,
+          ...limits,
+        }),
       async close() {
         await events.close();
         await client.close();
@@ -78,8 +88,9 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
   } catch (error) {
     await client.close().catch(() => {});
     if (error instanceof MongoServerSelectionError) {
-      throw new Error(`cannot reach a MongoDB primary at ${redact(options.url)} (${error.message}). `
-        + UNREACHABLE_HELP);
+      throw new Error(
+        `cannot reach a MongoDB primary at ${redact(options.url)} (${error.message}). ` + UNREACHABLE_HELP,
+      );
     }
     throw error;
   }
@@ -88,7 +99,8 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
 async function requireReplicaSet(client: MongoClient): Promise<void> {
   const hello = await client.db('admin').command({ hello: 1 });
   // A mongos (msg 'isdbgrid') fronts a sharded cluster, whose shards are replica sets.
-  if (!hello.setName && hello.msg !== 'isdbgrid') throw new Error(`MongoDB is a standalone server. ${REPLICA_SET_HELP}`);
+  if (!hello.setName && hello.msg !== 'isdbgrid')
+    throw new Error(`MongoDB is a standalone server. ${REPLICA_SET_HELP}`);
 }
 
 /** The URL without its password, for messages. */

@@ -18,7 +18,10 @@ export class MongoPictureStore implements PictureStore {
 
   async put(id: string, contentType: string, bytes: Buffer): Promise<void> {
     if (await this.find(id)) return;
-    await pipeline(Readable.from([bytes], { objectMode: false }), this.bucket.openUploadStream(id, { metadata: { contentType } }));
+    await pipeline(
+      Readable.from([bytes], { objectMode: false }),
+      this.bucket.openUploadStream(id, { metadata: { contentType } }),
+    );
   }
 
   async get(id: string): Promise<StoredPicture | null> {

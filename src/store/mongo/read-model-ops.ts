@@ -20,7 +20,12 @@ const HANDLERS = new Map(READ_MODELS.flatMap((m) => Object.entries(m.mongo.apply
  * independent; order within a collection is kept). Work a handler queues with after() (the inbox's
  * trims) runs once per key after those writes.
  */
-export async function applyOps(db: Db, names: CollectionNames, ops: ReadModelOp[], session?: ClientSession): Promise<void> {
+export async function applyOps(
+  db: Db,
+  names: CollectionNames,
+  ops: ReadModelOp[],
+  session?: ClientSession,
+): Promise<void> {
   const writes = new Map<string, AnyBulkWriteOperation<ReadModelDoc>[]>();
   const later = new Map<string, { tag: unknown; task: () => Promise<void> }>();
   const writer: MongoWriter = {
@@ -46,7 +51,7 @@ export async function applyOps(db: Db, names: CollectionNames, ops: ReadModelOp[
   for (const op of ops) {
     const handler = HANDLERS.get(op.kind);
     if (!handler) throw new Error(`no read model writes ${op.kind} ops`);
-    const pending = handler(op as never, writer);
+    const pending = handler(op, writer);
     if (pending) await pending;
   }
   await writer.flush();

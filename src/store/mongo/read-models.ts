@@ -17,7 +17,10 @@ function mongoQueries(db: Db): ReadModelQueries {
 export class MongoReadModels extends withQueries<ReadModelQueries>() implements ReadModelStore {
   private readonly checkpoints: Checkpoints;
 
-  constructor(private readonly client: MongoClient, private readonly db: Db) {
+  constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+  ) {
     super(mongoQueries(db));
     this.checkpoints = new Checkpoints(db);
   }
@@ -45,9 +48,14 @@ export class MongoReadModels extends withQueries<ReadModelQueries>() implements 
   /** Not one transaction (a read model can outgrow one): fenced, then emptied, then the checkpoint deleted. */
   async reset(projection: string): Promise<void> {
     const collections = projectionCollections(projection);
-    await this.checkpoints.fenced(projection, async () => {
-      for (const name of collections) await this.db.collection(name).deleteMany({});
-    }, null, null);
+    await this.checkpoints.fenced(
+      projection,
+      async () => {
+        for (const name of collections) await this.db.collection(name).deleteMany({});
+      },
+      null,
+      null,
+    );
   }
 
   shadow(projection: string): Promise<ShadowReadModel> {

@@ -45,16 +45,21 @@ export async function ensureSchema(db: Db): Promise<void> {
   // The counter exists before any append, so appends only ever $inc it. Created at the log's head:
   // a database restored without it must not hand out positions that are taken.
   const head = await logHead(db.collection<{ _id: number }>(EVENTS));
-  await db.collection<{ _id: string; position: number }>(COUNTERS).updateOne(
-    { _id: EVENTS }, { $setOnInsert: { position: head } }, { upsert: true },
-  );
+  await db
+    .collection<{ _id: string; position: number }>(COUNTERS)
+    .updateOne({ _id: EVENTS }, { $setOnInsert: { position: head } }, { upsert: true });
 }
 
 /** Position of the newest stored event (0 for an empty log): the _id index's last entry. */
 export async function logHead<T extends { _id: number }>(
-  events: Collection<T>, session?: ClientSession,
+  events: Collection<T>,
+  session?: ClientSession,
 ): Promise<number> {
-  const last = await events.find({}, { session, projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
+  const last = await events
+    .find({}, { session, projection: { _id: 1 } })
+    .sort({ _id: -1 })
+    .limit(1)
+    .next();
   return typeof last?._id === 'number' ? last._id : 0;
 }
 

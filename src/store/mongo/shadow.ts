@@ -3,8 +3,13 @@ import { ownerOfOp } from '../../read-models';
 import { SHADOW_SUFFIX, type ReadModelOp, type ShadowReadModel } from '../read-models';
 import type { Checkpoints } from './checkpoints';
 import { applyOps, type CollectionNames } from './read-model-ops';
-import { NAMESPACE_NOT_FOUND, READ_MODEL_INDEXES, ensureCollections, hasCode, type ReadModelCollection } from './schema';
-
+import {
+  NAMESPACE_NOT_FOUND,
+  READ_MODEL_INDEXES,
+  ensureCollections,
+  hasCode,
+  type ReadModelCollection,
+} from './schema';
 
 /**
  * A projection's collections rebuilt as rm_<name>__rebuild beside the live ones. Queries never see
@@ -26,7 +31,12 @@ export class MongoShadow implements ShadowReadModel {
   }
 
   /** Fresh, empty shadow collections with the live ones' indexes; leftovers of an interrupted rebuild are dropped first. */
-  static async create(db: Db, checkpoints: Checkpoints, projection: string, collections: ReadModelCollection[]): Promise<MongoShadow> {
+  static async create(
+    db: Db,
+    checkpoints: Checkpoints,
+    projection: string,
+    collections: ReadModelCollection[],
+  ): Promise<MongoShadow> {
     const shadow = new MongoShadow(db, checkpoints, projection, collections);
     await shadow.drop();
     const names = collections.map((c) => c + SHADOW_SUFFIX);
@@ -41,7 +51,8 @@ export class MongoShadow implements ShadowReadModel {
 
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
-    if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    if (position < this.current)
+      throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
     const foreign = ops.find((op) => ownerOfOp(op.kind)?.projection.name !== this.projection);
     if (foreign) {
       const tables = ownerOfOp(foreign.kind)?.tables.join(', ') ?? `no read model (${foreign.kind})`;
@@ -60,9 +71,14 @@ export class MongoShadow implements ShadowReadModel {
   async promote(): Promise<void> {
     this.assertOpen();
     const live = await this.checkpoints.position(this.projection);
-    await this.checkpoints.fenced(this.projection, async () => {
-      for (const c of this.collections) await this.db.renameCollection(c + SHADOW_SUFFIX, c, { dropTarget: true });
-    }, this.current, Math.min(live, this.current));
+    await this.checkpoints.fenced(
+      this.projection,
+      async () => {
+        for (const c of this.collections) await this.db.renameCollection(c + SHADOW_SUFFIX, c, { dropTarget: true });
+      },
+      this.current,
+      Math.min(live, this.current),
+    );
     this.finished = true;
   }
 
@@ -86,4 +102,3 @@ export class MongoShadow implements ShadowReadModel {
     if (this.finished) throw new Error(`shadow of ${this.projection} was already promoted or discarded`);
   }
 }
-

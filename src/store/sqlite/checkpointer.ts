@@ -29,7 +29,11 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  constructor(file: string, private readonly connections: Database.Database[], log?: Logger) {
+  constructor(
+    file: string,
+    private readonly connections: Database.Database[],
+    log?: Logger,
+  ) {
     for (const db of connections) db.pragma('wal_autocheckpoint = 0');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,

@@ -27,7 +27,9 @@ class SqliteDataKeys implements DataKeyStore {
     db.exec(DDL);
     this.stmts = {
       get: db.prepare<[string], KeyRow>('SELECT user_id, wrapped, erased_at FROM data_keys WHERE user_id = ?'),
-      create: db.prepare('INSERT INTO data_keys (user_id, wrapped, erased_at) VALUES (?, ?, NULL) ON CONFLICT (user_id) DO NOTHING'),
+      create: db.prepare(
+        'INSERT INTO data_keys (user_id, wrapped, erased_at) VALUES (?, ?, NULL) ON CONFLICT (user_id) DO NOTHING',
+      ),
       erase: db.prepare(`INSERT INTO data_keys (user_id, wrapped, erased_at) VALUES (?, NULL, ?)
         ON CONFLICT (user_id) DO UPDATE SET wrapped = NULL, erased_at = coalesce(data_keys.erased_at, excluded.erased_at)`),
       list: db.prepare<[], KeyRow>('SELECT user_id, wrapped, erased_at FROM data_keys ORDER BY user_id'),
@@ -35,14 +37,16 @@ class SqliteDataKeys implements DataKeyStore {
         ON CONFLICT (user_id) DO UPDATE SET wrapped = NULL, erased_at = excluded.erased_at
         WHERE excluded.wrapped IS NULL AND data_keys.wrapped IS NOT NULL`),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM privacy_meta WHERE name = ?'),
-      setMeta: db.prepare('INSERT INTO privacy_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      setMeta: db.prepare(
+        'INSERT INTO privacy_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      ),
     };
     this.importMany = db.transaction((keys: StoredDataKey[]) => {
       for (const k of keys) this.stmts.import.run(k);
     });
   }
 
-  private readonly importMany: (keys: StoredDataKey[]) => void;
+  private readonly importMany: Database.Transaction<(keys: StoredDataKey[]) => void>;
 
   async get(userId: string): Promise<StoredDataKey | null> {
     return this.stmts.get.get(userId) ?? null;
@@ -62,7 +66,7 @@ class SqliteDataKeys implements DataKeyStore {
   }
 
   async importKeys(keys: StoredDataKey[]): Promise<void> {
-    this.importMany(keys);
+    this.importMany.immediate(keys);
   }
 
   async getMeta(name: string): Promise<string | null> {
@@ -77,7 +81,7 @@ class SqliteDataKeys implements DataKeyStore {
 /** Keys and the rewrite of `privacy migrate`, on the events connection (whose commits are synced). */
 export class SqlitePrivacyStore implements PrivacyStore {
   readonly keys: DataKeyStore;
-  private readonly rewrite: (events: RewrittenEvent[]) => void;
+  private readonly rewrite: Database.Transaction<(events: RewrittenEvent[]) => void>;
   private readonly raw: Database.Statement<[number, number], Record<string, unknown>>;
 
   constructor(db: Database.Database) {
@@ -94,12 +98,17 @@ export class SqlitePrivacyStore implements PrivacyStore {
   }
 
   async rewriteEvents(events: RewrittenEvent[]): Promise<void> {
-    if (events.length > 0) this.rewrite(events);
+    if (events.length > 0) this.rewrite.immediate(events);
   }
 
   async readRaw(afterPosition: number, limit: number): Promise<RawEvent[]> {
-    return this.raw.all(afterPosition, limit).map((row) => ({
-      ...row, data: JSON.parse(row.data as string), metadata: JSON.parse(row.metadata as string),
-    }) as RawEvent);
+    return this.raw.all(afterPosition, limit).map(
+      (row) =>
+        ({
+          ...row,
+          data: JSON.parse(row.data as string),
+          metadata: JSON.parse(row.metadata as string),
+        }) as RawEvent,
+    );
   }
 }

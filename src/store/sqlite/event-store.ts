@@ -3,10 +3,19 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../../events';
 import { upcast, CURRENT_SCHEMA_VERSION, type RawEvent } from '../../events/upcasters';
 import { LogFollower } from '../log-follower';
+import { giveWritersATurn } from './turns';
 import { WalSync } from './wal-sync';
 import {
-  ConcurrencyError, ImportConflictError, type AppendOptions, type AppendResult, type BatchHandler, type EventStore,
-  type LoadedStreams, type StreamAppend, type SubscribeOptions, type Subscription,
+  ConcurrencyError,
+  ImportConflictError,
+  type AppendOptions,
+  type AppendResult,
+  type BatchHandler,
+  type EventStore,
+  type LoadedStreams,
+  type StreamAppend,
+  type SubscribeOptions,
+  type Subscription,
 } from '../ports';
 
 interface EventRow {
@@ -28,9 +37,12 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
-const toEvent = (row: EventRow): StoredEvent => upcast({
-  ...row, data: JSON.parse(row.data), metadata: JSON.parse(row.metadata),
-} as RawEvent);
+const toEvent = (row: EventRow): StoredEvent =>
+  upcast({
+    ...row,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+  });
 
 /** Positions of one group commit that is written but not yet on disk. */
 interface Unsynced {
@@ -58,25 +70,45 @@ export class SqliteEventStore implements EventStore {
   /** Group commits waiting for their fsync, oldest first. */
   private unsynced: Unsynced[] = [];
 
-  constructor(private readonly db: Database.Database, private readonly pollIntervalMs = 500) {
+  /**
+   * `pollIntervalMs`: how often an idle follower reads the log for other processes' appends (a read of
+   * an indexed range: cheap, and read-after-write across instances waits on it).
+   */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly pollIntervalMs = 50,
+  ) {
     this.wal = new WalSync(db.memory ? null : `${db.name}-wal`);
     this.stmts = {
       version: db.prepare<[string], { v: number | null }>('SELECT max(version) AS v FROM events WHERE stream = ?'),
-      insert: db.prepare('INSERT INTO events (id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
-      readAllBefore: db.prepare<[number, number, number], EventRow>('SELECT * FROM events WHERE position > ? AND position < ? ORDER BY position LIMIT ?'),
+      insert: db.prepare(
+        'INSERT INTO events (id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      readAll: db.prepare<[number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      readAllBefore: db.prepare<[number, number, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? AND position < ? ORDER BY position LIMIT ?',
+      ),
       head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
-      insertExported: db.prepare('INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertExported: db.prepare(
+        'INSERT INTO events (position, id, stream, version, type, schema_version, time, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
     };
     this.importBatch = db.transaction((events: RawEvent[]) => this.importEventsNow(events));
     this.appendOne = db.transaction((item: PendingAppend) => this.insert(item));
-    this.commitBatch = db.transaction((batch: PendingAppend[]) => batch.map((item) => {
-      try {
-        return { ok: true as const, result: this.appendOne(item) };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }));
+    const commitTx = db.transaction((batch: PendingAppend[]) =>
+      batch.map((item) => {
+        try {
+          return { ok: true as const, result: this.appendOne(item) };
+        } catch (error) {
+          return { ok: false as const, error };
+        }
+      }),
+    );
+    // IMMEDIATE: take the write lock (waiting up to busy_timeout for another process) before
+    // reading versions, so the read-to-write upgrade can never fail with SQLITE_BUSY_SNAPSHOT.
+    this.commitBatch = (batch: PendingAppend[]) => commitTx.immediate(batch);
   }
 
   append(appends: StreamAppend[], options: AppendOptions): Promise<AppendResult> {
@@ -105,28 +137,31 @@ export class SqliteEventStore implements EventStore {
     outcomes.forEach((outcome, i) => {
       if (outcome.ok) {
         committed.push(...outcome.result.events);
-        succeeded.push({ item: batch[i]!, result: outcome.result });
+        succeeded.push({ item: batch[i], result: outcome.result });
       } else {
-        batch[i]!.reject(outcome.error);
+        batch[i].reject(outcome.error);
       }
     });
     if (committed.length === 0) {
       for (const { item, result } of succeeded) item.resolve(result);
       return;
     }
-    const unsynced = { first: committed[0]!.position, last: committed[committed.length - 1]!.position };
+    const unsynced = { first: committed[0].position, last: committed[committed.length - 1].position };
     this.unsynced.push(unsynced);
-    this.wal.durable().then(() => {
-      this.unsynced = this.unsynced.filter((u) => u !== unsynced);
-      for (const { item, result } of succeeded) item.resolve(result);
-      for (const follower of this.followers) follower.push(committed);
-    }, (error: unknown) => {
-      // Written but not known to be on disk: refuse the acknowledgement; followers find the
-      // events by reading once nothing before them is pending.
-      this.unsynced = this.unsynced.filter((u) => u !== unsynced);
-      for (const { item } of succeeded) item.reject(error);
-      for (const follower of this.followers) follower.notify();
-    });
+    this.wal.durable().then(
+      () => {
+        this.unsynced = this.unsynced.filter((u) => u !== unsynced);
+        for (const { item, result } of succeeded) item.resolve(result);
+        for (const follower of this.followers) follower.push(committed);
+      },
+      (error: unknown) => {
+        // Written but not known to be on disk: refuse the acknowledgement; followers find the
+        // events by reading once nothing before them is pending.
+        this.unsynced = this.unsynced.filter((u) => u !== unsynced);
+        for (const { item } of succeeded) item.reject(error);
+        for (const follower of this.followers) follower.notify();
+      },
+    );
   }
 
   /** First position not yet on disk, if a commit is waiting for its fsync. */
@@ -139,26 +174,45 @@ export class SqliteEventStore implements EventStore {
     const metadata = JSON.stringify(options.metadata);
     for (const { stream, expectedVersion, events: newEvents } of appends) {
       const actual = this.stmts.version.get(stream)?.v ?? 0;
-      if (expectedVersion !== 'any' && expectedVersion !== actual) throw new ConcurrencyError(stream, expectedVersion, actual);
+      if (expectedVersion !== 'any' && expectedVersion !== actual)
+        throw new ConcurrencyError(stream, expectedVersion, actual);
       let version = actual;
       for (const event of newEvents) {
         version += 1;
         const id = randomUUID();
         const schemaVersion = CURRENT_SCHEMA_VERSION[event.type];
-        const info = this.stmts.insert.run(id, stream, version, event.type, schemaVersion, options.time, JSON.stringify(event.data), metadata);
+        const info = this.stmts.insert.run(
+          id,
+          stream,
+          version,
+          event.type,
+          schemaVersion,
+          options.time,
+          JSON.stringify(event.data),
+          metadata,
+        );
         events.push({
-          ...event, id, stream, version, position: Number(info.lastInsertRowid), time: options.time,
-          metadata: options.metadata, schema_version: schemaVersion,
-        } as StoredEvent);
+          ...event,
+          id,
+          stream,
+          version,
+          position: Number(info.lastInsertRowid),
+          time: options.time,
+          metadata: options.metadata,
+          schema_version: schemaVersion,
+        });
       }
     }
-    return { events, position: events.length > 0 ? events[events.length - 1]!.position : 0 };
+    return { events, position: events.length > 0 ? events[events.length - 1].position : 0 };
   }
 
   async importEvents(events: RawEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const started = performance.now();
     this.importBatch.immediate(events);
     await this.wal.durable();
+    // An import is a tool's bulk write: let a live server's appends in between its batches.
+    await giveWritersATurn(started);
     // Followers in this process read the new events back from the log.
     for (const follower of this.followers) follower.notify();
   }
@@ -167,13 +221,29 @@ export class SqliteEventStore implements EventStore {
     let last = this.stmts.head.get()?.p ?? 0;
     for (const e of events) {
       if (e.position <= last) {
-        throw new ImportConflictError(e.position, `position ${e.position} is not after ${last} (the log's head or the previous event): the log only grows at its end`);
+        throw new ImportConflictError(
+          e.position,
+          `position ${e.position} is not after ${last} (the log's head or the previous event): the log only grows at its end`,
+        );
       }
       try {
-        this.stmts.insertExported.run(e.position, e.id, e.stream, e.version, e.type, e.schema_version, e.time, JSON.stringify(e.data), JSON.stringify(e.metadata));
+        this.stmts.insertExported.run(
+          e.position,
+          e.id,
+          e.stream,
+          e.version,
+          e.type,
+          e.schema_version,
+          e.time,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata),
+        );
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new ImportConflictError(e.position, `stream ${e.stream} already has a version ${e.version} (event at position ${e.position})`);
+          throw new ImportConflictError(
+            e.position,
+            `stream ${e.stream} already has a version ${e.version} (event at position ${e.position})`,
+          );
         }
         throw error;
       }
@@ -206,22 +276,26 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(afterPosition: number, limit: number): Promise<StoredEvent[]> {
     const unsynced = this.firstUnsynced;
-    const rows = unsynced === undefined
-      ? this.stmts.readAll.all(afterPosition, limit)
-      : this.stmts.readAllBefore.all(afterPosition, unsynced, limit);
+    const rows =
+      unsynced === undefined
+        ? this.stmts.readAll.all(afterPosition, limit)
+        : this.stmts.readAllBefore.all(afterPosition, unsynced, limit);
     return rows.map(toEvent);
   }
 
   /** The last position on disk. */
   async headPosition(): Promise<number> {
     const unsynced = this.firstUnsynced;
-    return unsynced !== undefined ? unsynced - 1 : this.stmts.head.get()?.p ?? 0;
+    return unsynced !== undefined ? unsynced - 1 : (this.stmts.head.get()?.p ?? 0);
   }
 
   subscribe(afterPosition: number, handler: BatchHandler, options?: SubscribeOptions): Subscription {
     const follower = new LogFollower(
       { readAll: (after, limit) => this.readAll(after, limit), pollIntervalMs: this.pollIntervalMs },
-      afterPosition, handler, options, (f) => this.followers.delete(f),
+      afterPosition,
+      handler,
+      options,
+      (f) => this.followers.delete(f),
     );
     this.followers.add(follower);
     return follower;

@@ -5,6 +5,7 @@ import type { Engine } from '../ports';
 import { WalCheckpointer } from './checkpointer';
 import { SqlitePrivacyStore } from './data-keys';
 import { SqliteEventStore } from './event-store';
+import { SqliteLeaseStore } from './leases';
 import { SqlitePictureStore } from './pictures';
 import { createSqliteRateLimiter } from './rate-limiter';
 import { SqliteReadModels } from './read-models';
@@ -45,6 +46,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     readModels: new SqliteReadModels(readModelsDb),
     pictures: new SqlitePictureStore(eventsDb),
     privacy: new SqlitePrivacyStore(eventsDb),
+    leases: new SqliteLeaseStore(readModelsDb),
     createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {
       await events.close();

@@ -9,7 +9,9 @@ export class SqlitePictureStore implements PictureStore {
   constructor(db: Database.Database) {
     this.insert = db.prepare('INSERT OR IGNORE INTO pictures (id, content_type, bytes) VALUES (?, ?, ?)');
     this.remove = db.prepare('DELETE FROM pictures WHERE id = ?');
-    this.select = db.prepare<[string], { content_type: string; bytes: Buffer }>('SELECT content_type, bytes FROM pictures WHERE id = ?');
+    this.select = db.prepare<[string], { content_type: string; bytes: Buffer }>(
+      'SELECT content_type, bytes FROM pictures WHERE id = ?',
+    );
   }
 
   async put(id: string, contentType: string, bytes: Buffer): Promise<void> {

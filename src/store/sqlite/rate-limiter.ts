@@ -34,12 +34,38 @@ function sweepExpired(db: Database.Database): void {
   sweep();
 }
 
+/**
+ * The database as the library sees it: its counter upserts run in `db.transaction(fn)()`, which
+ * begins DEFERRED; here they begin IMMEDIATE, like every other write transaction of the engine.
+ */
+function withImmediateTransactions(db: Database.Database): Database.Database {
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'transaction') {
+        return (fn: (...args: unknown[]) => unknown) => {
+          const tx = target.transaction(fn);
+          return (...args: unknown[]) => tx.immediate(...args);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Rate-limit counters in the engine's own database file (table rate_limits), shared by every process using it. */
 export function createSqliteRateLimiter(db: Database.Database, options: RateLimitOptions): RateLimiterAbstract {
   // Created here, synchronously: the library creates it asynchronously and refuses to count until then.
-  db.prepare(`CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`).run();
+  db.prepare(
+    `CREATE TABLE IF NOT EXISTS ${TABLE} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`,
+  ).run();
   sweepExpired(db);
   return new RateLimiterSQLite({
-    storeClient: db, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false, ...options,
+    storeClient: withImmediateTransactions(db),
+    storeType: 'better-sqlite3',
+    tableName: TABLE,
+    tableCreated: true,
+    clearExpiredByTimeout: false,
+    ...options,
   });
 }

@@ -32,6 +32,6 @@ export class ReadModelWriter {
   apply(op: ReadModelOp): void {
     const handler = HANDLERS.get(op.kind);
     if (!handler) throw new Error(`no read model writes ${op.kind} ops`);
-    handler(op as never, this.writer);
+    handler(op, this.writer);
   }
 }

@@ -21,7 +21,9 @@ export class SqliteReadModels extends withQueries<ReadModelQueries>() implements
     const prepare = (sql: string) => db.prepare(sql);
     this.s = {
       checkpoint: prepare('SELECT position FROM checkpoints WHERE projection = ?'),
-      saveCheckpoint: prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position'),
+      saveCheckpoint: prepare(
+        'INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+      ),
       deleteCheckpoint: prepare('DELETE FROM checkpoints WHERE projection = ?'),
     };
     this.writer = new ReadModelWriter(db, (table) => table);
@@ -34,7 +36,8 @@ export class SqliteReadModels extends withQueries<ReadModelQueries>() implements
   }
 
   async apply(projection: string, ops: ReadModelOp[], from: number, to: number): Promise<void> {
-    this.applyTx(projection, ops, from, to);
+    // IMMEDIATE: the checkpoint is read and then written; see BUSY_TIMEOUT_MS.
+    this.applyTx.immediate(projection, ops, from, to);
   }
 
   async shadow(projection: string): Promise<ShadowReadModel> {
@@ -50,9 +53,11 @@ export class SqliteReadModels extends withQueries<ReadModelQueries>() implements
   async reset(projection: string): Promise<void> {
     const tables = PROJECTION_TABLES[projection];
     if (!tables) throw new Error(`unknown projection: ${projection}`);
-    this.db.transaction(() => {
-      for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
-      this.s.deleteCheckpoint.run(projection);
-    })();
+    this.db
+      .transaction(() => {
+        for (const table of tables) this.db.prepare(`DELETE FROM ${table}`).run();
+        this.s.deleteCheckpoint.run(projection);
+      })
+      .immediate();
   }
 }

@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   position   INTEGER NOT NULL
 );
 
+-- One projector per projection across processes: the holder applies, the others follow its checkpoint.
+CREATE TABLE IF NOT EXISTS projection_leases (
+  projection TEXT PRIMARY KEY,
+  holder     TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+
 `;
 
 /**
@@ -55,7 +62,10 @@ export function readModelTableDdl(table: string, as: string, indexTag = ''): str
  * date row by row.
  */
 export function readModelTableParts(table: string, as: string, indexTag: string): { table: string; indexes: string } {
-  const statements = readModelTableDdl(table, as, indexTag).split(';').map((s) => s.trim()).filter(Boolean);
+  const statements = readModelTableDdl(table, as, indexTag)
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const isIndex = (s: string) => s.startsWith('CREATE INDEX');
   return {
     table: statements.filter((s) => !isIndex(s)).join(';\n'),
@@ -72,12 +82,22 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     // Only missing tables are created: an existing one may carry indexes a rebuild named.
-    const exists = db.prepare<[string], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
+    const exists = db.prepare<[string], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
+    );
     for (const table of Object.keys(READ_MODEL_TABLES)) {
       if (!exists.get(table)) db.exec(readModelTableDdl(table, table));
     }
   }).immediate();
 }
+
+/**
+ * How long a statement waits for a lock another connection or process holds before failing with
+ * SQLITE_BUSY. Every write transaction begins IMMEDIATE (takes the write lock first), so the wait
+ * happens here and is never cut short by SQLITE_BUSY_SNAPSHOT; the tools keep their transactions
+ * far shorter than this (see docs/operations.md).
+ */
+export const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * WAL lets readers run beside the writer. synchronous=NORMAL: a commit is not fsynced by SQLite
@@ -87,7 +107,7 @@ export function migrate(db: Database.Database): void {
 export function configure(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = OFF');
   // Deleted content (an erased user's rows, a deleted data key) is overwritten, not left in free space.
   db.pragma('secure_delete = ON');

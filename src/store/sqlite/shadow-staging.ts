@@ -1,9 +1,12 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { READ_MODELS } from '../../read-models';
 import type { SqliteStaged } from '../../read-models/kit/sqlite';
 import { SHADOW_SUFFIX, type ReadModelOp } from '../read-models';
+import { giveWritersATurn } from './turns';
 
 const STAGE_SUFFIX = '__stage';
+/** Rows moved from a stage into its shadow per transaction (some milliseconds of writing). */
+const MOVE_CHUNK = 5_000;
 
 /**
  * Read-model tables whose rebuild ops only ever add rows keyed at random (by recipient, by pair),
@@ -15,12 +18,13 @@ const STAGED = new Map<string, SqliteStaged<ReadModelOp>>(
   READ_MODELS.flatMap((m) => Object.entries(m.sqlite.staged ?? {})),
 );
 
-const sql = (template: string, table: string) => template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
+const sql = (template: string, table: string) =>
+  template.replaceAll('$S', table + STAGE_SUFFIX).replaceAll('$T', table + SHADOW_SUFFIX);
 
 interface Stage {
   table: string;
   insert: Database.Statement;
-  finish: string;
+  sorted: string;
   run: ReturnType<SqliteStaged<ReadModelOp>['open']>;
 }
 
@@ -35,11 +39,14 @@ export class ShadowStaging {
   private readonly stages = new Map<ReadModelOp['kind'], Stage>();
   private readonly changes = new Map<string, StageChange[]>();
 
-  private constructor(private readonly db: Database.Database, tables: string[]) {
+  private constructor(
+    private readonly db: Database.Database,
+    tables: string[],
+  ) {
     for (const table of tables) {
       const spec = STAGED.get(table)!;
       const insert = db.prepare(sql(spec.insert, table));
-      this.stages.set(spec.kind, { table, insert, finish: spec.finish, run: spec.open() });
+      this.stages.set(spec.kind, { table, insert, sorted: spec.sorted, run: spec.open() });
       for (const [kind, list] of Object.entries(spec.onStage ?? {})) {
         const prepared = list.map((c) => ({ statement: db.prepare(sql(c.sql, table)), params: c.params }));
         this.changes.set(kind, [...(this.changes.get(kind) ?? []), ...prepared]);
@@ -52,7 +59,8 @@ export class ShadowStaging {
     const staged = tables.filter((t) => STAGED.has(t));
     if (staged.length === 0) return null;
     ShadowStaging.drop(db, staged);
-    for (const table of staged) db.exec(`CREATE TABLE ${table}${STAGE_SUFFIX} AS SELECT * FROM ${table}${SHADOW_SUFFIX} WHERE 0`);
+    for (const table of staged)
+      db.exec(`CREATE TABLE ${table}${STAGE_SUFFIX} AS SELECT * FROM ${table}${SHADOW_SUFFIX} WHERE 0`);
     return new ShadowStaging(db, staged);
   }
 
@@ -69,11 +77,70 @@ export class ShadowStaging {
     return true;
   }
 
-  /** Moves the staged rows into the shadow tables in key order and drops the stage (one transaction). */
-  finish(): void {
-    this.db.transaction(() => {
-      for (const stage of this.stages.values()) this.db.prepare(sql(stage.finish, stage.table)).run(stage.run.finishParams());
-      ShadowStaging.drop(this.db, [...this.stages.values()].map((s) => s.table));
-    }).immediate();
+  /**
+   * Moves the staged rows into the shadow tables in key order and drops the stage. On a file, the
+   * rows are read in order through a connection of their own (a read never blocks the file's
+   * writer) and written in short transactions with a rest after each, so that a live server's
+   * appends never wait long; an in-memory database does it in one transaction.
+   */
+  async finish(): Promise<void> {
+    const stages = [...this.stages.values()];
+    if (this.db.memory) {
+      this.db
+        .transaction(() => {
+          for (const stage of stages) {
+            const into = `INSERT OR IGNORE INTO ${stage.table}${SHADOW_SUFFIX} `;
+            this.db.prepare(into + sql(stage.sorted, stage.table)).run(stage.run.sortedParams());
+          }
+          ShadowStaging.drop(
+            this.db,
+            stages.map((s) => s.table),
+          );
+        })
+        .immediate();
+      return;
+    }
+    const reader = new Database(this.db.name, { readonly: true, fileMustExist: true });
+    try {
+      for (const stage of stages) await this.move(reader, stage);
+    } finally {
+      reader.close();
+    }
+    const started = performance.now();
+    this.db
+      .transaction(() =>
+        ShadowStaging.drop(
+          this.db,
+          stages.map((s) => s.table),
+        ),
+      )
+      .immediate();
+    await giveWritersATurn(started);
+  }
+
+  /** Copies one stage's rows, read in the shadow's key order, in chunks of MOVE_CHUNK. */
+  private async move(reader: Database.Database, stage: Stage): Promise<void> {
+    const sorted = reader.prepare(sql(stage.sorted, stage.table)).raw(true);
+    // The sorted rows have the shadow table's columns, in its order.
+    const marks = sorted
+      .columns()
+      .map(() => '?')
+      .join(', ');
+    const insert = this.db.prepare(`INSERT OR IGNORE INTO ${stage.table}${SHADOW_SUFFIX} VALUES (${marks})`);
+    const write = this.db.transaction((rows: unknown[][]) => {
+      for (const row of rows) insert.run(...row);
+    });
+    let chunk: unknown[][] = [];
+    const flush = async () => {
+      const started = performance.now();
+      write.immediate(chunk);
+      chunk = [];
+      await giveWritersATurn(started);
+    };
+    for (const row of sorted.iterate(stage.run.sortedParams()) as Iterable<unknown[]>) {
+      chunk.push(row);
+      if (chunk.length >= MOVE_CHUNK) await flush();
+    }
+    if (chunk.length > 0) await flush();
   }
 }

@@ -6,12 +6,14 @@ import { ReadModelWriter } from './read-model-writer';
 import { SHADOW_SUFFIX } from '../read-models';
 import { readModelTableParts } from './schema';
 import { ShadowStaging } from './shadow-staging';
+import { giveWritersATurn } from './turns';
 
 /**
  * A projection's tables rebuilt as rm_<name>__rebuild beside the live ones, in the same database
  * file: queries never see them until promote() swaps them in, in one transaction with the
  * checkpoint. The database file has one writer at a time (the server's appends wait too), so
- * callers should apply big batches but not huge ones.
+ * callers should apply big batches but not huge ones; after each write transaction the shadow
+ * leaves the lock free for a moment (giveWritersATurn) so that a live server's appends get in.
  */
 export class SqliteShadow implements ShadowReadModel {
   private current = 0;
@@ -43,15 +45,17 @@ export class SqliteShadow implements ShadowReadModel {
   static create(db: Database.Database, projection: string, tables: string[]): SqliteShadow {
     const tag = `_${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     const indexes: string[] = [];
-    const staging = db.transaction(() => {
-      for (const table of tables) {
-        db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
-        const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
-        db.exec(parts.table);
-        if (parts.indexes) indexes.push(parts.indexes);
-      }
-      return ShadowStaging.create(db, tables);
-    }).immediate();
+    const staging = db
+      .transaction(() => {
+        for (const table of tables) {
+          db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+          const parts = readModelTableParts(table, table + SHADOW_SUFFIX, tag);
+          db.exec(parts.table);
+          if (parts.indexes) indexes.push(parts.indexes);
+        }
+        return ShadowStaging.create(db, tables);
+      })
+      .immediate();
     return new SqliteShadow(db, projection, tables, indexes.join(';\n'), staging);
   }
 
@@ -61,9 +65,12 @@ export class SqliteShadow implements ShadowReadModel {
 
   async apply(ops: ReadModelOp[], position: number): Promise<void> {
     this.assertOpen();
-    if (position < this.current) throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    if (position < this.current)
+      throw new Error(`shadow of ${this.projection} is at ${this.current}; cannot go back to ${position}`);
+    const started = performance.now();
     this.applyTx.immediate(ops);
     this.current = position;
+    await giveWritersATurn(started);
   }
 
   /**
@@ -76,33 +83,44 @@ export class SqliteShadow implements ShadowReadModel {
     // Both in transactions of their own: if the swap below finds the log moved on, the shadow
     // catches up with its tables complete and indexed.
     if (this.staging) {
-      this.staging.finish();
+      await this.staging.finish();
       this.staging = null;
     }
     if (this.pendingIndexes) {
+      const started = performance.now();
       this.db.transaction(() => this.db.exec(this.pendingIndexes)).immediate();
       this.pendingIndexes = '';
+      await giveWritersATurn(started);
     }
-    this.db.transaction(() => {
-      const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
-      if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
-      for (const table of this.tables) {
-        this.db.exec(`DROP TABLE ${table}`);
-        this.db.exec(`ALTER TABLE ${table}${SHADOW_SUFFIX} RENAME TO ${table}`);
-      }
-      this.db.prepare('INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position')
-        .run(this.projection, this.current);
-    }).immediate();
+    const started = performance.now();
+    this.db
+      .transaction(() => {
+        const head = (this.db.prepare('SELECT max(position) AS p FROM events').get() as { p: number | null }).p ?? 0;
+        if (head > this.current) throw new ShadowBehindError(this.projection, this.current, head);
+        for (const table of this.tables) {
+          this.db.exec(`DROP TABLE ${table}`);
+          this.db.exec(`ALTER TABLE ${table}${SHADOW_SUFFIX} RENAME TO ${table}`);
+        }
+        this.db
+          .prepare(
+            'INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+          )
+          .run(this.projection, this.current);
+      })
+      .immediate();
     this.finished = true;
+    await giveWritersATurn(started);
   }
 
   async discard(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    this.db.transaction(() => {
-      for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
-      ShadowStaging.drop(this.db, this.tables);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const table of this.tables) this.db.exec(`DROP TABLE IF EXISTS ${table}${SHADOW_SUFFIX}`);
+        ShadowStaging.drop(this.db, this.tables);
+      })
+      .immediate();
   }
 
   private assertOpen(): void {

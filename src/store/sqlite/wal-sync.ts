@@ -20,10 +20,12 @@ export class WalSync {
     if (this.next) return this.next;
     if (!this.running) return this.start();
     // The running fsync may have started before our commit: wait for it, then take a fresh one.
-    const next = this.running.catch(() => {}).then(() => {
-      this.next = null;
-      return this.start();
-    });
+    const next = this.running
+      .catch(() => {})
+      .then(() => {
+        this.next = null;
+        return this.start();
+      });
     this.next = next;
     return next;
   }

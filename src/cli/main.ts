@@ -1,13 +1,13 @@
-#!/usr/bin/env node
 import 'dotenv/config';
-import { BENCH_USAGE, benchRebuildCommand } from './cli/bench-rebuild';
-import { CliError, say } from './cli/context';
-import { EVENTS_USAGE, eventsCommand } from './cli/events';
-import { PRIVACY_USAGE, privacyCommand } from './cli/privacy';
-import { REBUILD_USAGE, rebuildCommand } from './cli/rebuild';
-import { PROJECTIONS_USAGE, projectionsCommand } from './cli/status';
+import { BENCH_USAGE, benchRebuildCommand } from './bench-rebuild';
+import { CliError, say } from './context';
+import { EVENTS_USAGE, eventsCommand } from './events';
+import { PRIVACY_USAGE, privacyCommand } from './privacy';
+import { REBUILD_USAGE, rebuildCommand } from './rebuild';
+import { PROJECTIONS_USAGE, projectionsCommand } from './status';
+import { VERSION } from '../version';
 
-const USAGE = `parley: operator tools. They read the server's configuration (environment, .env, DATA_DIR, MONGO_*).
+const USAGE = `parley ${VERSION}: operator tools. They read the server's configuration (environment, .env, DATA_DIR, MONGO_*).
 
 ${REBUILD_USAGE}
 
@@ -17,7 +17,10 @@ ${EVENTS_USAGE}
 
 ${BENCH_USAGE}
 
-${PRIVACY_USAGE}`;
+${PRIVACY_USAGE}
+
+parley --version
+  Prints the version.`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   rebuild: rebuildCommand,
@@ -31,6 +34,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    process.stdout.write(`${VERSION}\n`);
     return;
   }
   const run = COMMANDS[command];
@@ -52,7 +59,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     say(`parley: ${(error as Error).message}`);
     process.exitCode = 1;
   } else {
-    say(`parley: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    say(`parley: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exitCode = 1;
   }
 });
