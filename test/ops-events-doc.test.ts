@@ -26,6 +26,7 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   SettingsChanged: { user_id: 'u-1', changes: { pm_policy: 'nobody' } },
   PasswordChanged: { user_id: 'u-1', password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$bmV3' },
   PictureChanged: { user_id: 'u-1', picture: { id: 'ab'.repeat(32), content_type: 'image/png', size: 68 } },
+  UserErased: { user_id: 'u-1' },
   UsernameClaimed: { key: 'alice', user_id: 'u-1' },
   EmailClaimed: { key: 'alice@example.test', user_id: 'u-1' },
   EmailReleased: { key: 'old@example.test', user_id: 'u-1' },

@@ -5,9 +5,10 @@
 //   api.js      the REST client                             session.js  tokens: login, renewal, end
 //   socket.js   the chat socket and its frames              views.js    messages, status, errors
 //   forms.js    login, composer, log out                    register.js creating an account
-//   search.js   finding someone to write to
+//   search.js   finding someone to write to                 privacy.js  downloading your data, deleting the account
 
 import { bindForms } from './forms.js';
+import { bindPrivacy } from './privacy.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
 import { bindSearch } from './search.js';
 import { restoreSession, sessionEvents } from './session.js';
@@ -25,6 +26,7 @@ sessionEvents.addEventListener('ended', (event) => {
 bindForms();
 bindRegister();
 bindSearch();
+bindPrivacy();
 
 // A reload keeps the session: renew the access token with the stored refresh token.
 if (restoreSession()) {

@@ -3,15 +3,18 @@ import { Tokens } from '../auth/tokens';
 import type { Config } from '../config';
 import { PROJECTIONS } from '../projections';
 import { ProjectionRunner } from '../projections/runner';
+import { markLegacyLog, protectEngine } from '../privacy';
 import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
 import { commandHandler } from './execute';
 import { Messaging } from './messaging';
 import { Operations } from './operations';
+import { Privacy } from './privacy';
 
 export type { ChatMessageRow, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Authenticated, Principal } from './accounts';
 export type { CommandContext } from './execute';
+export type { Erased, UserData } from './privacy';
 export type { Feed, FeedBatch, FeedNotice, SentMessage } from './messaging';
 export { READY_MAX_LAG } from './operations';
 /** Store failures a client can act on (send again; send less): the edges map them to answers. */
@@ -29,6 +32,8 @@ export interface Parley {
   accounts: Accounts;
   messaging: Messaging;
   operations: Operations;
+  /** Export and erasure of a user's data (docs/privacy.md). */
+  privacy: Privacy;
   /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
   createRateLimiter: Engine['createRateLimiter'];
 }
@@ -41,7 +46,17 @@ export interface RunningParley extends Parley {
 }
 
 /** Starts the projections on an open engine and resolves once they have caught up with the log. */
-export async function startParley(config: Config, log: Logger, engine: Engine): Promise<RunningParley> {
+export async function startParley(config: Config, log: Logger, opened: Engine): Promise<RunningParley> {
+  // Deciders, projections and the feed see personal fields decrypted; the log holds them encrypted.
+  const engine = protectEngine(opened, config.privacyKey);
+  const legacyUntil = await markLegacyLog(engine);
+  if (legacyUntil > 0) {
+    log.warn(
+      { legacy_until: legacyUntil },
+      'the event log holds events written before personal data was encrypted: ' +
+        'run `parley privacy migrate` (until then an erasure cannot be proven)',
+    );
+  }
   const projector = new ProjectionRunner(engine, PROJECTIONS, log);
   await projector.start();
   const tokens = new Tokens(config);
@@ -55,6 +70,7 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
     accounts: new Accounts(deps),
     messaging: new Messaging(deps),
     operations: new Operations(deps),
+    privacy: new Privacy(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),
   };
 }

@@ -42,7 +42,15 @@ export type UserCommand =
       /** Sessions to end with the change (every active one but the caller's). */
       revoke_sessions: string[];
     }
-  | { type: 'SetPicture'; user_id: string; picture: PictureRef | null };
+  | { type: 'SetPicture'; user_id: string; picture: PictureRef | null }
+  | {
+      type: 'EraseUser';
+      user_id: string;
+      /** The hash the password was verified against: refused if it is no longer current. */
+      verified_hash: string;
+      /** Every session of the user still active: all of them end with the account. */
+      revoke_sessions: string[];
+    };
 
 type Event = UserEvent | ClaimEvent | SessionRevoked;
 
@@ -158,6 +166,22 @@ function decideChangePassword(
   ];
 }
 
+/**
+ * Erasure keeps the username claimed (nobody may take over the name), releases the email, ends
+ * every session and records UserErased; the data key's deletion (docs/privacy.md) does the rest.
+ */
+function decideErase(cmd: Extract<UserCommand, { type: 'EraseUser' }>, user: User): Event[] | DomainError {
+  if (cmd.verified_hash !== user.password_hash) return new DomainError('invalid_credentials', 'the password is wrong');
+  return [
+    { type: 'EmailReleased', data: { key: emailKey(user.email), user_id: user.id } },
+    ...cmd.revoke_sessions.map((session_id): SessionRevoked => ({
+      type: 'SessionRevoked',
+      data: { session_id, user_id: user.id, reason: 'account_erased' },
+    })),
+    { type: 'UserErased', data: { user_id: user.id } },
+  ];
+}
+
 export const userDecider: Decider<UserCommand, UserState, Event> = {
   initialState: () => ({ user: null, claims: {} }),
 
@@ -187,6 +211,8 @@ export const userDecider: Decider<UserCommand, UserState, Event> = {
         return decideChangeSettings(cmd, user);
       case 'ChangePassword':
         return decideChangePassword(cmd, user);
+      case 'EraseUser':
+        return decideErase(cmd, user);
       case 'SetPicture':
         return cmd.picture?.id === user.picture?.id
           ? []
@@ -210,5 +236,8 @@ export function evolveUser(user: User | null, event: UserEvent): User | null {
       return user && { ...user, password_hash: event.data.password_hash };
     case 'PictureChanged':
       return user && { ...user, picture: event.data.picture };
+    case 'UserErased':
+      // Nothing of an erased user is left to act on: to every command it is no user at all.
+      return null;
   }
 }

@@ -120,21 +120,26 @@ export const tokenPairSchema = object({
   expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
 });
 
+/** A message whose sender erased their account keeps its place: from and text null, erased true. */
+const erased = Type.Optional(Type.Boolean({ description: "present (true) when the sender's account was erased" }));
+
 export const pmSchema = object({
   type: literal('pm'),
   id: str(),
-  from: str(),
+  from: nullable('string', { description: 'null when the sender erased their account' }),
   to: str(),
-  text: str(),
+  text: nullable('string', { description: 'null when the sender erased their account' }),
   sent_at: time,
+  erased,
 });
 
 export const chatSchema = object({
   type: literal('chat'),
   id: str(),
-  from: str(),
-  text: str(),
+  from: nullable('string', { description: 'null when the sender erased their account' }),
+  text: nullable('string', { description: 'null when the sender erased their account' }),
   sent_at: time,
+  erased,
 });
 
 export const errorSchema = object({

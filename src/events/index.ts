@@ -26,6 +26,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'SettingsChanged',
   'PasswordChanged',
   'PictureChanged',
+  'UserErased',
   'UsernameClaimed',
   'EmailClaimed',
   'EmailReleased',
@@ -44,6 +45,7 @@ export function streamOf(event: ParleyEvent): string {
     case 'SettingsChanged':
     case 'PasswordChanged':
     case 'PictureChanged':
+    case 'UserErased':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);

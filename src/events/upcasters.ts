@@ -12,6 +12,7 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   SettingsChanged: 1,
   PasswordChanged: 1,
   PictureChanged: 1,
+  UserErased: 1,
   UsernameClaimed: 1,
   EmailClaimed: 1,
   EmailReleased: 1,

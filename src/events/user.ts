@@ -69,6 +69,13 @@ export type PictureChanged = EventOf<
   }
 >;
 
-export type UserEvent = UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged;
+/**
+ * The account was erased at its owner's request: its data key is deleted (docs/privacy.md), so the
+ * personal fields of every event it wrote read back in their erased form from then on.
+ */
+export type UserErased = EventOf<'UserErased', { user_id: string }>;
+
+export type UserEvent =
+  UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged | UserErased;
 
 export const userStream = (userId: string): string => `user-${userId}`;

@@ -13,10 +13,11 @@ import type { Route } from './route';
 import { authRoutes } from './routes/auth';
 import { messengerRoutes } from './routes/messenger';
 import { opsRoutes } from './routes/ops';
+import { privacyRoutes } from './routes/privacy';
 import { userRoutes } from './routes/users';
 import { corsPolicy, securityHeaders } from './security';
 
-export const API_ROUTES: Route[] = [...userRoutes, ...authRoutes, ...messengerRoutes];
+export const API_ROUTES: Route[] = [...privacyRoutes, ...userRoutes, ...authRoutes, ...messengerRoutes];
 
 /**
  * Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs

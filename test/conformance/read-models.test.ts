@@ -42,6 +42,18 @@ function pm(position: number, from: string, to: string, text = `m${position}`): 
   };
 }
 
+/** What the projections make of UserErased for u4. */
+const ERASE_U4: ReadModelOp[] = [
+  { kind: 'user.erase', user_id: 'u4' },
+  { kind: 'session.erase', user_id: 'u4' },
+  { kind: 'inbox.erase', user_id: 'u4' },
+  { kind: 'conversation.erase', user_id: 'u4' },
+  { kind: 'chat.erase', user_id: 'u4' },
+];
+
+/** A message erased with its sender: in place, without name or text. */
+const erasedPm = (m: PrivateMessageRow): PrivateMessageRow => ({ ...m, from: '', text: '' });
+
 /** One op of every kind, as the projections would produce them for a short history. */
 const HISTORY: ReadModelOp[] = [
   { kind: 'user.insert', user: user('u1', 'Alice') },
@@ -76,6 +88,17 @@ const HISTORY: ReadModelOp[] = [
     { kind: 'inbox.add', message: pm(p, 'u1', 'u3'), keep: 3 },
     { kind: 'conversation.add', message: pm(p, p % 2 ? 'u1' : 'u3', p % 2 ? 'u3' : 'u1') },
   ]),
+  // Carol writes to alfred, then erases her account.
+  { kind: 'user.insert', user: user('u4', 'Carol') },
+  {
+    kind: 'session.start',
+    session: { session_id: 's4', user_id: 'u4', refresh_id: 'r4', expires_at: T0, started_at: T0, revoked: null },
+  },
+  { kind: 'inbox.add', message: pm(15, 'u4', 'u2'), keep: 3 },
+  { kind: 'inbox.add', message: pm(16, 'u2', 'u4'), keep: 3 },
+  { kind: 'conversation.add', message: pm(15, 'u4', 'u2') },
+  { kind: 'conversation.add', message: pm(16, 'u2', 'u4') },
+  ...ERASE_U4,
   { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
   { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
@@ -92,6 +115,14 @@ async function answers(rm: ReadModelStore) {
     inbox: await rm.inbox('u3', 10),
     conversation: await rm.conversation('u3', 'u1', { limit: 10 }),
     chat: await rm.chat({ limit: 10 }),
+    carol: await rm.userById('u4'),
+    carolSessions: await rm.sessionsOf('u4'),
+    carolInbox: await rm.inbox('u4', 10),
+    alfredInbox: await rm.inbox('u2', 10),
+    alfredMessages: await rm.messagesOf('u2'),
+    aliceSessions: (await rm.sessionsOf('u1')).map((x) => x.session_id),
+    aliceChat: (await rm.chatOf('u1')).map((m) => m.id),
+    withPicture: await rm.usersWithPicture('p1'),
   };
 }
 
@@ -127,6 +158,43 @@ forEachEngine('read models', (kind) => {
     expect(a.inbox[0]).to.deep.equal(pm(12, 'u1', 'u3'));
     expect(a.conversation!.map((m) => m.position)).to.deep.equal([14, 13, 12, 11, 10]);
     expect(a.chat!.map((m) => m.id)).to.deep.equal(['c-22', 'c-21', 'c-20']);
+    // The export's queries, and what an erasure leaves.
+    expect(a.aliceSessions).to.deep.equal(['s1', 's2']);
+    expect(a.aliceChat).to.deep.equal(['c-20', 'c-22']);
+    expect(a.withPicture).to.equal(1);
+    expect(a.carol).to.equal(null);
+    expect(a.carolSessions).to.deep.equal([]);
+    expect(a.carolInbox).to.deep.equal([]);
+    expect(a.alfredInbox).to.deep.equal([erasedPm(pm(15, 'u4', 'u2'))]);
+    expect(a.alfredMessages).to.deep.equal([erasedPm(pm(15, 'u4', 'u2')), pm(16, 'u2', 'u4')]);
+  });
+
+  it("keeps an erased sender's chat lines in place, without name or text", async () => {
+    const line = (position: number, from: string) => ({
+      id: `c-${position}`,
+      position,
+      from_id: from,
+      from: from.toUpperCase(),
+      text: `t${position}`,
+      sent_at: T0,
+    });
+    await rm().apply(
+      'chat',
+      [
+        { kind: 'chat.add', message: line(1, 'u1') },
+        { kind: 'chat.add', message: line(2, 'u2') },
+        { kind: 'chat.add', message: line(3, 'u1') },
+        { kind: 'chat.erase', user_id: 'u1' },
+      ],
+      0,
+      4,
+    );
+    expect(await rm().chat({ limit: 10 })).to.deep.equal([
+      { ...line(3, 'u1'), from: '', text: '' },
+      line(2, 'u2'),
+      { ...line(1, 'u1'), from: '', text: '' },
+    ]);
+    expect((await rm().chatOf('u1')).map((m) => m.id)).to.deep.equal(['c-1', 'c-3']);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
@@ -267,6 +335,23 @@ forEachEngine('read models', (kind) => {
         30,
       );
       expect((await rm().chat({ limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-30']);
+    });
+
+    it('rebuilds the inbox and conversations (staged on SQLite) to what live applies gave, erasures included', async () => {
+      const of = (kind: string) => HISTORY.filter((op) => op.kind.startsWith(`${kind}.`));
+      await rm().apply('inbox', of('inbox'), 0, 22);
+      await rm().apply('conversations', of('conversation'), 0, 22);
+      const live = await answers(rm());
+      for (const [projection, kind] of [
+        ['inbox', 'inbox'],
+        ['conversations', 'conversation'],
+      ] as const) {
+        const shadow = await rm().shadow(projection);
+        await shadow.apply(of(kind), 22);
+        await shadow.promote();
+      }
+      expect(await answers(rm())).to.deep.equal(live);
+      expect(live.alfredInbox).to.deep.equal([erasedPm(pm(15, 'u4', 'u2'))]);
     });
 
     it('discard() leaves the live read model and checkpoint as they were', async () => {

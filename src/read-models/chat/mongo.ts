@@ -9,6 +9,10 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
   indexes: { [CHAT]: [{ key: { id: 1 }, name: 'id' }] },
   apply: {
     'chat.add': (op, w) => w.write(CHAT, insertOnce({ _id: op.message.position }, { ...op.message })),
+    'chat.erase': (op, w) =>
+      w.write(CHAT, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      }),
   },
   queries(db) {
     const messages = db.collection(CHAT);
@@ -25,6 +29,8 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
           .limit(limit)
           .toArray();
       },
+      chatOf: (userId) =>
+        messages.find<ChatMessageRow>({ from_id: userId }, { projection: MESSAGE }).sort({ _id: 1 }).toArray(),
     };
   },
 };

@@ -17,6 +17,9 @@ export function chatMessageRow(event: Stored<EventOfType<'ChatMessagePosted'>>):
 /** The general chat's history. */
 export const chatProjection: ProjectionOf<ChatOp> = {
   name: 'chat',
-  project: (event) =>
-    event.type === 'ChatMessagePosted' ? [{ kind: 'chat.add', message: chatMessageRow(event) }] : [],
+  project(event) {
+    if (event.type === 'ChatMessagePosted') return [{ kind: 'chat.add', message: chatMessageRow(event) }];
+    if (event.type === 'UserErased') return [{ kind: 'chat.erase', user_id: event.data.user_id }];
+    return [];
+  },
 };

@@ -17,6 +17,10 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
       const { position, ...rest } = op.message;
       w.write(CONVERSATIONS, insertOnce({ pair: pairKey(op.message.from_id, op.message.to_id), position }, rest));
     },
+    'conversation.erase': (op, w) =>
+      w.write(CONVERSATIONS, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      }),
   },
   queries(db) {
     const conversations = db.collection(CONVERSATIONS);
@@ -34,6 +38,11 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
           .limit(limit)
           .toArray();
       },
+      messagesOf: (userId) =>
+        conversations
+          .find<PrivateMessageRow>({ $or: [{ from_id: userId }, { to_id: userId }] }, { projection: MESSAGE })
+          .sort({ position: 1 })
+          .toArray(),
     };
   },
 };

@@ -5,6 +5,9 @@ import type { ConversationOp } from './types';
 /** The whole private history between two users. */
 export const conversationsProjection: ProjectionOf<ConversationOp> = {
   name: 'conversations',
-  project: (event) =>
-    event.type === 'MessageSent' ? [{ kind: 'conversation.add', message: privateMessageRow(event) }] : [],
+  project(event) {
+    if (event.type === 'MessageSent') return [{ kind: 'conversation.add', message: privateMessageRow(event) }];
+    if (event.type === 'UserErased') return [{ kind: 'conversation.erase', user_id: event.data.user_id }];
+    return [];
+  },
 };

@@ -1,5 +1,6 @@
 import {
   cursor,
+  ERASE_PM_SENDER,
   PM_COLUMN_DDL,
   PM_COLUMNS,
   pmParams,
@@ -9,7 +10,12 @@ import {
 } from '../kit/sqlite';
 import { CONVERSATIONS, pairKey, type ConversationOp, type ConversationsQueries } from './types';
 
-const params = (op: ConversationOp) => [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+function params(op: ConversationOp): unknown[] {
+  if (op.kind !== 'conversation.add') throw new Error(`${op.kind} is not staged`);
+  return [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
+}
+
+const erasedUser = (op: ConversationOp): string => (op.kind === 'conversation.erase' ? op.user_id : '');
 
 export const conversationsSqlite: SqliteReadModel<ConversationOp, ConversationsQueries> = {
   ddl: {
@@ -30,6 +36,9 @@ CREATE INDEX $I_by_id ON $T (id);`,
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(...params(op));
     },
+    'conversation.erase': (op, w) => {
+      w.statement(op.kind, CONVERSATIONS, ERASE_PM_SENDER).run(op.user_id);
+    },
   },
   staged: {
     [CONVERSATIONS]: {
@@ -37,6 +46,7 @@ CREATE INDEX $I_by_id ON $T (id);`,
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       sorted: 'SELECT * FROM $S ORDER BY pair, position',
       open: () => ({ params, sortedParams: () => ({}) }),
+      onStage: { 'conversation.erase': [{ sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] }] },
     },
   },
   queries(db) {
@@ -44,6 +54,8 @@ CREATE INDEX $I_by_id ON $T (id);`,
     const page = db.prepare(
       'SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?',
     );
+    // A scan: exports are rare and rate-limited, and an index per user would cost every message.
+    const ofUser = db.prepare('SELECT * FROM rm_conversations WHERE from_id = ? OR to_id = ? ORDER BY position');
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);
@@ -51,6 +63,7 @@ CREATE INDEX $I_by_id ON $T (id);`,
         if (from === null) return null;
         return (page.all(pair, from, limit) as MessageRecord[]).map(toPm);
       },
+      messagesOf: async (userId) => (ofUser.all(userId, userId) as MessageRecord[]).map(toPm),
     };
   },
 };

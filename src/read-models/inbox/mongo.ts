@@ -20,6 +20,10 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
       w.write(INBOX, insertOnce({ owner_id: owner, position }, rest));
       w.after(trim, op.keep, () => trimInbox(w, owner, op.keep));
     },
+    'inbox.erase': (op, w) => {
+      w.write(INBOX, { deleteMany: { filter: { owner_id: op.user_id } } });
+      w.write(INBOX, { updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } } });
+    },
   },
   queries(db) {
     const inboxes = db.collection(INBOX);

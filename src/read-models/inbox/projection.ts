@@ -5,6 +5,10 @@ import { INBOX_SIZE, type InboxOp } from './types';
 /** Each user's newest received private messages: what a client loads when it connects. */
 export const inboxProjection: ProjectionOf<InboxOp> = {
   name: 'inbox',
-  project: (event) =>
-    event.type === 'MessageSent' ? [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }] : [],
+  project(event) {
+    if (event.type === 'MessageSent')
+      return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
+    if (event.type === 'UserErased') return [{ kind: 'inbox.erase', user_id: event.data.user_id }];
+    return [];
+  },
 };

@@ -1,5 +1,15 @@
-import { PM_COLUMN_DDL, PM_COLUMNS, pmParams, toPm, type MessageRecord, type SqliteReadModel } from '../kit/sqlite';
+import {
+  ERASE_PM_SENDER,
+  PM_COLUMN_DDL,
+  PM_COLUMNS,
+  pmParams,
+  toPm,
+  type MessageRecord,
+  type SqliteReadModel,
+} from '../kit/sqlite';
 import { INBOX, type InboxOp, type InboxQueries } from './types';
+
+const erasedUser = (op: InboxOp): string => (op.kind === 'inbox.erase' ? op.user_id : '');
 
 export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
   ddl: {
@@ -25,6 +35,10 @@ CREATE TABLE $T (
           (SELECT position FROM ${t} WHERE owner_id = @owner ORDER BY position DESC LIMIT 1 OFFSET @keep)`,
       ).run({ owner: op.message.to_id, keep: op.keep });
     },
+    'inbox.erase': (op, w) => {
+      w.statement('inbox.erase:owner', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(op.user_id);
+      w.statement('inbox.erase:sender', INBOX, ERASE_PM_SENDER).run(op.user_id);
+    },
   },
   staged: {
     [INBOX]: {
@@ -39,6 +53,7 @@ CREATE TABLE $T (
         let keep: number | null = null;
         return {
           params(op) {
+            if (op.kind !== 'inbox.add') throw new Error(`${op.kind} is not staged`);
             if (keep !== null && keep !== op.keep) {
               throw new Error(`inbox.add ops disagree on how many messages to keep (${keep}, ${op.keep})`);
             }
@@ -47,6 +62,12 @@ CREATE TABLE $T (
           },
           sortedParams: () => ({ keep: keep ?? 0 }),
         };
+      },
+      onStage: {
+        'inbox.erase': [
+          { sql: 'DELETE FROM $S WHERE owner_id = ?', params: (op) => [erasedUser(op)] },
+          { sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] },
+        ],
       },
     },
   },

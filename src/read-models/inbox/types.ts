@@ -4,7 +4,10 @@ import type { PrivateMessageRow } from '../kit/private-message';
 export const INBOX_SIZE = 20;
 
 /** Adds to the recipient's inbox, keeping only their newest `keep` messages. */
-export type InboxOp = { kind: 'inbox.add'; message: PrivateMessageRow; keep: number };
+export type InboxOp =
+  | { kind: 'inbox.add'; message: PrivateMessageRow; keep: number }
+  /** The user erased: their inbox goes, and what they sent to others reads as erased there. */
+  | { kind: 'inbox.erase'; user_id: string };
 
 export interface InboxQueries {
   /** The user's newest received private messages, oldest first. */

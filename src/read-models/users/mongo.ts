@@ -29,6 +29,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
         updateOne: { filter: { _id: op.user_id, version: { $lt: op.version } }, update: { $set: set } },
       });
     },
+    'user.erase': (op, w) => w.write(USERS, { deleteOne: { filter: { _id: op.user_id } } }),
   },
   queries(db) {
     const users = db.collection(USERS);
@@ -44,6 +45,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
           .limit(limit)
           .toArray();
       },
+      usersWithPicture: (pictureId) => users.countDocuments({ 'picture.id': pictureId }),
     };
   },
 };
