@@ -53,6 +53,13 @@ async function main(): Promise<void> {
       'SECRET_KEY is not set: using a key generated into DATA_DIR. Set SECRET_KEY in production.',
     );
   }
+  if (config.privacyKeyGenerated) {
+    log.warn(
+      { data_dir: config.dataDir },
+      'PRIVACY_KEY is not set: personal data is encrypted under a key generated into ' +
+        'DATA_DIR/privacy_key. Set PRIVACY_KEY in production and back it up apart from the data (docs/privacy.md).',
+    );
+  }
   // Signals are handled from the start: one that arrives while starting up waits for the start, then closes.
   const started = startServer(config, log);
   const shutdown = (signal: string) => {

@@ -72,7 +72,7 @@ describe('parley events export and import', function () {
     expect(run.stderr).to.match(/exported \d+ events \(positions 3\.\.\d+\)/);
   });
 
-  it('imports into an empty log exactly what was exported, and a server on it works as the old one did', async () => {
+  it('imports into an empty log exactly what was exported, and with the keys a server on it works as the old one did', async () => {
     const target = freshDir();
     const run = await runCli(['events', 'import'], { DATA_DIR: target }, { stdinFile: exported });
     expect(run.code, run.stderr).to.equal(0);
@@ -81,7 +81,22 @@ describe('parley events export and import', function () {
     await exportOf(target, again);
     expect(readFileSync(again, 'utf8')).to.equal(readFileSync(exported, 'utf8'));
 
-    const server = await startServerProcess({ DATA_DIR: target });
+    // The personal fields are encrypted: the key store moves too, under the same PRIVACY_KEY (docs/privacy.md).
+    const privacyKey = readFileSync(path.join(source.dataDir, 'privacy_key'), 'utf8').trim();
+    const keys = path.join(work, 'keys.ndjson');
+    const keysOut = await runCli(['privacy', 'keys', 'export', '--output', keys], { DATA_DIR: source.dataDir });
+    expect(keysOut.code, keysOut.stderr).to.equal(0);
+    const wrongKey = await runCli(['privacy', 'keys', 'import', '--input', keys], { DATA_DIR: target });
+    expect(wrongKey.code).to.equal(1);
+    expect(wrongKey.stderr).to.include('does not open with this PRIVACY_KEY');
+    const keysIn = await runCli(['privacy', 'keys', 'import', '--input', keys], {
+      DATA_DIR: target,
+      PRIVACY_KEY: privacyKey,
+    });
+    expect(keysIn.code, keysIn.stderr).to.equal(0);
+    expect(keysIn.stderr).to.match(/imported [1-9]\d* data keys/);
+
+    const server = await startServerProcess({ DATA_DIR: target, PRIVACY_KEY: privacyKey });
     try {
       const api = client(server.url);
       const login = await api.post('/auth/login', {

@@ -28,6 +28,7 @@ const EXAMPLES: { [T in EventType]: EventOfType<T>['data'] } = {
   PictureChanged: { user_id: 'u-1', picture: { id: 'ab'.repeat(32), content_type: 'image/png', size: 68 } },
   UserBlocked: { user_id: 'u-1', blocked_id: 'u-2', blocked: 'Bob' },
   UserUnblocked: { user_id: 'u-1', blocked_id: 'u-2', blocked: 'Bob' },
+  UserErased: { user_id: 'u-1' },
   UsernameClaimed: { key: 'alice', user_id: 'u-1' },
   EmailClaimed: { key: 'alice@example.test', user_id: 'u-1' },
   EmailReleased: { key: 'old@example.test', user_id: 'u-1' },

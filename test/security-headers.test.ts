@@ -44,7 +44,7 @@ describe('security: response headers and CORS', () => {
         await fixture.api.get('/users/me', { token: alice.access_token }), // 200, authenticated
         await fixture.api.get('/no/such/path'), // 404
         await fixture.api.get('/users/nobody_here'), // 404 from a handler
-        await fixture.api.request('DELETE', '/users/me'), // 405
+        await fixture.api.request('PUT', '/users/me'), // 405
         await fixture.api.get('/users/me'), // 401
         await fixture.api.get('/users?search='), // 400
         await fixture.api.post('/auth/login', { body: 'x', headers: { 'content-type': 'text/plain' } }), // 415

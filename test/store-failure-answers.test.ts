@@ -12,8 +12,9 @@ type FeedStatus = ReturnType<NonNullable<EventStore['feedStatus']>>;
 
 /**
  * The real SQLite engine, with the failures only the MongoDB engine meets injected where it would
- * raise them: a text containing 'lost-answer' is stored, then answered as a commit whose outcome the
- * store could not learn; 'oversized' is refused as too large. feedStatus is the test's to set.
+ * raise them: a message whose ref contains '-lost' is stored, then answered as a commit whose outcome
+ * the store could not learn; one whose ref contains '-big' is refused as too large. (Refs, not texts:
+ * the store only ever sees texts encrypted, see docs/privacy.md.) feedStatus is the test's to set.
  */
 function engineWithMongoFailures(dataDir: string): { engine: Engine; feed: { status: FeedStatus } } {
   const real = openSqliteEngine({ file: sqliteFileIn(dataDir) });
@@ -23,11 +24,10 @@ function engineWithMongoFailures(dataDir: string): { engine: Engine; feed: { sta
       if (property === 'feedStatus') return () => ({ ...feed.status });
       if (property === 'append') {
         return async (...args: Parameters<EventStore['append']>) => {
-          const text = JSON.stringify(args[0]);
-          if (text.includes('oversized'))
-            throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
+          const text = JSON.stringify(args[0].flatMap((a) => a.events.map((e) => (e.data as { ref?: string }).ref)));
+          if (text.includes('-big')) throw new EventTooLargeError('MessageSent', MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES);
           const result = await target.append(...args);
-          if (text.includes('lost-answer'))
+          if (text.includes('-lost'))
             throw new CommitUnknownError(new MongoNetworkError('connection reset during commit'));
           return result;
         };

@@ -8,12 +8,14 @@
 //   search.js   finding someone to write to                 settings.js the settings and profile pane
 //   blocks.js   the user card: block, unblock
 //   edit.js     editing and deleting your own messages
+//   privacy.js  downloading your data, deleting the account
 
 import { bindBlocks, closeDialogs, resetBlocks } from './blocks.js';
 //   search.js   finding someone to write to                conversations.js  the sidebar, one conversation, read state
 
 import { bindConversations, clearConversations } from './conversations.js';
 import { bindForms } from './forms.js';
+import { bindPrivacy } from './privacy.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
 import { bindSearch } from './search.js';
 import { bindSettings } from './settings.js';
@@ -38,6 +40,7 @@ bindSearch();
 bindSettings();
 bindBlocks();
 bindConversations();
+bindPrivacy();
 
 // A reload keeps the session: renew the access token with the stored refresh token.
 if (restoreSession()) {

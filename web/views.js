@@ -34,7 +34,11 @@ export function startPm(username) {
   el.input.focus();
 }
 
+/** What a message of an erased account shows in place of its sender and text. */
+const ERASED_SENDER = 'deleted account';
+
 export function showMessage(m, fromHistory) {
+  if (m.erased) m = { ...m, from: ERASED_SENDER, text: 'This message was erased with its sender\u2019s account.' };
   if (state.shown.has(m.id)) {
     updateMessage(m);
     return;
@@ -77,7 +81,7 @@ export function showMessage(m, fromHistory) {
     note.textContent = `${m.to} is offline; they will see it when they come back.`;
     item.append(note);
   }
-  if (m.type === 'pm' && !mine) {
+  if (m.type === 'pm' && !mine && !m.erased) {
     item.title = `Click to reply to ${m.from}`;
     item.addEventListener('click', () => startPm(m.from));
   }

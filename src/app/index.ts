@@ -3,16 +3,19 @@ import { Tokens } from '../auth/tokens';
 import type { Config } from '../config';
 import { PROJECTIONS } from '../projections';
 import { ProjectionRunner } from '../projections/runner';
+import { markLegacyLog, protectEngine } from '../privacy';
 import type { Engine } from '../store/ports';
 import { Accounts } from './accounts';
 import { Blocking } from './blocking';
 import { commandHandler } from './execute';
 import { Messaging } from './messaging';
 import { Operations } from './operations';
+import { Privacy } from './privacy';
 
 export type { ChatMessageRow, ConversationEntry, PrivateMessageRow, UserRow } from '../store/read-models';
 export type { Authenticated, Principal } from './accounts';
 export type { CommandContext } from './execute';
+export type { Erased, UserData } from './privacy';
 export type { CurrentMessage, Feed, FeedBatch, SentMessage, SyncAnswer } from './messaging';
 export { SYNC_MAX } from './messaging';
 /** The notices of the live feed and who sees each: one mapping for live delivery and resync. */
@@ -34,6 +37,8 @@ export interface Parley {
   blocking: Blocking;
   messaging: Messaging;
   operations: Operations;
+  /** Export and erasure of a user's data (docs/privacy.md). */
+  privacy: Privacy;
   /** A limiter counted in the store, so that limits hold across instances (the HTTP edge's abuse limits). */
   createRateLimiter: Engine['createRateLimiter'];
 }
@@ -46,7 +51,17 @@ export interface RunningParley extends Parley {
 }
 
 /** Starts the projections on an open engine and resolves once they have caught up with the log. */
-export async function startParley(config: Config, log: Logger, engine: Engine): Promise<RunningParley> {
+export async function startParley(config: Config, log: Logger, opened: Engine): Promise<RunningParley> {
+  // Deciders, projections and the feed see personal fields decrypted; the log holds them encrypted.
+  const engine = protectEngine(opened, config.privacyKey);
+  const legacyUntil = await markLegacyLog(engine);
+  if (legacyUntil > 0) {
+    log.warn(
+      { legacy_until: legacyUntil },
+      'the event log holds events written before personal data was encrypted: ' +
+        'run `parley privacy migrate` (until then an erasure cannot be proven)',
+    );
+  }
   const projector = new ProjectionRunner(engine, PROJECTIONS, log);
   await projector.start();
   const tokens = new Tokens(config);
@@ -61,6 +76,7 @@ export async function startParley(config: Config, log: Logger, engine: Engine): 
     blocking: new Blocking(deps),
     messaging: new Messaging(deps),
     operations: new Operations(deps),
+    privacy: new Privacy(deps),
     createRateLimiter: (options) => engine.createRateLimiter(options),
   };
 }

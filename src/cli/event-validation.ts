@@ -64,6 +64,7 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   PictureChanged: obj({ user_id: str, picture: { anyOf: [{ type: 'null' }, pictureRef] } }),
   UserBlocked: obj({ user_id: str, blocked_id: str, blocked: str }),
   UserUnblocked: obj({ user_id: str, blocked_id: str, blocked: str }),
+  UserErased: obj({ user_id: str }),
   UsernameClaimed: obj({ key: str, user_id: str }),
   EmailClaimed: obj({ key: str, user_id: str }),
   EmailReleased: obj({ key: str, user_id: str }),
@@ -72,7 +73,7 @@ const DATA_SCHEMAS: Record<EventType, object> = {
   SessionRevoked: obj({
     session_id: str,
     user_id: str,
-    reason: { enum: ['logout', 'refresh_token_reuse', 'password_changed'] },
+    reason: { enum: ['logout', 'refresh_token_reuse', 'password_changed', 'account_erased'] },
   }),
   MessageSent: obj({ ...messageFields, to_id: str, to: str }, ['message_id', 'from_id', 'from', 'to_id', 'to', 'text']),
   ChatMessagePosted: obj(messageFields, ['message_id', 'from_id', 'from', 'text']),

@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { BENCH_USAGE, benchRebuildCommand } from './bench-rebuild';
 import { CliError, say } from './context';
 import { EVENTS_USAGE, eventsCommand } from './events';
+import { PRIVACY_USAGE, privacyCommand } from './privacy';
 import { REBUILD_USAGE, rebuildCommand } from './rebuild';
 import { PROJECTIONS_USAGE, projectionsCommand } from './status';
 import { VERSION } from '../version';
@@ -16,6 +17,8 @@ ${EVENTS_USAGE}
 
 ${BENCH_USAGE}
 
+${PRIVACY_USAGE}
+
 parley --version
   Prints the version.`;
 
@@ -24,6 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   projections: projectionsCommand,
   events: eventsCommand,
   'bench-rebuild': benchRebuildCommand,
+  privacy: privacyCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

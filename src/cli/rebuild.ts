@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { protectEngine } from '../privacy';
 import { rebuildProjections, selectProjections, UnknownProjectionError } from '../projections/rebuild';
 import { CliError, say, usageError, withEngine } from './context';
 import { progressReporter } from './progress';
@@ -25,7 +26,9 @@ export async function rebuildCommand(args: string[]): Promise<void> {
     throw error;
   }
 
-  await withEngine(async (engine) => {
+  await withEngine(async (opened, config) => {
+    // Projections read personal fields decrypted (or erased), exactly as the server's do.
+    const engine = protectEngine(opened, config.privacyKey);
     const names = projections.map((p) => p.name).join(', ');
     say(`rebuilding ${names} on the ${engine.name} engine`);
     const aborted = new AbortController();

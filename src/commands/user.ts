@@ -55,7 +55,15 @@ export type UserCommand =
     }
   | { type: 'SetPicture'; user_id: string; picture: PictureRef | null }
   /** `username` is the name asked for, for the refusal when `target` is null. */
-  | { type: 'BlockUser' | 'UnblockUser'; user_id: string; username: string; target: BlockTarget | null };
+  | { type: 'BlockUser' | 'UnblockUser'; user_id: string; username: string; target: BlockTarget | null }
+  | {
+      type: 'EraseUser';
+      user_id: string;
+      /** The hash the password was verified against: refused if it is no longer current. */
+      verified_hash: string;
+      /** Every session of the user still active: all of them end with the account. */
+      revoke_sessions: string[];
+    };
 
 type Event = UserEvent | ClaimEvent | SessionRevoked;
 
@@ -189,6 +197,22 @@ function decideBlock(
   return isBlocked ? [] : [{ type: 'UserBlocked', data }];
 }
 
+/**
+ * Erasure keeps the username claimed (nobody may take over the name), releases the email, ends
+ * every session and records UserErased; the data key's deletion (docs/privacy.md) does the rest.
+ */
+function decideErase(cmd: Extract<UserCommand, { type: 'EraseUser' }>, user: User): Event[] | DomainError {
+  if (cmd.verified_hash !== user.password_hash) return new DomainError('invalid_credentials', 'the password is wrong');
+  return [
+    { type: 'EmailReleased', data: { key: emailKey(user.email), user_id: user.id } },
+    ...cmd.revoke_sessions.map((session_id): SessionRevoked => ({
+      type: 'SessionRevoked',
+      data: { session_id, user_id: user.id, reason: 'account_erased' },
+    })),
+    { type: 'UserErased', data: { user_id: user.id } },
+  ];
+}
+
 export const userDecider: Decider<UserCommand, UserState, Event> = {
   initialState: () => ({ user: null, claims: {} }),
 
@@ -221,6 +245,8 @@ export const userDecider: Decider<UserCommand, UserState, Event> = {
       case 'BlockUser':
       case 'UnblockUser':
         return decideBlock(cmd, user);
+      case 'EraseUser':
+        return decideErase(cmd, user);
       case 'SetPicture':
         return cmd.picture?.id === user.picture?.id
           ? []
@@ -248,5 +274,8 @@ export function evolveUser(user: User | null, event: UserEvent): User | null {
       return user && { ...user, blocked: [...user.blocked, event.data.blocked_id] };
     case 'UserUnblocked':
       return user && { ...user, blocked: user.blocked.filter((id) => id !== event.data.blocked_id) };
+    case 'UserErased':
+      // Nothing of an erased user is left to act on: to every command it is no user at all.
+      return null;
   }
 }

@@ -22,6 +22,8 @@ export interface RateLimitSettings {
   register_ip: number;
   /** Token refreshes per client address (RATE_LIMIT_REFRESH_IP). */
   refresh_ip: number;
+  /** Data exports per user (RATE_LIMIT_EXPORT_USER). */
+  export_user: number;
 }
 
 /** Chat frames one WebSocket connection may send per second (WS_RATE_LIMIT), and its burst (WS_RATE_BURST). */
@@ -41,6 +43,10 @@ export interface Config {
   secretKey: string;
   /** True when the key was generated rather than configured (the server warns). */
   secretKeyGenerated: boolean;
+  /** Master key (32 bytes) wrapping the per-user data keys (docs/privacy.md); generated into DATA_DIR when not configured. */
+  privacyKey: Buffer;
+  /** True when the privacy key was generated rather than configured (the server warns). */
+  privacyKeyGenerated: boolean;
   algorithm: JwtAlgorithm;
   /** Access-token lifetime in seconds (TOKEN_LIFETIME is in minutes). */
   accessTokenTtl: number;
@@ -156,6 +162,42 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   return { key, generated: true };
 }
 
+const PRIVACY_FILE = 'privacy_key';
+const PRIVACY_KEY_PATTERN = /^[0-9a-f]{64}$/i;
+
+/**
+ * PRIVACY_KEY: 64 hex digits. Unset, a key is generated once into DATA_DIR like SECRET_KEY's; losing
+ * it makes every encrypted personal field unreadable, so it is backed up with the data (docs/privacy.md).
+ */
+function privacyKey(env: Env, dataDir: string): { key: Buffer; generated: boolean } {
+  const configured = env.PRIVACY_KEY;
+  if (configured !== undefined && configured !== '') {
+    if (!PRIVACY_KEY_PATTERN.test(configured.trim())) {
+      throw new ConfigError('PRIVACY_KEY', 'must be 64 hex digits (try: openssl rand -hex 32)');
+    }
+    return { key: Buffer.from(configured.trim(), 'hex'), generated: false };
+  }
+  const file = path.join(dataDir, PRIVACY_FILE);
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (!PRIVACY_KEY_PATTERN.test(stored)) {
+      throw new ConfigError(
+        'PRIVACY_KEY',
+        `is not set, and the key kept in ${file} is damaged (not 64 hex digits): set PRIVACY_KEY or restore that file`,
+      );
+    }
+    return { key: Buffer.from(stored, 'hex'), generated: true };
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new ConfigError('DATA_DIR', `cannot create ${dataDir}: ${(error as Error).message}`);
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return { key, generated: true };
+}
+
 /** Exact origins only (scheme://host[:port]): an allow-list with '*' in it would allow everyone. */
 function corsOrigins(env: Env): string[] {
   const raw = env.CORS_ORIGINS ?? '';
@@ -191,12 +233,14 @@ function rateLimits(env: Env): RateLimitSettings {
     login_ip: integer(env, 'RATE_LIMIT_LOGIN_IP', 50, 0, 1_000_000),
     register_ip: integer(env, 'RATE_LIMIT_REGISTER_IP', 20, 0, 1_000_000),
     refresh_ip: integer(env, 'RATE_LIMIT_REFRESH_IP', 60, 0, 1_000_000),
+    export_user: integer(env, 'RATE_LIMIT_EXPORT_USER', 5, 0, 1_000_000),
   };
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR || './data');
   const { key, generated } = secretKey(env, dataDir);
+  const privacy = privacyKey(env, dataDir);
   return {
     port: integer(env, 'PORT', 8000, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -205,6 +249,8 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: oneOf(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     secretKey: key,
     secretKeyGenerated: generated,
+    privacyKey: privacy.key,
+    privacyKeyGenerated: privacy.generated,
     algorithm: oneOf(env, 'ALGORITHM', ALGORITHMS, 'HS256'),
     accessTokenTtl: integer(env, 'TOKEN_LIFETIME', 15, 1, 60 * 24 * 365) * 60,
     refreshTokenTtl: integer(env, 'REFRESH_TOKEN_LIFETIME', 10080, 1, 60 * 24 * 365) * 60,

@@ -126,7 +126,7 @@ export const tokenPairSchema = object({
 
 /** Edits and deletes, in every message view. */
 const changeFields = {
-  text: nullable('string', { description: 'null once the message was deleted' }),
+  text: nullable('string', { description: 'null once the message was deleted, or its sender erased their account' }),
   edited_at: Type.Unsafe<string | null>({
     type: ['string', 'null'],
     format: 'date-time',
@@ -134,22 +134,26 @@ const changeFields = {
   }),
   deleted: Type.Boolean({ description: 'a tombstone: the message stays in the history without its text' }),
 };
+/** A message whose sender erased their account keeps its place: from and text null, erased true. */
+const erased = Type.Optional(Type.Boolean({ description: "present (true) when the sender's account was erased" }));
 
 export const pmSchema = object({
   type: literal('pm'),
   id: str(),
-  from: str(),
+  from: nullable('string', { description: 'null when the sender erased their account' }),
   to: str(),
   ...changeFields,
   sent_at: time,
+  erased,
 });
 
 export const chatSchema = object({
   type: literal('chat'),
   id: str(),
-  from: str(),
+  from: nullable('string', { description: 'null when the sender erased their account' }),
   ...changeFields,
   sent_at: time,
+  erased,
 });
 
 export const errorSchema = object({

@@ -5,9 +5,11 @@ import type {
   FeedNotice,
   PrivateMessageRow,
   SentMessage,
+  UserData,
   UserRow,
 } from '../app';
 import { encodeCursor } from './cursor';
+import { ERASED_TEXT } from '../privacy/fields';
 
 /** How read-model rows are shown to clients, by both edges: the chat socket's frames are the API's shapes. */
 export const pictureUrl = (user: UserRow): string | null =>
@@ -38,12 +40,20 @@ export const publicUserView = (u: UserRow) => ({
   ...(u.phone_public ? { phone: u.phone } : {}),
 });
 
-/** What every message view shows of edits and deletes: a tombstone has no text. */
-const changeView = (m: Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>) => ({
-  text: m.deleted ? null : m.text,
-  edited_at: m.edited_at,
-  deleted: m.deleted,
-});
+/**
+ * What every message view shows of edits, deletes and erasure: a tombstone has no text; a message
+ * whose sender erased their account keeps its place without sender or text (its text reads as
+ * ERASED_TEXT, which no message can be sent with).
+ */
+const changeView = (m: Pick<PrivateMessageRow, 'text' | 'edited_at' | 'deleted'>) => {
+  const erased = !m.deleted && m.text === ERASED_TEXT;
+  return {
+    ...(erased ? { from: null, erased: true as const } : {}),
+    text: m.deleted || erased ? null : m.text,
+    edited_at: m.edited_at,
+    deleted: m.deleted,
+  };
+};
 
 /** Views need no log position: an edited message is shown from its edit event. */
 export type PmViewable = Omit<PrivateMessageRow, 'position'>;
@@ -115,3 +125,33 @@ export function frameOf(notice: FeedNotice): NoticeFrame | null {
     }
   }
 }
+
+/** GET /users/me/export: everything parley keeps about the caller (docs/privacy.md lists what and why). */
+export const exportView = (d: UserData) => ({
+  format: 'parley-export/1',
+  exported_at: d.exported_at,
+  profile: {
+    user_id: d.profile.user_id,
+    username: d.profile.username,
+    email: d.profile.email,
+    first_name: d.profile.first_name,
+    last_name: d.profile.last_name,
+    phone: d.profile.phone,
+    picture: pictureUrl(d.profile),
+    created_at: d.profile.created_at,
+    updated_at: d.profile.updated_at,
+  },
+  settings: { pm_policy: d.profile.pm_policy, phone_public: d.profile.phone_public },
+  // Client addresses are not recorded with sessions: nothing more is kept about them.
+  sessions: d.sessions.map((s) => ({
+    session_id: s.session_id,
+    started_at: s.started_at,
+    expires_at: s.expires_at,
+    ended: s.revoked,
+  })),
+  private_messages: {
+    sent: d.private_messages.filter((m) => m.from_id === d.profile.user_id).map(pmView),
+    received: d.private_messages.filter((m) => m.to_id === d.profile.user_id).map(pmView),
+  },
+  chat_messages: d.chat_messages.map(chatView),
+});

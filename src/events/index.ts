@@ -31,6 +31,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'PictureChanged',
   'UserBlocked',
   'UserUnblocked',
+  'UserErased',
   'UsernameClaimed',
   'EmailClaimed',
   'EmailReleased',
@@ -54,6 +55,7 @@ export function streamOf(event: ParleyEvent): string {
     case 'PictureChanged':
     case 'UserBlocked':
     case 'UserUnblocked':
+    case 'UserErased':
       return userStream(event.data.user_id);
     case 'UsernameClaimed':
       return usernameStream(event.data.key);

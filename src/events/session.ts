@@ -23,7 +23,7 @@ export type SessionRefreshed = EventOf<
   }
 >;
 
-export type RevocationReason = 'logout' | 'refresh_token_reuse' | 'password_changed';
+export type RevocationReason = 'logout' | 'refresh_token_reuse' | 'password_changed' | 'account_erased';
 
 export type SessionRevoked = EventOf<
   'SessionRevoked',

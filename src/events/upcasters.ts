@@ -14,6 +14,7 @@ export const CURRENT_SCHEMA_VERSION: Record<EventType, number> = {
   PictureChanged: 1,
   UserBlocked: 1,
   UserUnblocked: 1,
+  UserErased: 1,
   UsernameClaimed: 1,
   EmailClaimed: 1,
   EmailReleased: 1,

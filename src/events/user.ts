@@ -81,7 +81,20 @@ export type PictureChanged = EventOf<
 export type UserBlocked = EventOf<'UserBlocked', { user_id: string; blocked_id: string; blocked: string }>;
 export type UserUnblocked = EventOf<'UserUnblocked', { user_id: string; blocked_id: string; blocked: string }>;
 
+/**
+ * The account was erased at its owner's request: its data key is deleted (docs/privacy.md), so the
+ * personal fields of every event it wrote read back in their erased form from then on.
+ */
+export type UserErased = EventOf<'UserErased', { user_id: string }>;
+
 export type UserEvent =
-  UserRegistered | ProfileUpdated | SettingsChanged | PasswordChanged | PictureChanged | UserBlocked | UserUnblocked;
+  | UserRegistered
+  | ProfileUpdated
+  | SettingsChanged
+  | PasswordChanged
+  | PictureChanged
+  | UserBlocked
+  | UserUnblocked
+  | UserErased;
 
 export const userStream = (userId: string): string => `user-${userId}`;

@@ -14,11 +14,12 @@ import { authRoutes } from './routes/auth';
 import { blockRoutes } from './routes/blocks';
 import { messengerRoutes } from './routes/messenger';
 import { opsRoutes } from './routes/ops';
+import { privacyRoutes } from './routes/privacy';
 import { userRoutes } from './routes/users';
 import { corsPolicy, securityHeaders } from './security';
 
-// Block routes come first: /users/blocks must win over /users/{username}.
-export const API_ROUTES: Route[] = [...blockRoutes, ...userRoutes, ...authRoutes, ...messengerRoutes];
+// Block and privacy routes come first: /users/blocks and /users/me/export must win over /users/{username}.
+export const API_ROUTES: Route[] = [...blockRoutes, ...privacyRoutes, ...userRoutes, ...authRoutes, ...messengerRoutes];
 
 /**
  * Every route the server mounts: the API, the chat page, and health, readiness, metrics and docs

@@ -13,6 +13,7 @@ export const RATE_LIMIT_WINDOWS: Readonly<Record<RateLimitName, number>> = {
   login_ip: 5 * 60,
   register_ip: 60 * 60,
   refresh_ip: 5 * 60,
+  export_user: 60 * 60,
 };
 
 /**
@@ -40,7 +41,12 @@ export function clientAddressKey(address: string): string {
 
 const tooMany = (limit: RateLimitName, res: RateLimiterRes): HttpError => {
   const seconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  const what = limit === 'login_account' ? 'failed logins for this account' : 'requests from your address';
+  const what =
+    limit === 'login_account'
+      ? 'failed logins for this account'
+      : limit === 'export_user'
+        ? 'data exports'
+        : 'requests from your address';
   return new HttpError(
     429,
     'rate_limited',

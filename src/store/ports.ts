@@ -1,6 +1,7 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { EventMetadata, ParleyEvent, StoredEvent } from '../events';
 import type { RawEvent } from '../events/upcasters';
+import type { DataKeyStore } from '../privacy/keys';
 import type { ReadModelStore } from './read-models';
 
 /** 0 means the stream must not exist yet; 'any' skips the check. */
@@ -163,6 +164,27 @@ export interface StoredPicture {
 export interface PictureStore {
   put(id: string, contentType: string, bytes: Buffer): Promise<void>;
   get(id: string): Promise<StoredPicture | null>;
+  /** Deletes the bytes for good (an erased user's pictures); nothing happens for an unknown id. */
+  delete(id: string): Promise<void>;
+}
+
+/** An event's data (and, for email claim streams, its stream) rewritten in place by `privacy migrate`. */
+export interface RewrittenEvent {
+  position: number;
+  stream: string;
+  data: Record<string, unknown>;
+}
+
+/** The engine's part in protecting personal data (docs/privacy.md). */
+export interface PrivacyStore {
+  readonly keys: DataKeyStore;
+  /**
+   * The one sanctioned rewrite of stored events: replaces the data (and stream name) of the events
+   * at these positions, atomically; ids, positions, types, versions, times and metadata stay.
+   */
+  rewriteEvents(events: RewrittenEvent[]): Promise<void>;
+  /** Events after `afterPosition` exactly as stored (not upcast), at most `limit`: what the rewrite starts from. */
+  readRaw(afterPosition: number, limit: number): Promise<RawEvent[]>;
 }
 
 export interface RateLimitOptions {
@@ -204,6 +226,7 @@ export interface Engine {
   readonly events: EventStore;
   readModels: ReadModelStore;
   readonly pictures: PictureStore;
+  readonly privacy: PrivacyStore;
   readonly leases: LeaseStore;
   /**
    * A rate limiter whose counters live in this engine, so that limits hold across every app

@@ -79,6 +79,20 @@ const chatRow = (position: number, from_id: string, from: string, text: string) 
   edited_at: null,
   deleted: false,
 });
+/** What the projections make of UserErased for u4. */
+const ERASE_U4: ReadModelOp[] = [
+  { kind: 'user.erase', user_id: 'u4' },
+  { kind: 'session.erase', user_id: 'u4' },
+  { kind: 'inbox.erase', user_id: 'u4' },
+  { kind: 'conversation.erase', user_id: 'u4' },
+  { kind: 'chat.erase', user_id: 'u4' },
+  { kind: 'block.erase', user_id: 'u4' },
+  { kind: 'conversation-list.erase', user_id: 'u4' },
+  { kind: 'feed.erase', user_id: 'u4' },
+];
+
+/** A message erased with its sender: in place, without name or text. */
+const erasedPm = (m: PrivateMessageRow): PrivateMessageRow => ({ ...m, from: '', text: '' });
 
 /** One op of every kind, as the projections would produce them for a short history. */
 const HISTORY: ReadModelOp[] = [
@@ -160,6 +174,20 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'conversation.edit', pair: PAIR, id: 'pm-14', text: 'too late', edited_at: T1 },
   { kind: 'chat.edit', id: 'c-21', text: 'yo!', edited_at: T1 },
   { kind: 'chat.delete', id: 'c-22' },
+  // Carol writes to alfred, then erases her account.
+  { kind: 'user.insert', user: user('u4', 'Carol') },
+  {
+    kind: 'session.start',
+    session: { session_id: 's4', user_id: 'u4', refresh_id: 'r4', expires_at: T0, started_at: T0, revoked: null },
+  },
+  { kind: 'inbox.add', message: pm(15, 'u4', 'u2'), keep: 3 },
+  { kind: 'inbox.add', message: pm(16, 'u2', 'u4'), keep: 3 },
+  { kind: 'conversation.add', message: pm(15, 'u4', 'u2') },
+  { kind: 'conversation.add', message: pm(16, 'u2', 'u4') },
+  ...ERASE_U4,
+  { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
+  { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
+  { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
 ];
 
 /** u1 blocks Bob, alfred and Bob again (once kept), then unblocks Bob; u3 blocks u1. */
@@ -196,6 +224,14 @@ async function answers(rm: ReadModelStore) {
     listOfU3: await rm.conversationList('u3', { limit: 10 }),
     feed: (await rm.feedFor('u3', 10, 21, 10)).map((n) => `${n.kind}@${n.position}`),
     feedLimited: (await rm.feedFor('u3', 0, 22, 3)).map((n) => n.position),
+    carol: await rm.userById('u4'),
+    carolSessions: await rm.sessionsOf('u4'),
+    carolInbox: await rm.inbox('u4', 10),
+    alfredInbox: await rm.inbox('u2', 10),
+    alfredMessages: await rm.messagesOf('u2'),
+    aliceSessions: (await rm.sessionsOf('u1')).map((x) => x.session_id),
+    aliceChat: (await rm.chatOf('u1')).map((m) => m.id),
+    withPicture: await rm.usersWithPicture('p1'),
   };
 }
 
@@ -315,6 +351,43 @@ forEachEngine('read models', (kind) => {
       { ...chatRow(21, 'u3', 'Bob', 'yo!'), edited_at: T1 },
       chatRow(20, 'u1', 'Alice', 'hi'),
     ]);
+    // The export's queries, and what an erasure leaves.
+    expect(a.aliceSessions).to.deep.equal(['s1', 's2']);
+    expect(a.aliceChat).to.deep.equal(['c-20', 'c-22']);
+    expect(a.withPicture).to.equal(1);
+    expect(a.carol).to.equal(null);
+    expect(a.carolSessions).to.deep.equal([]);
+    expect(a.carolInbox).to.deep.equal([]);
+    expect(a.alfredInbox).to.deep.equal([erasedPm(pm(15, 'u4', 'u2'))]);
+    expect(a.alfredMessages).to.deep.equal([erasedPm(pm(15, 'u4', 'u2')), pm(16, 'u2', 'u4')]);
+  });
+
+  it("keeps an erased sender's chat lines in place, without name or text", async () => {
+    const line = (position: number, from: string) => ({
+      id: `c-${position}`,
+      position,
+      from_id: from,
+      from: from.toUpperCase(),
+      text: `t${position}`,
+      sent_at: T0,
+    });
+    await rm().apply(
+      'chat',
+      [
+        { kind: 'chat.add', message: line(1, 'u1') },
+        { kind: 'chat.add', message: line(2, 'u2') },
+        { kind: 'chat.add', message: line(3, 'u1') },
+        { kind: 'chat.erase', user_id: 'u1' },
+      ],
+      0,
+      4,
+    );
+    expect(await rm().chat({ limit: 10 })).to.deep.equal([
+      { ...line(3, 'u1'), from: '', text: '' },
+      line(2, 'u2'),
+      { ...line(1, 'u1'), from: '', text: '' },
+    ]);
+    expect((await rm().chatOf('u1')).map((m) => m.id)).to.deep.equal(['c-1', 'c-3']);
   });
 
   it('pages conversations and the chat back from a message, and says when that message is unknown', async () => {
@@ -455,6 +528,23 @@ forEachEngine('read models', (kind) => {
         30,
       );
       expect((await rm().chat({ limit: 1 }))!.map((m) => m.id)).to.deep.equal(['c-30']);
+    });
+
+    it('rebuilds the inbox and conversations (staged on SQLite) to what live applies gave, erasures included', async () => {
+      const of = (kind: string) => HISTORY.filter((op) => op.kind.startsWith(`${kind}.`));
+      await rm().apply('inbox', of('inbox'), 0, 22);
+      await rm().apply('conversations', of('conversation'), 0, 22);
+      const live = await answers(rm());
+      for (const [projection, kind] of [
+        ['inbox', 'inbox'],
+        ['conversations', 'conversation'],
+      ] as const) {
+        const shadow = await rm().shadow(projection);
+        await shadow.apply(of(kind), 22);
+        await shadow.promote();
+      }
+      expect(await answers(rm())).to.deep.equal(live);
+      expect(live.alfredInbox).to.deep.equal([erasedPm(pm(15, 'u4', 'u2'))]);
     });
 
     it('discard() leaves the live read model and checkpoint as they were', async () => {

@@ -7,6 +7,7 @@ export const NO_RATE_LIMITS: Record<string, string> = {
   RATE_LIMIT_LOGIN_IP: '0',
   RATE_LIMIT_REGISTER_IP: '0',
   RATE_LIMIT_REFRESH_IP: '0',
+  RATE_LIMIT_EXPORT_USER: '0',
 };
 
 export interface ServerFixture {

@@ -13,6 +13,10 @@ export const blocksMongo: MongoReadModel<BlockOp, BlocksQueries> = {
       w.write(BLOCKS, {
         deleteOne: { filter: { _id: blockId(op.blocker_id, op.blocked_id) } },
       }),
+    'block.erase': (op, w) =>
+      w.write(BLOCKS, {
+        deleteMany: { filter: { $or: [{ blocker_id: op.user_id }, { blocked_id: op.user_id }] } },
+      }),
   },
   queries(db) {
     const blocks = db.collection(BLOCKS);

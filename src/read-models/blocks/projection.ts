@@ -13,6 +13,8 @@ export const blocksProjection: ProjectionOf<BlockOp> = {
       }
       case 'UserUnblocked':
         return [{ kind: 'block.remove', blocker_id: event.data.user_id, blocked_id: event.data.blocked_id }];
+      case 'UserErased':
+        return [{ kind: 'block.erase', user_id: event.data.user_id }];
       default:
         return [];
     }

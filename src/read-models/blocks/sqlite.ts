@@ -36,6 +36,9 @@ CREATE INDEX $I_by_position ON $T (blocker_id, position);`,
         op.blocked_id,
       );
     },
+    'block.erase': (op, w) => {
+      w.statement(op.kind, BLOCKS, (t) => `DELETE FROM ${t} WHERE blocker_id = ?1 OR blocked_id = ?1`).run(op.user_id);
+    },
   },
   queries(db) {
     const list = db.prepare('SELECT * FROM rm_blocks WHERE blocker_id = ? ORDER BY position');

@@ -8,7 +8,10 @@ export interface BlockRow {
 }
 
 export type BlockOp =
-  { kind: 'block.add'; block: BlockRow } | { kind: 'block.remove'; blocker_id: string; blocked_id: string };
+  | { kind: 'block.add'; block: BlockRow }
+  | { kind: 'block.remove'; blocker_id: string; blocked_id: string }
+  /** The user erased: their block list goes, and so do the blocks of them (nobody is left to block). */
+  | { kind: 'block.erase'; user_id: string };
 
 export interface BlocksQueries {
   /** Whom a user blocked, in the order blocked (oldest first). */

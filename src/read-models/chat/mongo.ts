@@ -13,6 +13,10 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
     'chat.add': (op, w) => w.write(CHAT, insertOnce({ _id: op.message.position }, { ...op.message })),
     'chat.edit': changes.edit,
     'chat.delete': changes.delete,
+    'chat.erase': (op, w) =>
+      w.write(CHAT, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      }),
   },
   queries(db) {
     const messages = db.collection(CHAT);
@@ -30,6 +34,8 @@ export const chatMongo: MongoReadModel<ChatOp, ChatQueries> = {
           .toArray()
           .then((rows) => rows.map(withChangeDefaults));
       },
+      chatOf: (userId) =>
+        messages.find<ChatMessageRow>({ from_id: userId }, { projection: MESSAGE }).sort({ _id: 1 }).toArray(),
     };
   },
 };

@@ -22,6 +22,7 @@ export const chatProjection: ProjectionOf<ChatOp> = {
   name: 'chat',
   project(event) {
     if (event.type === 'ChatMessagePosted') return [{ kind: 'chat.add', message: chatMessageRow(event) }];
+    if (event.type === 'UserErased') return [{ kind: 'chat.erase', user_id: event.data.user_id }];
     const change = messageChangeOf(event, 'chat');
     if (!change) return [];
     return [

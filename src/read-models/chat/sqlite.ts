@@ -47,6 +47,9 @@ CREATE INDEX $I_by_id ON $T (id);`,
     },
     'chat.edit': changes.edit,
     'chat.delete': changes.delete,
+    'chat.erase': (op, w) => {
+      w.statement(op.kind, CHAT, (t) => `UPDATE ${t} SET from_name = '', text = '' WHERE from_id = ?`).run(op.user_id);
+    },
   },
   // A rebuild indexes rm_chat by id only at the end: the changes wait for the index.
   deferred: ['chat.edit', 'chat.delete'],
@@ -54,12 +57,14 @@ CREATE INDEX $I_by_id ON $T (id);`,
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_chat WHERE id = ?');
     const page = db.prepare('SELECT * FROM rm_chat WHERE position < ? ORDER BY position DESC LIMIT ?');
+    const ofUser = db.prepare('SELECT * FROM rm_chat WHERE from_id = ? ORDER BY position');
     return {
       async chat({ before, limit }) {
         const from = cursor(before, (id) => positionOf.get(id));
         if (from === null) return null;
         return (page.all(from, limit) as ChatRecord[]).map(toChat);
       },
+      chatOf: async (userId) => (ofUser.all(userId) as ChatRecord[]).map(toChat),
     };
   },
 };

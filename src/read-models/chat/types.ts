@@ -17,11 +17,15 @@ export interface ChatMessageRow {
 export type ChatOp =
   | { kind: 'chat.add'; message: ChatMessageRow }
   | { kind: 'chat.edit'; id: string; text: string; edited_at: string }
-  | { kind: 'chat.delete'; id: string };
+  | { kind: 'chat.delete'; id: string }
+  /** The user erased: their lines stay in the chat, in place, as erased. */
+  | { kind: 'chat.erase'; user_id: string };
 
 export interface ChatQueries {
   /** General chat, newest first. Null when `before` names no chat message. */
   chat(page: Page): Promise<ChatMessageRow[] | null>;
+  /** Every line the user posted, oldest first (for the data export). */
+  chatOf(userId: string): Promise<ChatMessageRow[]>;
 }
 
 /** The table (SQLite) and collection (MongoDB). */

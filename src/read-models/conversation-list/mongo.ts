@@ -63,6 +63,13 @@ export const conversationListMongo: MongoReadModel<ConversationListOp, Conversat
         },
       });
     },
+    'conversation-list.erase': (op, w) => {
+      w.write(CONVERSATION_LIST, { deleteMany: { filter: { owner_id: op.user_id } } });
+      w.write(CONVERSATION_RECEIVED, { deleteMany: { filter: { owner_id: op.user_id } } });
+      w.write(CONVERSATION_LIST, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      });
+    },
   },
   queries(db) {
     const list = db.collection(CONVERSATION_LIST);

@@ -42,6 +42,8 @@ export const conversationListProjection: ProjectionOf<ConversationListOp> = {
           },
         ];
       }
+      case 'UserErased':
+        return [{ kind: 'conversation-list.erase', user_id: event.data.user_id }];
       default:
         return [];
     }

@@ -97,6 +97,17 @@ CREATE TABLE $T (
         WHERE owner_id = ? AND peer_id = ? AND seen_position < ?`,
       ).run(op.up_to, op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
     },
+    'conversation-list.erase': (op, w) => {
+      w.statement(`${op.kind}:list`, CONVERSATION_LIST, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(op.user_id);
+      w.statement(`${op.kind}:received`, CONVERSATION_RECEIVED, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(
+        op.user_id,
+      );
+      w.statement(
+        `${op.kind}:sender`,
+        CONVERSATION_LIST,
+        (t) => `UPDATE ${t} SET from_name = '', text = '' WHERE from_id = ?`,
+      ).run(op.user_id);
+    },
   },
   queries(db) {
     const positionOf = db.prepare('SELECT position FROM rm_conversation_list WHERE owner_id = ? AND peer_id = ?');

@@ -26,7 +26,9 @@ export type ConversationListOp =
     }
   | { kind: 'conversation-list.read'; owner_id: string; peer_id: string; up_to_position: number }
   /** The peer read the conversation and sent a receipt: the owner's messages up to `up_to` were seen. */
-  | { kind: 'conversation-list.seen'; owner_id: string; peer_id: string; up_to: string; up_to_position: number };
+  | { kind: 'conversation-list.seen'; owner_id: string; peer_id: string; up_to: string; up_to_position: number }
+  /** The user erased: their list goes; in others' lists their last message reads as erased. */
+  | { kind: 'conversation-list.erase'; user_id: string };
 
 export interface ConversationListPage {
   /** The peer id of the entry the previous page ended with: return only entries older than it. */

@@ -21,6 +21,10 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
     },
     'conversation.edit': changes.edit,
     'conversation.delete': changes.delete,
+    'conversation.erase': (op, w) =>
+      w.write(CONVERSATIONS, {
+        updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } },
+      }),
   },
   queries(db) {
     const conversations = db.collection(CONVERSATIONS);
@@ -39,6 +43,11 @@ export const conversationsMongo: MongoReadModel<ConversationOp, ConversationsQue
           .toArray()
           .then((rows) => rows.map(withChangeDefaults));
       },
+      messagesOf: (userId) =>
+        conversations
+          .find<PrivateMessageRow>({ $or: [{ from_id: userId }, { to_id: userId }] }, { projection: MESSAGE })
+          .sort({ position: 1 })
+          .toArray(),
     };
   },
 };

@@ -8,6 +8,7 @@ export const conversationsProjection: ProjectionOf<ConversationOp> = {
   name: 'conversations',
   project(event) {
     if (event.type === 'MessageSent') return [{ kind: 'conversation.add', message: privateMessageRow(event) }];
+    if (event.type === 'UserErased') return [{ kind: 'conversation.erase', user_id: event.data.user_id }];
     const change = messageChangeOf(event, 'pm');
     if (!change) return [];
     const key = { pair: pairKey(change.from_id, change.to_id!), id: change.id };

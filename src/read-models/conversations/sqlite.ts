@@ -2,6 +2,7 @@ import {
   CHANGE_COLUMN_DDL,
   changeHandlers,
   cursor,
+  ERASE_PM_SENDER,
   PM_COLUMN_DDL,
   PM_COLUMNS,
   PM_PLACEHOLDERS,
@@ -18,6 +19,8 @@ const params = (op: ConversationOp) => {
   return [pairKey(op.message.from_id, op.message.to_id), ...pmParams(op.message)];
 };
 const changes = changeHandlers(CONVERSATIONS, ['pair']);
+
+const erasedUser = (op: ConversationOp): string => (op.kind === 'conversation.erase' ? op.user_id : '');
 
 export const conversationsSqlite: SqliteReadModel<ConversationOp, ConversationsQueries> = {
   ddl: {
@@ -40,6 +43,9 @@ CREATE INDEX $I_by_id ON $T (id);`,
     },
     'conversation.edit': changes.edit,
     'conversation.delete': changes.delete,
+    'conversation.erase': (op, w) => {
+      w.statement(op.kind, CONVERSATIONS, ERASE_PM_SENDER).run(op.user_id);
+    },
   },
   deferred: ['conversation.edit', 'conversation.delete'],
   added: { [CONVERSATIONS]: CHANGE_COLUMN_DDL },
@@ -49,6 +55,7 @@ CREATE INDEX $I_by_id ON $T (id);`,
       insert: `INSERT INTO $S (pair, ${PM_COLUMNS}) VALUES (?, ${PM_PLACEHOLDERS})`,
       sorted: 'SELECT * FROM $S ORDER BY pair, position',
       open: () => ({ params, sortedParams: () => ({}) }),
+      onStage: { 'conversation.erase': [{ sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] }] },
     },
   },
   queries(db) {
@@ -56,6 +63,8 @@ CREATE INDEX $I_by_id ON $T (id);`,
     const page = db.prepare(
       'SELECT * FROM rm_conversations WHERE pair = ? AND position < ? ORDER BY position DESC LIMIT ?',
     );
+    // A scan: exports are rare and rate-limited, and an index per user would cost every message.
+    const ofUser = db.prepare('SELECT * FROM rm_conversations WHERE from_id = ? OR to_id = ? ORDER BY position');
     return {
       async conversation(userA, userB, { before, limit }) {
         const pair = pairKey(userA, userB);
@@ -63,6 +72,7 @@ CREATE INDEX $I_by_id ON $T (id);`,
         if (from === null) return null;
         return (page.all(pair, from, limit) as MessageRecord[]).map(toPm);
       },
+      messagesOf: async (userId) => (ofUser.all(userId, userId) as MessageRecord[]).map(toPm),
     };
   },
 };

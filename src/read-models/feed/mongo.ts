@@ -6,7 +6,7 @@ import { EVERYONE, FEED, mergeRuns, type FeedOp, type FeedQueries, type FeedRow 
 interface FeedDoc {
   position: number;
   seq: number;
-  notice: string;
+  notice: FeedNotice;
 }
 
 const FIELDS: Document = { _id: 0, position: 1, seq: 1, notice: 1 };
@@ -17,16 +17,25 @@ async function run(feed: Collection, audience: string, after: number, upTo: numb
     .sort({ position: 1, seq: 1 })
     .limit(limit)
     .toArray();
-  return docs.map((d) => ({ audience, position: d.position, seq: d.seq, notice: JSON.parse(d.notice) as FeedNotice }));
+  return docs.map((d) => ({ audience, position: d.position, seq: d.seq, notice: d.notice }));
 }
 
 export const feedMongo: MongoReadModel<FeedOp, FeedQueries> = {
   indexes: { [FEED]: [{ key: { audience: 1, position: 1, seq: 1 }, name: 'audience_position', unique: true }] },
   apply: {
-    // The notice is kept as the same JSON text as on SQLite, so both engines hand back identical notices.
+    // The notice as a document (erasure rewrites fields of it); SQLite keeps the same as JSON text.
     'feed.add': (op, w) => {
       const { audience, position, seq, notice } = op.row;
-      w.write(FEED, insertOnce({ audience, position, seq }, { notice: JSON.stringify(notice) }));
+      w.write(FEED, insertOnce({ audience, position, seq }, { notice }));
+    },
+    'feed.erase': (op, w) => {
+      w.write(FEED, { deleteMany: { filter: { audience: op.user_id } } });
+      w.write(FEED, {
+        updateMany: {
+          filter: { 'notice.message.from_id': op.user_id, 'notice.message.text': { $exists: true } },
+          update: { $set: { 'notice.message.text': '', 'notice.message.from': '' } },
+        },
+      });
     },
   },
   queries(db) {

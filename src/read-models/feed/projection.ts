@@ -10,6 +10,7 @@ import { EVERYONE, type FeedOp } from './types';
 export const feedProjection: ProjectionOf<FeedOp> = {
   name: 'feed',
   project(event) {
+    if (event.type === 'UserErased') return [{ kind: 'feed.erase', user_id: event.data.user_id }];
     const ops: FeedOp[] = [];
     noticesOf(event).forEach((notice, seq) => {
       const audience = audienceOf(notice);

@@ -26,6 +26,8 @@ CREATE TABLE $T (
   PRIMARY KEY (audience, position, seq)
 ) WITHOUT ROWID;`,
   },
+  // Applied after a rebuild's staged rows are in (the erasure changes rows added before it).
+  deferred: ['feed.erase'],
   apply: {
     'feed.add': (op, w) => {
       const r = op.row;
@@ -36,6 +38,16 @@ CREATE TABLE $T (
         VALUES (?, ?, ?, ?)`,
       ).run(r.audience, r.position, r.seq, JSON.stringify(r.notice));
     },
+    'feed.erase': (op, w) => {
+      w.statement(`${op.kind}:own`, FEED, (t) => `DELETE FROM ${t} WHERE audience = ?`).run(op.user_id);
+      // A scan, but erasure is rare: the messages they sent, in everyone else's feed, read as erased.
+      w.statement(
+        `${op.kind}:sent`,
+        FEED,
+        (t) => `UPDATE ${t} SET notice = json_set(notice, '$.message.text', '', '$.message.from', '')
+        WHERE json_extract(notice, '$.message.from_id') = ? AND json_type(notice, '$.message.text') IS NOT NULL`,
+      ).run(op.user_id);
+    },
   },
   // A rebuild stages the rows (keyed by audience, so at random) and moves them in once in key order.
   staged: {
@@ -44,7 +56,11 @@ CREATE TABLE $T (
       insert: 'INSERT INTO $S (audience, position, seq, notice) VALUES (?, ?, ?, ?)',
       sorted: 'SELECT * FROM $S ORDER BY audience, position, seq',
       open: () => ({
-        params: ({ row: r }) => [r.audience, r.position, r.seq, JSON.stringify(r.notice)],
+        params: (op) => {
+          if (op.kind !== 'feed.add') throw new Error(`${op.kind} is not staged`);
+          const r = op.row;
+          return [r.audience, r.position, r.seq, JSON.stringify(r.notice)];
+        },
         sortedParams: () => ({}),
       }),
     },

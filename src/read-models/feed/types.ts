@@ -11,7 +11,10 @@ export interface FeedRow {
   notice: FeedNotice;
 }
 
-export type FeedOp = { kind: 'feed.add'; row: FeedRow };
+export type FeedOp =
+  | { kind: 'feed.add'; row: FeedRow }
+  /** The user erased: their own feed goes, and their messages in others' feeds read as erased. */
+  | { kind: 'feed.erase'; user_id: string };
 
 export interface FeedQueries {
   /**

@@ -25,6 +25,10 @@ export const inboxMongo: MongoReadModel<InboxOp, InboxQueries> = {
     // Queued behind the adds of the batch and before its trims: the same rows as on SQLite.
     'inbox.edit': changes.edit,
     'inbox.delete': changes.delete,
+    'inbox.erase': (op, w) => {
+      w.write(INBOX, { deleteMany: { filter: { owner_id: op.user_id } } });
+      w.write(INBOX, { updateMany: { filter: { from_id: op.user_id }, update: { $set: { from: '', text: '' } } } });
+    },
   },
   queries(db) {
     const inboxes = db.collection(INBOX);

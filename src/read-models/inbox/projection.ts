@@ -10,6 +10,7 @@ export const inboxProjection: ProjectionOf<InboxOp> = {
     if (event.type === 'MessageSent') {
       return [{ kind: 'inbox.add', message: privateMessageRow(event), keep: INBOX_SIZE }];
     }
+    if (event.type === 'UserErased') return [{ kind: 'inbox.erase', user_id: event.data.user_id }];
     const change = messageChangeOf(event, 'pm');
     if (!change) return [];
     const key = { owner_id: change.to_id!, id: change.id };

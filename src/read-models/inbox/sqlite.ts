@@ -4,6 +4,7 @@ import {
   PM_COLUMN_DDL,
   PM_COLUMNS,
   PM_PLACEHOLDERS,
+  ERASE_PM_SENDER,
   pmParams,
   toPm,
   type MessageRecord,
@@ -12,6 +13,7 @@ import {
 import { INBOX, type InboxOp, type InboxQueries } from './types';
 
 const changes = changeHandlers(INBOX, ['owner_id']);
+const erasedUser = (op: InboxOp): string => (op.kind === 'inbox.erase' ? op.user_id : '');
 
 export const inboxSqlite: SqliteReadModel<InboxOp, InboxQueries> = {
   ddl: {
@@ -39,6 +41,10 @@ CREATE TABLE $T (
     },
     'inbox.edit': changes.edit,
     'inbox.delete': changes.delete,
+    'inbox.erase': (op, w) => {
+      w.statement('inbox.erase:owner', INBOX, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(op.user_id);
+      w.statement('inbox.erase:sender', INBOX, ERASE_PM_SENDER).run(op.user_id);
+    },
   },
   deferred: ['inbox.edit', 'inbox.delete'],
   added: { [INBOX]: CHANGE_COLUMN_DDL },
@@ -65,6 +71,12 @@ CREATE TABLE $T (
           },
           sortedParams: () => ({ keep: keep ?? 0 }),
         };
+      },
+      onStage: {
+        'inbox.erase': [
+          { sql: 'DELETE FROM $S WHERE owner_id = ?', params: (op) => [erasedUser(op)] },
+          { sql: ERASE_PM_SENDER('$S'), params: (op) => [erasedUser(op)] },
+        ],
       },
     },
   },

@@ -8,7 +8,9 @@ export type InboxOp =
   | { kind: 'inbox.add'; message: PrivateMessageRow; keep: number }
   /** Edits and deletes reach only the recipient's inbox, and only while it still holds the message. */
   | { kind: 'inbox.edit'; owner_id: string; id: string; text: string; edited_at: string }
-  | { kind: 'inbox.delete'; owner_id: string; id: string };
+  | { kind: 'inbox.delete'; owner_id: string; id: string }
+  /** The user erased: their inbox goes, and what they sent to others reads as erased there. */
+  | { kind: 'inbox.erase'; user_id: string };
 
 export interface InboxQueries {
   /** The user's newest received private messages, oldest first. */

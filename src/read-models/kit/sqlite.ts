@@ -22,6 +22,11 @@ export interface SqliteStaged<O extends Op> {
   readonly sorted: string;
   /** Starts one rebuild's staging. */
   open(): { params(op: O): unknown[]; sortedParams(): Record<string, unknown> };
+  /**
+   * Ops of other kinds that change rows already added (an erasure): the same change made to the
+   * staged rows ($S), by kind; the op is then also applied to the shadow table as usual.
+   */
+  readonly onStage?: Readonly<Record<string, readonly { sql: string; params(op: O): unknown[] }[]>>;
 }
 
 export type SqliteHandlers<O extends Op> = {
@@ -89,6 +94,9 @@ export const PM_COLUMNS = 'position, id, from_id, from_name, to_id, to_name, tex
 export const PM_PLACEHOLDERS = PM_COLUMNS.split(',')
   .map(() => '?')
   .join(', ');
+
+/** A private message's sender erased: the row stays in place, its name and text gone (see views.ts). */
+export const ERASE_PM_SENDER = (t: string) => `UPDATE ${t} SET from_name = '', text = '' WHERE from_id = ?`;
 
 /** Parameters for PM_COLUMNS. */
 export const pmParams = (m: PrivateMessageRow) => [

@@ -19,6 +19,7 @@ export const sessionsMongo: MongoReadModel<SessionOp, SessionsQueries> = {
       w.write(SESSIONS, {
         updateOne: { filter: { _id: op.session_id, revoked: null }, update: { $set: { revoked: op.reason } } },
       }),
+    'session.erase': (op, w) => w.write(SESSIONS, { deleteMany: { filter: { user_id: op.user_id } } }),
   },
   queries(db) {
     const sessions = db.collection(SESSIONS);
@@ -30,6 +31,11 @@ export const sessionsMongo: MongoReadModel<SessionOp, SessionsQueries> = {
           .toArray();
         return rows.map((r) => r.session_id);
       },
+      sessionsOf: (userId) =>
+        sessions
+          .find<SessionRow>({ user_id: userId }, { projection: SESSION })
+          .sort({ started_at: 1, session_id: 1 })
+          .toArray(),
     };
   },
 };

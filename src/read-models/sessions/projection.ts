@@ -30,6 +30,8 @@ export const sessionsProjection: ProjectionOf<SessionOp> = {
       }
       case 'SessionRevoked':
         return [{ kind: 'session.revoke', session_id: event.data.session_id, reason: event.data.reason }];
+      case 'UserErased':
+        return [{ kind: 'session.erase', user_id: event.data.user_id }];
       default:
         return [];
     }

@@ -38,13 +38,18 @@ CREATE INDEX $I_by_user ON $T (user_id) WHERE revoked IS NULL;`,
         op.session_id,
       );
     },
+    'session.erase': (op, w) => {
+      w.statement(op.kind, SESSIONS, (t) => `DELETE FROM ${t} WHERE user_id = ?`).run(op.user_id);
+    },
   },
   queries(db) {
     const byId = db.prepare('SELECT * FROM rm_sessions WHERE session_id = ?');
     const active = db.prepare('SELECT session_id FROM rm_sessions WHERE user_id = ? AND revoked IS NULL');
+    const all = db.prepare('SELECT * FROM rm_sessions WHERE user_id = ? ORDER BY started_at, session_id');
     return {
       session: async (sessionId) => (byId.get(sessionId) as SessionRow | undefined) ?? null,
       activeSessionIds: async (userId) => (active.all(userId) as { session_id: string }[]).map((r) => r.session_id),
+      sessionsOf: async (userId) => all.all(userId) as SessionRow[],
     };
   },
 };

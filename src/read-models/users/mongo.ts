@@ -33,6 +33,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
         updateOne: { filter: { _id: op.user_id, version: { $lt: op.version } }, update: { $set: set } },
       });
     },
+    'user.erase': (op, w) => w.write(USERS, { deleteOne: { filter: { _id: op.user_id } } }),
   },
   queries(db) {
     const users = db.collection(USERS);
@@ -50,6 +51,7 @@ export const usersMongo: MongoReadModel<UserOp, UsersQueries> = {
           .toArray()
           .then((rows) => rows.map((u) => settled(u)!));
       },
+      usersWithPicture: (pictureId) => users.countDocuments({ 'picture.id': pictureId }),
     };
   },
 };

@@ -44,6 +44,8 @@ export const usersProjection: ProjectionOf<UserOp> = {
         return change(event.data.user_id, event.data.changes);
       case 'PictureChanged':
         return change(event.data.user_id, { picture: event.data.picture });
+      case 'UserErased':
+        return [{ kind: 'user.erase', user_id: event.data.user_id }];
       default:
         return [];
     }

@@ -81,6 +81,9 @@ CREATE TABLE $T (
         SET ${fields.map((f) => `${f} = ?`).join(', ')}, updated_at = ?, version = ? WHERE user_id = ? AND version < ?`,
       ).run(...values, op.updated_at, op.version, op.user_id, op.version);
     },
+    'user.erase': (op, w) => {
+      w.statement(op.kind, USERS, (t) => `DELETE FROM ${t} WHERE user_id = ?`).run(op.user_id);
+    },
   },
   queries(db) {
     const byId = db.prepare('SELECT * FROM rm_users WHERE user_id = ?');
@@ -88,12 +91,17 @@ CREATE TABLE $T (
     const search = db.prepare(
       'SELECT * FROM rm_users WHERE username_key >= ? AND username_key < ? ORDER BY username_key LIMIT ?',
     );
+    // A scan, but erasure is rare and rm_users small beside the message tables.
+    const withPicture = db.prepare<[string], { n: number }>(
+      "SELECT count(*) AS n FROM rm_users WHERE json_extract(picture, '$.id') = ?",
+    );
     const one = (r: unknown) => (r ? toUser(r as UserRecord) : null);
     return {
       userById: async (userId) => one(byId.get(userId)),
       userByKey: async (usernameKey) => one(byKey.get(usernameKey)),
       searchUsers: async (prefixKey, limit) =>
         (search.all(prefixKey, prefixEnd(prefixKey), limit) as UserRecord[]).map(toUser),
+      usersWithPicture: async (pictureId) => withPicture.get(pictureId)!.n,
     };
   },
 };

@@ -28,7 +28,9 @@ export type UserChanges = Partial<
 
 export type UserOp =
   | { kind: 'user.insert'; user: UserRow }
-  | { kind: 'user.change'; user_id: string; version: number; updated_at: string; changes: UserChanges };
+  | { kind: 'user.change'; user_id: string; version: number; updated_at: string; changes: UserChanges }
+  /** The user erased: the row goes (the username stays claimed in the log, so it stays taken). */
+  | { kind: 'user.erase'; user_id: string };
 
 export interface UsersQueries {
   userById(userId: string): Promise<UserRow | null>;
@@ -36,6 +38,8 @@ export interface UsersQueries {
   userByKey(usernameKey: string): Promise<UserRow | null>;
   /** Users whose key starts with `prefix`, ordered by key. */
   searchUsers(prefixKey: string, limit: number): Promise<UserRow[]>;
+  /** How many users have this picture now (pictures are shared by their hash; erasure keeps those in use). */
+  usersWithPicture(pictureId: string): Promise<number>;
 }
 
 /** The table (SQLite) and collection (MongoDB). */

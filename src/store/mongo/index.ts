@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { RateLimiterMongo } from 'rate-limiter-flexible';
 import type { Engine } from '../ports';
 import { MongoEventStore } from './event-store';
+import { MongoPrivacyStore } from './data-keys';
 import { MongoLeaseStore } from './leases';
 import { MongoPictureStore } from './pictures';
 import { MongoReadModels } from './read-models';
@@ -69,6 +70,7 @@ export async function openMongoEngine(options: MongoOptions): Promise<Engine> {
       events,
       readModels: new MongoReadModels(client, db),
       pictures: new MongoPictureStore(db),
+      privacy: new MongoPrivacyStore(client, db),
       leases: new MongoLeaseStore(db),
       createRateLimiter: (limits) =>
         new RateLimiterMongo({

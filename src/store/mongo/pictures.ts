@@ -32,6 +32,11 @@ export class MongoPictureStore implements PictureStore {
     return { content_type: String(file.metadata?.contentType), bytes: Buffer.concat(chunks) };
   }
 
+  /** Every copy (two concurrent uploads may have stored two): GridFS deletes the file and its chunks. */
+  async delete(id: string): Promise<void> {
+    for await (const file of this.bucket.find({ filename: id })) await this.bucket.delete(file._id);
+  }
+
   private find(id: string): Promise<GridFSFile | null> {
     return this.bucket.find({ filename: id }, { limit: 1, sort: { uploadDate: 1 } }).next();
   }

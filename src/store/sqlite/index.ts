@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine } from '../ports';
 import { WalCheckpointer } from './checkpointer';
+import { SqlitePrivacyStore } from './data-keys';
 import { SqliteEventStore } from './event-store';
 import { SqliteLeaseStore } from './leases';
 import { SqlitePictureStore } from './pictures';
@@ -44,6 +45,7 @@ export function openSqliteEngine(options: SqliteOptions): Engine {
     events,
     readModels: new SqliteReadModels(readModelsDb),
     pictures: new SqlitePictureStore(eventsDb),
+    privacy: new SqlitePrivacyStore(eventsDb),
     leases: new SqliteLeaseStore(readModelsDb),
     createRateLimiter: (limits) => createSqliteRateLimiter(readModelsDb, limits),
     async close() {

@@ -119,6 +119,8 @@ export function configure(db: Database.Database): void {
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = OFF');
+  // Deleted content (an erased user's rows, a deleted data key) is overwritten, not left in free space.
+  db.pragma('secure_delete = ON');
   // Up to 64 MiB of pages per connection (default ~2 MiB): message ids and stream names are random
   // keys, so inserts land all over the indexes; a larger cache saves ~15% CPU per message here.
   db.pragma('cache_size = -65536');

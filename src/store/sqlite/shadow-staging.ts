@@ -28,9 +28,16 @@ interface Stage {
   run: ReturnType<SqliteStaged<ReadModelOp>['open']>;
 }
 
+/** A change to staged rows made by an op of another kind (see SqliteStaged.onStage). */
+interface StageChange {
+  statement: Database.Statement;
+  params(op: ReadModelOp): unknown[];
+}
+
 /** The staged part of a shadow: used while the rebuild scans, finished before the first swap. */
 export class ShadowStaging {
   private readonly stages = new Map<ReadModelOp['kind'], Stage>();
+  private readonly changes = new Map<string, StageChange[]>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -40,6 +47,10 @@ export class ShadowStaging {
       const spec = STAGED.get(table)!;
       const insert = db.prepare(sql(spec.insert, table));
       this.stages.set(spec.kind, { table, insert, sorted: spec.sorted, run: spec.open() });
+      for (const [kind, list] of Object.entries(spec.onStage ?? {})) {
+        const prepared = list.map((c) => ({ statement: db.prepare(sql(c.sql, table)), params: c.params }));
+        this.changes.set(kind, [...(this.changes.get(kind) ?? []), ...prepared]);
+      }
     }
   }
 
@@ -59,6 +70,7 @@ export class ShadowStaging {
 
   /** Stages the op if it is of a staged kind; false otherwise. */
   take(op: ReadModelOp): boolean {
+    for (const change of this.changes.get(op.kind) ?? []) change.statement.run(...change.params(op));
     const stage = this.stages.get(op.kind);
     if (!stage) return false;
     stage.insert.run(...stage.run.params(op));
