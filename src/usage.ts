@@ -9,10 +9,12 @@ or a .env file in the working directory; .env.example lists each one with its de
               MONGO_USER, MONGO_PASS; MONGO_DB (parley)
   Tokens      SECRET_KEY (generated into DATA_DIR), ALGORITHM (HS256), TOKEN_LIFETIME (15 min),
               REFRESH_TOKEN_LIFETIME (10080 min)
+  Privacy     PRIVACY_KEY (generated into DATA_DIR): wraps the per-user data keys (docs/privacy.md)
   Limits      RATE_LIMIT_LOGIN_ACCOUNT (10), RATE_LIMIT_LOGIN_IP (50), RATE_LIMIT_REGISTER_IP (20),
-              RATE_LIMIT_REFRESH_IP (60), WS_RATE_LIMIT (20), WS_RATE_BURST (40)
+              RATE_LIMIT_REFRESH_IP (60), RATE_LIMIT_EXPORT_USER (5 an hour), WS_RATE_LIMIT (20),
+              WS_RATE_BURST (40)
   Operations  LOG_LEVEL (info), LOG_FORMAT (auto: pretty in a terminal, json otherwise), METRICS_TOKEN,
               UV_THREADPOOL_SIZE (4 + half the cores, at least 6: libuv threads, half the cores'
               worth, at least 2, for password hashing)
 
-Operator tools (rebuild, projections, events): parley help.`;
+Operator tools (rebuild, projections, events, privacy): parley help.`;

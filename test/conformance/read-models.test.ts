@@ -185,9 +185,6 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'conversation.add', message: pm(15, 'u4', 'u2') },
   { kind: 'conversation.add', message: pm(16, 'u2', 'u4') },
   ...ERASE_U4,
-  { kind: 'chat.add', message: { id: 'c-20', position: 20, from_id: 'u1', from: 'Alice', text: 'hi', sent_at: T0 } },
-  { kind: 'chat.add', message: { id: 'c-21', position: 21, from_id: 'u3', from: 'Bob', text: 'yo', sent_at: T0 } },
-  { kind: 'chat.add', message: { id: 'c-22', position: 22, from_id: 'u1', from: 'Alice', text: 'bye', sent_at: T0 } },
 ];
 
 /** u1 blocks Bob, alfred and Bob again (once kept), then unblocks Bob; u3 blocks u1. */
@@ -370,6 +367,8 @@ forEachEngine('read models', (kind) => {
       from: from.toUpperCase(),
       text: `t${position}`,
       sent_at: T0,
+      edited_at: null,
+      deleted: false,
     });
     await rm().apply(
       'chat',

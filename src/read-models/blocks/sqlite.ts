@@ -37,7 +37,9 @@ CREATE INDEX $I_by_position ON $T (blocker_id, position);`,
       );
     },
     'block.erase': (op, w) => {
-      w.statement(op.kind, BLOCKS, (t) => `DELETE FROM ${t} WHERE blocker_id = ?1 OR blocked_id = ?1`).run(op.user_id);
+      w.statement(op.kind, BLOCKS, (t) => `DELETE FROM ${t} WHERE blocker_id = @user OR blocked_id = @user`).run({
+        user: op.user_id,
+      });
     },
   },
   queries(db) {
