@@ -98,7 +98,7 @@ async function keysExport(args: string[]): Promise<void> {
 function parseKey(line: string, lineNo: number): StoredDataKey {
   let value: { user_id?: unknown; wrapped?: unknown; erased_at?: unknown };
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(line) as typeof value;
   } catch (error) {
     throw new CliError(`line ${lineNo}: not valid JSON (${(error as Error).message})`);
   }

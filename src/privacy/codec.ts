@@ -122,7 +122,7 @@ export class PersonalDataCodec {
 
   /** Opens a batch in order; a UserErased in it makes later events of that user read as erased. */
   async openAll(events: StoredEvent[]): Promise<StoredEvent[]> {
-    const out: StoredEvent[] = new Array(events.length);
+    const out = new Array<StoredEvent>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i];
       if (event.type === 'UserErased') this.ring.forget(event.data.user_id);

@@ -35,10 +35,10 @@ export function protectEngine(engine: Engine, master: Buffer): Engine {
   const protection: Protection = { ring, codec, claims, raw: engine };
   // Everything else is the engine's own (methods bound to it), as instrumentEngine does.
   return new Proxy(engine, {
-    get(target, property) {
+    get(target, property): unknown {
       if (property === 'events') return events;
       if (property === PROTECTION) return protection;
-      const value = Reflect.get(target, property, target);
+      const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });

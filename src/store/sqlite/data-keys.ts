@@ -106,8 +106,8 @@ export class SqlitePrivacyStore implements PrivacyStore {
       (row) =>
         ({
           ...row,
-          data: JSON.parse(row.data as string),
-          metadata: JSON.parse(row.metadata as string),
+          data: JSON.parse(row.data as string) as RawEvent['data'],
+          metadata: JSON.parse(row.metadata as string) as RawEvent['metadata'],
         }) as RawEvent,
     );
   }

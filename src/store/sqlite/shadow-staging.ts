@@ -48,7 +48,10 @@ export class ShadowStaging {
       const insert = db.prepare(sql(spec.insert, table));
       this.stages.set(spec.kind, { table, insert, sorted: spec.sorted, run: spec.open() });
       for (const [kind, list] of Object.entries(spec.onStage ?? {})) {
-        const prepared = list.map((c) => ({ statement: db.prepare(sql(c.sql, table)), params: c.params }));
+        const prepared = list.map((c) => ({
+          statement: db.prepare(sql(c.sql, table)),
+          params: (op: ReadModelOp) => c.params(op),
+        }));
         this.changes.set(kind, [...(this.changes.get(kind) ?? []), ...prepared]);
       }
     }
