@@ -184,6 +184,9 @@ const HISTORY: ReadModelOp[] = [
   { kind: 'inbox.add', message: pm(16, 'u2', 'u4'), keep: 3 },
   { kind: 'conversation.add', message: pm(15, 'u4', 'u2') },
   { kind: 'conversation.add', message: pm(16, 'u2', 'u4') },
+  // An edit and a delete of a message that is no conversation's last: the list stays as it is.
+  { kind: 'conversation-list.edit', owner_id: 'u1', peer_id: 'u3', id: 'pm-10', text: 'x', edited_at: T1 },
+  { kind: 'conversation-list.delete', owner_id: 'u1', peer_id: 'u3', id: 'pm-10' },
   ...ERASE_U4,
 ];
 
@@ -357,6 +360,27 @@ forEachEngine('read models', (kind) => {
     expect(a.carolInbox).to.deep.equal([]);
     expect(a.alfredInbox).to.deep.equal([erasedPm(pm(15, 'u4', 'u2'))]);
     expect(a.alfredMessages).to.deep.equal([erasedPm(pm(15, 'u4', 'u2')), pm(16, 'u2', 'u4')]);
+  });
+
+  it('shows an edited or deleted last message in the conversation list as it now is, and leaves an older one alone', async () => {
+    const [first, last] = [pm(40, 'u1', 'u3'), pm(41, 'u3', 'u1')];
+    const change = (kind: 'edit' | 'delete', id: string): ReadModelOp[] =>
+      [
+        ['u1', 'u3'],
+        ['u3', 'u1'],
+      ].map(([owner_id, peer_id]) =>
+        kind === 'edit'
+          ? { kind: 'conversation-list.edit', owner_id, peer_id, id, text: `${id} edited`, edited_at: T1 }
+          : { kind: 'conversation-list.delete', owner_id, peer_id, id },
+      );
+    await rm().apply('conversation-list', [...listOps(first), ...listOps(last), ...change('edit', 'pm-40')], 0, 41);
+    const lastOf = async (owner: string) => (await rm().conversationList(owner, { limit: 5 }))![0].last;
+    // pm-40 is not the last message any more: nothing to show.
+    expect((await lastOf('u1')).text).to.equal(last.text);
+    await rm().apply('conversation-list', change('edit', 'pm-41'), 41, 42);
+    expect(await lastOf('u1')).to.include({ id: 'pm-41', text: 'pm-41 edited', edited_at: T1, deleted: false });
+    await rm().apply('conversation-list', change('delete', 'pm-41'), 42, 43);
+    for (const owner of ['u1', 'u3']) expect(await lastOf(owner)).to.include({ id: 'pm-41', deleted: true });
   });
 
   it("keeps an erased sender's chat lines in place, without name or text", async () => {

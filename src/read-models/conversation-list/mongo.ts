@@ -1,6 +1,7 @@
 import type { Document } from 'mongodb';
 import { cursor, insertOnce, type MongoReadModel } from '../kit/mongo';
 import type { PrivateMessageRow } from '../kit/private-message';
+import { changeWrites } from '../kit/mongo-change';
 import {
   CONVERSATION_LIST,
   CONVERSATION_RECEIVED,
@@ -19,6 +20,8 @@ interface EntryDoc extends PrivateMessageRow {
 }
 
 const ENTRY: Document = { _id: 0 };
+
+const changes = changeWrites(CONVERSATION_LIST, ['owner_id', 'peer_id']);
 
 export const conversationListMongo: MongoReadModel<ConversationListOp, ConversationListQueries> = {
   indexes: {
@@ -63,6 +66,8 @@ export const conversationListMongo: MongoReadModel<ConversationListOp, Conversat
         },
       });
     },
+    'conversation-list.edit': changes.edit,
+    'conversation-list.delete': changes.delete,
     'conversation-list.erase': (op, w) => {
       w.write(CONVERSATION_LIST, { deleteMany: { filter: { owner_id: op.user_id } } });
       w.write(CONVERSATION_RECEIVED, { deleteMany: { filter: { owner_id: op.user_id } } });

@@ -1,4 +1,5 @@
 import type { ProjectionOf } from '../kit/read-model';
+import { messageChangeOf } from '../kit/message-change';
 import { privateMessageRow } from '../kit/private-message';
 import type { ConversationListOp } from './types';
 
@@ -44,8 +45,20 @@ export const conversationListProjection: ProjectionOf<ConversationListOp> = {
       }
       case 'UserErased':
         return [{ kind: 'conversation-list.erase', user_id: event.data.user_id }];
-      default:
-        return [];
+      default: {
+        const change = messageChangeOf(event, 'pm');
+        if (!change) return [];
+        // Both parties' entries, where this message is still the last one.
+        return [
+          [change.from_id, change.to_id!],
+          [change.to_id!, change.from_id],
+        ].map(([owner_id, peer_id]): ConversationListOp => {
+          const key = { owner_id, peer_id, id: change.id };
+          return change.change === 'edit'
+            ? { kind: 'conversation-list.edit', ...key, text: change.text, edited_at: change.edited_at }
+            : { kind: 'conversation-list.delete', ...key };
+        });
+      }
     }
   },
 };

@@ -1,4 +1,5 @@
 import {
+  changeHandlers,
   cursor,
   PM_COLUMN_DDL,
   PM_COLUMNS,
@@ -33,6 +34,8 @@ const toEntry = (r: EntryRecord): ConversationEntry => ({
   unread: r.unread,
   seen_up_to: r.seen_up_to,
 });
+
+const changes = changeHandlers(CONVERSATION_LIST, ['owner_id', 'peer_id']);
 
 const UPDATED_COLUMNS = PM_COLUMNS.split(', ')
   .map((c) => `${c} = excluded.${c}`)
@@ -97,6 +100,8 @@ CREATE TABLE $T (
         WHERE owner_id = ? AND peer_id = ? AND seen_position < ?`,
       ).run(op.up_to, op.up_to_position, op.owner_id, op.peer_id, op.up_to_position);
     },
+    'conversation-list.edit': changes.edit,
+    'conversation-list.delete': changes.delete,
     'conversation-list.erase': (op, w) => {
       w.statement(`${op.kind}:list`, CONVERSATION_LIST, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(op.user_id);
       w.statement(`${op.kind}:received`, CONVERSATION_RECEIVED, (t) => `DELETE FROM ${t} WHERE owner_id = ?`).run(

@@ -27,6 +27,9 @@ export type ConversationListOp =
   | { kind: 'conversation-list.read'; owner_id: string; peer_id: string; up_to_position: number }
   /** The peer read the conversation and sent a receipt: the owner's messages up to `up_to` were seen. */
   | { kind: 'conversation-list.seen'; owner_id: string; peer_id: string; up_to: string; up_to_position: number }
+  /** The last message was edited or deleted: the entry shows it as it now is (by id, so an older one is left alone). */
+  | { kind: 'conversation-list.edit'; owner_id: string; peer_id: string; id: string; text: string; edited_at: string }
+  | { kind: 'conversation-list.delete'; owner_id: string; peer_id: string; id: string }
   /** The user erased: their list goes; in others' lists their last message reads as erased. */
   | { kind: 'conversation-list.erase'; user_id: string };
 
