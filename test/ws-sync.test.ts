@@ -69,6 +69,55 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
     open.push(onB);
     expect(none).to.include({ limited: false }).and.property('frames').that.deep.equals([]);
   });
+
+  it('resyncs the edits, deletes, reads and receipts that happened meanwhile, in log order', async () => {
+    const apiA = client(a.url);
+    const apiB = client(b.url);
+    const [alice, bob, carol] = await Promise.all([
+      registerAndLogin(apiA),
+      registerAndLogin(apiA),
+      registerAndLogin(apiA),
+    ]);
+    const { client: first } = await connectWithHistory(a.url, bob.access_token);
+    open.push(first);
+    const toBob = await say(apiB, alice, 'helo', bob);
+    const toAlice = await say(apiB, bob, 'hi alice', alice);
+    const line = await say(apiB, carol, 'a line to take back');
+    await first.next((f) => f.id === line.id, 'the chat line sent before the drop');
+    const cursor = lastCursor(first.frames);
+    await first.close();
+
+    // While bob is away, on the other instance: an edit, a delete, bob reads (another device), alice reads.
+    const ok = (reply: { status: number; body: unknown }, status: number) =>
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(status);
+    ok(
+      await apiB.patch(`/messenger/messages/${toBob.id}`, { token: alice.access_token, json: { text: 'hello' } }),
+      200,
+    );
+    ok(await apiB.request('DELETE', `/messenger/messages/${line.id}`, { token: carol.access_token }), 204);
+    const readBy = (who: TestUser, other: TestUser, up_to: string) =>
+      apiB.post(`/messenger/conversations/${other.username}/read`, { token: who.access_token, json: { up_to } });
+    ok(await readBy(bob, alice, toBob.id), 204);
+    ok(await readBy(alice, bob, toAlice.id), 204);
+
+    const { client: back, sync } = await connectWithSync(a.url, bob.access_token, cursor);
+    open.push(back);
+    expect(sync.limited).to.equal(false);
+    const seen = sync.frames.map((f: Frame) => {
+      expect(f.cursor).to.be.a('string');
+      if (f.type === 'edited') return `edited:${f.message.id}:${f.message.text}`;
+      if (f.type === 'deleted') return `deleted:${f.id}`;
+      if (f.type === 'read') return `read:${f.with}:${f.up_to}`;
+      if (f.type === 'receipt') return `receipt:${f.by}:${f.up_to}`;
+      return `${f.type}:${f.id}`;
+    });
+    expect(seen).to.deep.equal([
+      `edited:${toBob.id}:hello`,
+      `deleted:${line.id}`,
+      `read:${alice.username}:${toBob.id}`,
+      `receipt:${alice.username}:${toAlice.id}`,
+    ]);
+  });
 });
 
 describe('chat socket and GET /messenger/sync: limits and bad cursors', function () {
