@@ -27,6 +27,7 @@ describe('GET /users/me/export', () => {
     await api.post('/messenger/messages', { token: bob.access_token, json: { to: alice.username, text: 'to alice' } });
     await api.post('/messenger/messages', { token: alice.access_token, json: { text: 'to everyone' } });
     await api.post('/messenger/messages', { token: bob.access_token, json: { text: 'bob to everyone' } });
+    await api.post('/users/blocks', { token: alice.access_token, json: { username: bob.username } });
   });
 
   it('hands out everything kept about the caller as a JSON attachment', async () => {
@@ -44,7 +45,7 @@ describe('GET /users/me/export', () => {
       phone: '+49 30 1',
       picture: `/users/${alice.username}/picture`,
     });
-    expect(data.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false });
+    expect(data.settings).to.deep.equal({ pm_policy: 'everyone', phone_public: false, read_receipts: true });
     expect(data.sessions).to.have.length(1);
     expect(data.sessions[0])
       .to.include({ ended: null })
@@ -54,6 +55,10 @@ describe('GET /users/me/export', () => {
       [bob.username, 'to alice'],
     ]);
     expect(data.chat_messages.map((m: { text: string }) => m.text)).to.deep.equal(['to everyone']);
+    expect(data.blocks.map((b: { username: string }) => b.username)).to.deep.equal([bob.username]);
+    expect(data.read_markers).to.deep.equal([
+      { with: bob.username, read_up_to_position: 0, their_receipts_up_to: null },
+    ]);
   });
 
   it('wants a bearer token', async () => {

@@ -79,7 +79,30 @@ describe("erasure is provable: none of the person's data is left in DATA_DIR", f
       await send(api, victim, { to: friend.username, text: pmText });
       await send(api, victim, { text: chatText });
     }
-    await send(api, friend, { to: victim.username, text: 'a reply from the friend' });
+    // An edited message: the new text is theirs too, and so is the conversation list's copy of it.
+    const sentPm = await api.post('/messenger/messages', {
+      token: victim.access_token,
+      json: { to: friend.username, text: `to be edited ${tag()}` },
+    });
+    sentTexts.push(sentPm.body.text);
+    const editedText = `edited secret ${tag()}`;
+    const edited = await api.patch(`/messenger/messages/${sentPm.body.id}`, {
+      token: victim.access_token,
+      json: { text: editedText },
+    });
+    expect(edited.status, JSON.stringify(edited.body)).to.equal(200);
+    sentTexts.push(editedText);
+    // The friend blocks them, and reads their messages.
+    const blocked = await api.post('/users/blocks', {
+      token: friend.access_token,
+      json: { username: victim.username },
+    });
+    expect(blocked.status).to.equal(204);
+    const read = await api.post(`/messenger/conversations/${victim.username}/read`, {
+      token: friend.access_token,
+      json: { up_to: sentPm.body.id },
+    });
+    expect(read.status).to.equal(204);
     await send(api, friend, { text: 'the friend speaks in the chat' });
     key = wrappedKey(dataDir, victim.user_id);
   });
@@ -136,7 +159,7 @@ describe("erasure is provable: none of the person's data is left in DATA_DIR", f
 
     // The friend's history keeps the messages in order, without sender or text.
     const inbox = await api.get('/messenger/inbox', { token: friend.access_token });
-    expect(inbox.body.messages).to.have.length(3);
+    expect(inbox.body.messages).to.have.length(4);
     for (const m of inbox.body.messages)
       expect(m).to.include({ from: null, erased: true, text: null, to: friend.username });
     const chat = await api.get('/messenger/chat', { token: friend.access_token });
@@ -146,6 +169,11 @@ describe("erasure is provable: none of the person's data is left in DATA_DIR", f
       null,
       null,
     ]);
+    // Their block by the friend went with them; the friend's list shows their last message erased.
+    expect((await api.get('/users/blocks', { token: friend.access_token })).body.users).to.deep.equal([]);
+    const list = await api.get('/messenger/conversations', { token: friend.access_token });
+    expect(list.body.conversations).to.have.length(1);
+    expect(list.body.conversations[0].last_message).to.include({ from: null, erased: true, text: null });
   });
 
   it('leaves none of it in any file of DATA_DIR after a checkpoint, the data key included', async () => {

@@ -5,7 +5,8 @@ import { sessionDecider } from '../commands/session';
 import { userDecider } from '../commands/user';
 import { emailStream, sessionStream, userStream, type UserEvent } from '../events';
 import { LEGACY_UNTIL, protectionOf } from '../privacy';
-import type { ChatMessageRow, PrivateMessageRow, SessionRow, UserRow } from '../store/read-models';
+import type { BlockRow } from '../read-models';
+import type { ChatMessageRow, ConversationEntry, PrivateMessageRow, SessionRow, UserRow } from '../store/read-models';
 import type { Principal } from './accounts';
 import type { AppDeps } from './deps';
 import type { CommandContext } from './execute';
@@ -17,7 +18,13 @@ export interface UserData {
   sessions: SessionRow[];
   private_messages: PrivateMessageRow[];
   chat_messages: ChatMessageRow[];
+  blocks: BlockRow[];
+  /** Every conversation's entry: the read marker with it, and how far the other person read. */
+  conversations: ConversationEntry[];
 }
+
+/** Conversation-list entries read per page while exporting. */
+const EXPORT_PAGE = 100;
 
 export interface Erased {
   /** Events at or below this position may hold plaintext: the erasure cannot be proven until `privacy migrate`. */
@@ -32,10 +39,12 @@ export class Privacy {
     const rm = this.deps.engine.readModels;
     const profile = await rm.userById(principal.user_id);
     if (!profile) throw new DomainError('user_not_found', 'no such user');
-    const [sessions, privateMessages, chatMessages] = await Promise.all([
+    const [sessions, privateMessages, chatMessages, blocks, conversations] = await Promise.all([
       rm.sessionsOf(principal.user_id),
       rm.messagesOf(principal.user_id),
       rm.chatOf(principal.user_id),
+      rm.blocks(principal.user_id),
+      this.allConversations(principal.user_id),
     ]);
     return {
       exported_at: new Date().toISOString(),
@@ -43,7 +52,19 @@ export class Privacy {
       sessions,
       private_messages: privateMessages,
       chat_messages: chatMessages,
+      blocks,
+      conversations,
     };
+  }
+
+  private async allConversations(userId: string): Promise<ConversationEntry[]> {
+    const all: ConversationEntry[] = [];
+    for (let before: string | undefined; ;) {
+      const page = (await this.deps.engine.readModels.conversationList(userId, { before, limit: EXPORT_PAGE })) ?? [];
+      all.push(...page);
+      if (page.length < EXPORT_PAGE) return all;
+      before = page[page.length - 1].peer_id;
+    }
   }
 
   /**

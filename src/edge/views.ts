@@ -141,7 +141,11 @@ export const exportView = (d: UserData) => ({
     created_at: d.profile.created_at,
     updated_at: d.profile.updated_at,
   },
-  settings: { pm_policy: d.profile.pm_policy, phone_public: d.profile.phone_public },
+  settings: {
+    pm_policy: d.profile.pm_policy,
+    phone_public: d.profile.phone_public,
+    read_receipts: d.profile.read_receipts,
+  },
   // Client addresses are not recorded with sessions: nothing more is kept about them.
   sessions: d.sessions.map((s) => ({
     session_id: s.session_id,
@@ -154,4 +158,10 @@ export const exportView = (d: UserData) => ({
     received: d.private_messages.filter((m) => m.to_id === d.profile.user_id).map(pmView),
   },
   chat_messages: d.chat_messages.map(chatView),
+  blocks: d.blocks.map((b) => ({ username: b.blocked, since_position: b.position })),
+  read_markers: d.conversations.map((c) => ({
+    with: c.peer,
+    read_up_to_position: c.read_up_to,
+    their_receipts_up_to: c.seen_up_to,
+  })),
 });
