@@ -28,9 +28,9 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('sends a client that was away exactly the frames it missed, then live frames, none twice', async () => {
+  /** Alice, Bob and Carol registered; Bob connected to instance A; requests go to instance B. */
+  async function threePeopleBobOnA() {
     const apiA = client(a.url);
-    const apiB = client(b.url);
     const [alice, bob, carol] = await Promise.all([
       registerAndLogin(apiA),
       registerAndLogin(apiA),
@@ -38,6 +38,11 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
     ]);
     const { client: first } = await connectWithHistory(a.url, bob.access_token);
     open.push(first);
+    return { apiB: client(b.url), alice, bob, carol, first };
+  }
+
+  it('sends a client that was away exactly the frames it missed, then live frames, none twice', async () => {
+    const { apiB, alice, bob, carol, first } = await threePeopleBobOnA();
     const before = await say(apiB, alice, 'before the drop', bob);
     await first.next((f) => f.id === before.id, 'the pm sent before the drop');
     const cursor = lastCursor(first.frames);
@@ -71,15 +76,7 @@ describe('chat socket: resync across two instances on one DATA_DIR', function ()
   });
 
   it('resyncs the edits, deletes, reads and receipts that happened meanwhile, in log order', async () => {
-    const apiA = client(a.url);
-    const apiB = client(b.url);
-    const [alice, bob, carol] = await Promise.all([
-      registerAndLogin(apiA),
-      registerAndLogin(apiA),
-      registerAndLogin(apiA),
-    ]);
-    const { client: first } = await connectWithHistory(a.url, bob.access_token);
-    open.push(first);
+    const { apiB, alice, bob, carol, first } = await threePeopleBobOnA();
     const toBob = await say(apiB, alice, 'helo', bob);
     const toAlice = await say(apiB, bob, 'hi alice', alice);
     const line = await say(apiB, carol, 'a line to take back');
