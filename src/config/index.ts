@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512';
@@ -157,9 +157,26 @@ function secretKey(env: Env, dataDir: string): { key: string; generated: boolean
   } catch (error) {
     throw new ConfigError('DATA_DIR', `cannot create ${dataDir}: ${(error as Error).message}`);
   }
-  const key = randomBytes(32).toString('hex');
-  writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  return { key, generated: true };
+  return { key: keepGeneratedKey(file, randomBytes(32).toString('hex')), generated: true };
+}
+
+/**
+ * Stores a generated key at `file` unless another process (a second instance starting at the same
+ * time) stored one first, and returns the one stored: written aside and linked into place, so the
+ * file is never seen half-written, and every process on one DATA_DIR ends up with the same key.
+ */
+function keepGeneratedKey(file: string, fresh: string): string {
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(aside, `${fresh}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(aside, file);
+    return fresh;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    return readFileSync(file, 'utf8').trim();
+  } finally {
+    unlinkSync(aside);
+  }
 }
 
 const PRIVACY_FILE = 'privacy_key';
@@ -193,9 +210,8 @@ function privacyKey(env: Env, dataDir: string): { key: Buffer; generated: boolea
   } catch (error) {
     throw new ConfigError('DATA_DIR', `cannot create ${dataDir}: ${(error as Error).message}`);
   }
-  const key = randomBytes(32);
-  writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  return { key, generated: true };
+  const stored = keepGeneratedKey(file, randomBytes(32).toString('hex'));
+  return { key: Buffer.from(stored, 'hex'), generated: true };
 }
 
 /** Exact origins only (scheme://host[:port]): an allow-list with '*' in it would allow everyone. */

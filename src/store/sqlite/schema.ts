@@ -115,9 +115,10 @@ export const BUSY_TIMEOUT_MS = 5000;
  * synced before each checkpoint and the database after it, so nothing on disk is ever torn.
  */
 export function configure(db: Database.Database): void {
+  // First: switching a new file to WAL takes a lock another process starting at once may hold.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = OFF');
   // Deleted content (an erased user's rows, a deleted data key) is overwritten, not left in free space.
   db.pragma('secure_delete = ON');
