@@ -14,6 +14,7 @@ import { bindBlocks, closeDialogs, resetBlocks } from './blocks.js';
 //   search.js   finding someone to write to                conversations.js  the sidebar, one conversation, read state
 
 import { bindConversations, clearConversations } from './conversations.js';
+import { bindEdit } from './edit.js';
 import { bindForms } from './forms.js';
 import { bindPrivacy } from './privacy.js';
 import { bindRegister, clearRegisterErrors } from './register.js';
@@ -40,6 +41,7 @@ bindSearch();
 bindSettings();
 bindBlocks();
 bindConversations();
+bindEdit();
 bindPrivacy();
 
 // A reload keeps the session: renew the access token with the stored refresh token.

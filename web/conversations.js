@@ -5,7 +5,7 @@
 import { api } from './api.js';
 import { $ } from './dom.js';
 import { state } from './state.js';
-import { sendFrame } from './socket.js';
+import { onFrames, sendFrame } from './socket.js';
 import { showError, startPm } from './views.js';
 
 const LIST_PAGE = 50;
@@ -28,6 +28,8 @@ const other = (m) => (m.from === me() ? m.to : m.from);
 const sameName = (a, b) => a.toLowerCase() === b.toLowerCase();
 
 export function bindConversations() {
+  onFrames(['history'], () => loadConversations());
+  onFrames(['pm', 'read', 'receipt'], onConversationFrame);
   c.more.addEventListener('click', () => loadConversations(true));
   c.close.addEventListener('click', closeConversation);
   c.older.addEventListener('click', () => loadHistory(false));

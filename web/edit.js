@@ -2,14 +2,22 @@
 // buttons on your messages, the inline editor (Enter saves, Esc cancels), and how a changed
 // message is shown: "(edited)", or a "message deleted" tombstone in its place.
 
-import { sendChange } from './socket.js';
+import { onFrames, sendChange } from './socket.js';
 import { state } from './state.js';
+import { extendMessages } from './views.js';
 
 /** How long a first click on Delete waits for the second one that confirms it. */
 const CONFIRM_MS = 4000;
 
-/** Called by views.js for each message it puts on screen. */
-export function decorateMessage(item, m) {
+/** Puts the buttons on messages as they are shown, and applies edited and deleted frames. */
+export function bindEdit() {
+  extendMessages({ decorate: decorateMessage, update: updateMessage });
+  onFrames(['edited'], (frame) => updateMessage(frame.message));
+  onFrames(['deleted'], (frame) => applyDeleted(frame.id));
+}
+
+/** For each message views.js puts on screen. */
+function decorateMessage(item, m) {
   item.dataset.editedAt = '';
   if (m.deleted) {
     markDeleted(item);
@@ -23,14 +31,14 @@ export function decorateMessage(item, m) {
  * A message already on screen, seen again (an `edited` frame, or a history after a reconnect):
  * takes a delete or a newer edit, never an older text.
  */
-export function updateMessage(m) {
+function updateMessage(m) {
   const item = state.shown.get(m.id);
   if (!item || item.dataset.deleted) return;
   if (m.deleted) markDeleted(item);
   else if (m.edited_at && m.edited_at > item.dataset.editedAt) showText(item, m.text, m.edited_at);
 }
 
-export function applyDeleted(id) {
+function applyDeleted(id) {
   const item = state.shown.get(id);
   if (item) markDeleted(item);
 }

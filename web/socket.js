@@ -1,8 +1,6 @@
 // The chat socket (protocol: docs/websocket.md): connects with the access token, reconnects with
 // backoff, resends what was not acknowledged, and turns the server's frames into what the page shows.
 
-import { loadConversations, onConversationFrame } from './conversations.js';
-import { applyDeleted, updateMessage } from './edit.js';
 import { state } from './state.js';
 import { endSession, refresh } from './session.js';
 import { forgetCursor, noteCursor, reloadFromRest, socketUrl } from './resync.js';
@@ -133,11 +131,18 @@ function newRef() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Frame handlers of the page's features, by frame type (features register; the socket knows none). */
+const frameHandlers = new Map();
+
+/** Calls `handler` with every frame of these types, after the socket's own handling of it. */
+export function onFrames(types, handler) {
+  for (const type of types) frameHandlers.set(type, [...(frameHandlers.get(type) ?? []), handler]);
+}
+
 function onFrame(frame) {
   switch (frame.type) {
     case 'history':
       for (const message of frame.messages) showMessage(message, true);
-      loadConversations();
       break;
     case 'sync':
       // The frames missed while away, in order, each handled as if it had come live.
@@ -145,21 +150,8 @@ function onFrame(frame) {
       if (frame.limited) reloadFromRest();
       break;
     case 'pm':
-      showMessage(frame, false);
-      onConversationFrame(frame);
-      break;
     case 'chat':
       showMessage(frame, false);
-      break;
-    case 'edited':
-      updateMessage(frame.message);
-      break;
-    case 'deleted':
-      applyDeleted(frame.id);
-      break;
-    case 'read':
-    case 'receipt':
-      onConversationFrame(frame);
       break;
     case 'ack':
       state.unacked.delete(frame.ref);
@@ -175,5 +167,6 @@ function onFrame(frame) {
     default:
       break;
   }
+  for (const handler of frameHandlers.get(frame.type) ?? []) handler(frame);
   noteCursor(frame);
 }

@@ -2,7 +2,6 @@
 // Rendering only: nothing here talks to the server.
 
 import { el } from './dom.js';
-import { decorateMessage, updateMessage } from './edit.js';
 import { state } from './state.js';
 
 const MAX_MESSAGES = 500;
@@ -37,10 +36,18 @@ export function startPm(username) {
 /** What a message of an erased account shows in place of its sender and text. */
 const ERASED_SENDER = 'deleted account';
 
+/** What features add to messages: `decorate(item, m)` for each one shown, `update(m)` when one is seen again. */
+const messageHooks = { decorate: [], update: [] };
+
+export function extendMessages({ decorate, update }) {
+  if (decorate) messageHooks.decorate.push(decorate);
+  if (update) messageHooks.update.push(update);
+}
+
 export function showMessage(m, fromHistory) {
   if (m.erased) m = { ...m, from: ERASED_SENDER, text: 'This message was erased with its sender\u2019s account.' };
   if (state.shown.has(m.id)) {
-    updateMessage(m);
+    for (const update of messageHooks.update) update(m);
     return;
   }
   const mine = m.from === state.session?.username;
@@ -73,7 +80,7 @@ export function showMessage(m, fromHistory) {
   text.className = 'text';
   text.textContent = m.text;
   item.append(meta, text);
-  decorateMessage(item, m);
+  for (const decorate of messageHooks.decorate) decorate(item, m);
 
   if (m.type === 'pm' && m.recipient_online === false) {
     const note = document.createElement('p');

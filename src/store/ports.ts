@@ -1,7 +1,7 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { EventMetadata, ParleyEvent, StoredEvent } from '../events';
 import type { RawEvent } from '../events/upcasters';
-import type { DataKeyStore } from '../privacy/keys';
+import type { DataKeyStore } from './data-key-port';
 import type { ReadModelStore } from './read-models';
 
 /** 0 means the stream must not exist yet; 'any' skips the check. */

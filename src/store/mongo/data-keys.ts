@@ -1,5 +1,5 @@
 import { Binary, type Collection, type Db, type MongoClient } from 'mongodb';
-import type { DataKeyStore, StoredDataKey } from '../../privacy/keys';
+import type { DataKeyStore, StoredDataKey } from '../data-key-port';
 import type { RawEvent } from '../../events/upcasters';
 import type { PrivacyStore, RewrittenEvent } from '../ports';
 import type { EventDoc } from './event-doc';

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DataKeyStore, StoredDataKey } from '../../privacy/keys';
+import type { DataKeyStore, StoredDataKey } from '../data-key-port';
 import type { RawEvent } from '../../events/upcasters';
 import type { PrivacyStore, RewrittenEvent } from '../ports';
 
