@@ -1,11 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { startParley, type RunningParley } from './app';
 import type { Config } from './config';
 import { createHttpApp } from './http/app';
 import { answerMalformedRequests } from './http/security';
 import { createMetricsRegistry, instrumentEngine, registerChatMetrics, registerProjectionMetrics } from './metrics';
+import { isTransientStoreError } from './projections/transient';
 import { openEngine } from './store';
 import type { Engine } from './store/ports';
 import { ChatServer, type ChatServerOptions } from './ws/chat-server';
@@ -27,11 +29,33 @@ export interface ServerOptions {
   chat?: Partial<ChatServerOptions>;
 }
 
+/** Start-up attempts when the store is busy (another process on it is starting, or a tool is writing). */
+const STARTUP_ATTEMPTS = 20;
+
+/**
+ * Opens the store and starts the application on it. Beside other processes on one store (a second
+ * instance starting at the same moment, a rebuild) the store may be busy for a while: that is
+ * retried with a short random pause, never fatal.
+ */
+async function openAndStart(config: Config, log: Logger, options: ServerOptions) {
+  for (let attempt = 1; ; attempt++) {
+    // Per server, not the global registry: several servers may run in one process (tests).
+    const metrics = createMetricsRegistry();
+    let engine: Engine | undefined;
+    try {
+      engine = instrumentEngine(options.engine ?? (await openEngine(config, log)), metrics);
+      return { metrics, engine, parley: await startParley(config, log, engine) };
+    } catch (error) {
+      if (options.engine || attempt >= STARTUP_ATTEMPTS || !isTransientStoreError(error)) throw error;
+      await engine?.close().catch(() => {});
+      log.warn({ err: error, attempt }, 'the store was busy while starting; trying again');
+      await sleep(100 + Math.random() * 200);
+    }
+  }
+}
+
 export async function startServer(config: Config, log: Logger, options: ServerOptions = {}): Promise<RunningServer> {
-  // Per server, not the global registry: several servers may run in one process (tests).
-  const metrics = createMetricsRegistry();
-  const engine = instrumentEngine(options.engine ?? (await openEngine(config, log)), metrics);
-  const parley = await startParley(config, log, engine);
+  const { metrics, engine, parley } = await openAndStart(config, log, options);
   registerProjectionMetrics(metrics, {
     head: () => engine.events.headPosition(),
     status: () => parley.projector.status(),
