@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { expectNoAxeViolations } from './helpers/axe';
-import { ARTIFACTS, useChromium } from './helpers/browser';
+import { ARTIFACTS, openLoggedIn, useChromium } from './helpers/browser';
 import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
 import { startTestServer, type TestServer } from './helpers/server';
 import { TEST_LIMITS } from './helpers/ws';
@@ -39,18 +39,8 @@ describe('browser: editing and deleting your own messages at /messenger/', funct
   });
 
   async function logIn(user: TestUser, viewport: { width: number; height: number }): Promise<Page> {
-    const page = await browser.context.newPage();
+    const page = await openLoggedIn(browser.context, user, { url: server.url, viewport, problems });
     pages.push(page);
-    await page.setViewportSize(viewport);
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`${user.username}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`${user.username}: ${e.message}`));
-    await page.goto(`${server.url}/messenger/`);
-    await page.fill('#login-username', user.username);
-    await page.fill('#login-password', user.password);
-    await page.click('#login-submit');
-    await page.locator('#status', { hasText: 'online' }).waitFor(WAIT);
     return page;
   }
 

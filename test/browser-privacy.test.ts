@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { axeViolations } from './helpers/axe';
-import { useChromium } from './helpers/browser';
+import { openLoggedIn, useChromium } from './helpers/browser';
 import { client, registerAndLogin, type Client, type TestUser } from './helpers/http';
 import { startTestServer, tempDataDir, type TestServer } from './helpers/server';
 import { TEST_LIMITS } from './helpers/ws';
@@ -36,19 +36,8 @@ describe('browser: "Download my data" and "Delete my account" on the page', func
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function logIn(user: TestUser): Promise<Page> {
-    const page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !HTTP_ERROR_LOG.test(m.text())) problems.push(m.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`${server.url}/messenger/`);
-    await page.fill('#login-username', user.username);
-    await page.fill('#login-password', user.password);
-    await page.click('#login-submit');
-    await page.locator('#status', { hasText: 'online' }).waitFor(WAIT);
-    return page;
-  }
+  const logIn = (user: TestUser): Promise<Page> =>
+    openLoggedIn(browser.context, user, { url: server.url, problems, ignore: HTTP_ERROR_LOG });
 
   it('downloads the export as a file, then deletes the account only with the right password', async () => {
     const page = await logIn(alice);

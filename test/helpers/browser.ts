@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots the browser tests leave for a person to look at. */
@@ -49,4 +49,34 @@ export function useChromium(): BrowserFixture {
       return context!;
     },
   };
+}
+
+export interface LoggedInPage {
+  /** Where the page is served from. */
+  url: string;
+  viewport?: { width: number; height: number };
+  /** Console errors and page errors are recorded here, under the user's name. */
+  problems: string[];
+  /** Console errors that are expected (say, an API error status the page is shown on purpose). */
+  ignore?: RegExp;
+}
+
+/** Opens /messenger/ in a new page, logs `user` in through the form and waits until the chat is online. */
+export async function openLoggedIn(
+  context: BrowserContext,
+  user: { username: string; password: string },
+  { url, viewport, problems, ignore }: LoggedInPage,
+): Promise<Page> {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !ignore?.test(m.text())) problems.push(`${user.username}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`${user.username}: ${e.message}`));
+  await page.goto(`${url}/messenger/`);
+  await page.fill('#login-username', user.username);
+  await page.fill('#login-password', user.password);
+  await page.click('#login-submit');
+  await page.locator('#status', { hasText: 'online' }).waitFor({ timeout: 10_000 });
+  return page;
 }
